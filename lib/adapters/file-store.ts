@@ -1,0 +1,130 @@
+/** ObjectStore over a local directory: the embedded backend's twin of S3ObjectStore. */
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { ObjectNotFoundError, PreconditionFailedError, UsageError } from '../errors.js';
+import type { Body, ObjectInfo, ObjectStore, PutOptions, ReadRangeOptions } from '../ports.js';
+
+const DEFAULT_PIECE_SIZE = 1024 * 1024;
+
+function systemCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error
+    ? String((error as { code: unknown }).code)
+    : undefined;
+}
+
+const REASONS: Record<string, string> = {
+  ENOENT: 'no such file',
+  ENOTDIR: 'no such file',
+  EISDIR: 'is a directory, not a file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+};
+
+export class FileObjectStore implements ObjectStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  uri(key: string): string {
+    return this.path(key);
+  }
+
+  async head(key: string): Promise<ObjectInfo> {
+    const path = this.path(key);
+    const info = await stat(path).catch((error: unknown) => {
+      throw this.translate(error, key);
+    });
+    if (!info.isFile()) {
+      throw new ObjectNotFoundError(
+        path,
+        info.isDirectory() ? REASONS.EISDIR : 'not a regular file',
+      );
+    }
+    return {
+      uri: path,
+      size: info.size,
+      etag: `${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}`,
+    };
+  }
+
+  async *readRange(key: string, options: ReadRangeOptions): AsyncGenerator<Uint8Array> {
+    const handle = await open(this.path(key), 'r').catch((error: unknown) => {
+      throw this.translate(error, key);
+    });
+    try {
+      const pieceSize = options.pieceSize ?? DEFAULT_PIECE_SIZE;
+      const end = options.end ?? Number.POSITIVE_INFINITY;
+      let position = options.start;
+      while (position < end) {
+        const want = Math.min(pieceSize, end - position);
+        const buffer = new Uint8Array(want);
+        const { bytesRead } = await handle
+          .read(buffer, 0, want, position)
+          .catch((error: unknown) => {
+            throw this.translate(error, key);
+          });
+        if (bytesRead === 0) return;
+        position += bytesRead;
+        yield bytesRead === want ? buffer : buffer.subarray(0, bytesRead);
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    return readFile(this.path(key)).catch((error: unknown) => {
+      throw this.translate(error, key);
+    });
+  }
+
+  async put(key: string, body: Body, options: PutOptions = {}): Promise<void> {
+    const path = this.path(key);
+    await mkdir(dirname(path), { recursive: true });
+    // Write aside, then move into place: readers never see half an object.
+    const temporary = `${path}.${randomUUID()}.tmp`;
+    try {
+      await pipeline(toChunks(body), createWriteStream(temporary));
+      if (options.ifNoneMatch) {
+        await link(temporary, path).catch((error: unknown) => {
+          if (systemCode(error) === 'EEXIST') {
+            throw new PreconditionFailedError(`${path} already exists`, { cause: error });
+          }
+          throw error;
+        });
+      } else {
+        await rename(temporary, path);
+      }
+    } finally {
+      await unlink(temporary).catch(() => undefined);
+    }
+  }
+
+  private path(key: string): string {
+    const path = resolve(this.root, key);
+    const inside = relative(this.root, path);
+    if (key === '' || inside.startsWith(`..${sep}`) || inside === '..') {
+      throw new UsageError(`key '${key}' is outside the store root ${this.root}`);
+    }
+    return path === this.root ? join(this.root, key) : path;
+  }
+
+  private translate(error: unknown, key: string): Error {
+    const reason = REASONS[systemCode(error) ?? ''];
+    if (reason) return new ObjectNotFoundError(this.path(key), reason, { cause: error });
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+async function* toChunks(body: Body): AsyncGenerator<Uint8Array | string> {
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    yield body;
+    return;
+  }
+  for await (const chunk of body) yield chunk;
+}

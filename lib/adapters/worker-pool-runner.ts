@@ -1,0 +1,157 @@
+/**
+ * FunctionRunner over a pool of worker threads: the embedded backend's twin of
+ * LambdaRunner. Payloads and results cross the thread boundary as JSON text, exactly
+ * what a Lambda invocation carries, so the embedded backend exercises the same
+ * contract.
+ */
+import { cpus } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { InvocationError } from '../errors.js';
+import type { FunctionRunner } from '../ports.js';
+
+export interface WorkerRequest {
+  id: number;
+  functionName: string;
+  payload: string;
+}
+
+export type WorkerReply =
+  | { id: number; ok: true; result: string }
+  | { id: number; ok: false; error: { name: string; message: string } };
+
+export interface WorkerPoolOptions {
+  /** Number of threads; defaults to the number of CPUs. */
+  size?: number;
+  /** The worker module; defaults to the counter worker next to this file. */
+  script?: URL;
+  /** Given to every worker (e.g. the store root). */
+  workerData?: unknown;
+}
+
+interface Task {
+  request: WorkerRequest;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+/** The compiled worker when running from dist/, the TypeScript source (through tsx) in tests. */
+export function defaultWorkerScript(): { script: URL; execArgv: string[] } {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const script = new URL(
+    fromSource ? './counter-worker.ts' : './counter-worker.js',
+    import.meta.url,
+  );
+  return { script, execArgv: fromSource ? ['--import', 'tsx'] : [] };
+}
+
+export class WorkerPoolRunner implements FunctionRunner {
+  readonly size: number;
+  private readonly idle: Worker[] = [];
+  private readonly busy = new Map<Worker, Task>();
+  private readonly queue: Task[] = [];
+  private readonly script: URL;
+  private readonly execArgv: string[];
+  private readonly workerData: unknown;
+  private nextId = 0;
+  private closed = false;
+
+  constructor(options: WorkerPoolOptions = {}) {
+    this.size = Math.max(1, options.size ?? cpus().length);
+    const fallback = defaultWorkerScript();
+    this.script = options.script ?? fallback.script;
+    this.execArgv = options.script ? [] : fallback.execArgv;
+    this.workerData = options.workerData;
+    for (let i = 0; i < this.size; i++) this.idle.push(this.spawn());
+  }
+
+  invoke(functionName: string, payload: unknown): Promise<unknown> {
+    if (this.closed)
+      return Promise.reject(new InvocationError(functionName, 'worker pool is closed'));
+    return new Promise((resolve, reject) => {
+      const request = { id: this.nextId++, functionName, payload: JSON.stringify(payload) };
+      this.queue.push({ request, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const workers = [...this.idle, ...this.busy.keys()];
+    this.idle.length = 0;
+    for (const [, task] of this.busy) {
+      task.reject(new InvocationError(task.request.functionName, 'worker pool closed'));
+    }
+    this.busy.clear();
+    for (const task of this.queue.splice(0)) {
+      task.reject(new InvocationError(task.request.functionName, 'worker pool closed'));
+    }
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(this.script, {
+      workerData: this.workerData,
+      execArgv: this.execArgv,
+    });
+    worker.unref();
+    worker.on('message', (reply: WorkerReply) => this.settle(worker, reply));
+    worker.on('error', (error) => this.fail(worker, error));
+    worker.on('exit', (code) => {
+      if (!this.closed) this.fail(worker, new Error(`worker thread exited with code ${code}`));
+    });
+    return worker;
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0 && this.idle.length > 0) {
+      const worker = this.idle.pop() as Worker;
+      const task = this.queue.shift() as Task;
+      this.busy.set(worker, task);
+      worker.postMessage(task.request);
+    }
+  }
+
+  private settle(worker: Worker, reply: WorkerReply): void {
+    const task = this.busy.get(worker);
+    if (!task || task.request.id !== reply.id) return;
+    this.busy.delete(worker);
+    this.idle.push(worker);
+    if (reply.ok) {
+      try {
+        task.resolve(JSON.parse(reply.result));
+      } catch (error) {
+        task.reject(
+          new InvocationError(task.request.functionName, 'result is not JSON', false, {
+            cause: error,
+          }),
+        );
+      }
+    } else {
+      task.reject(
+        new InvocationError(
+          task.request.functionName,
+          `${reply.error.name}: ${reply.error.message}`,
+        ),
+      );
+    }
+    this.dispatch();
+  }
+
+  /** A worker that died takes its task down with it; a fresh worker replaces it. */
+  private fail(worker: Worker, error: Error): void {
+    const task = this.busy.get(worker);
+    this.busy.delete(worker);
+    const idleAt = this.idle.indexOf(worker);
+    if (idleAt >= 0) this.idle.splice(idleAt, 1);
+    void worker.terminate();
+    if (task) {
+      task.reject(
+        new InvocationError(task.request.functionName, error.message, true, { cause: error }),
+      );
+    }
+    if (!this.closed) {
+      this.idle.push(this.spawn());
+      this.dispatch();
+    }
+  }
+}

@@ -1,0 +1,54 @@
+/** The error family of wordcount-fanout; adapters translate SDK and system errors into these. */
+export class WordcountError extends Error {
+  override name = 'WordcountError';
+}
+
+/** The user asked for something malformed: an option, an argument, a payload. */
+export class UsageError extends WordcountError {
+  override name = 'UsageError';
+}
+
+/** An object (file or S3 key) that does not exist or cannot be read as an object. */
+export class ObjectNotFoundError extends WordcountError {
+  override name = 'ObjectNotFoundError';
+  constructor(
+    readonly uri: string,
+    reason = 'no such object',
+    options?: ErrorOptions,
+  ) {
+    super(`${uri}: ${reason}`, options);
+  }
+}
+
+/** A conditional write lost: the object already exists or changed. */
+export class PreconditionFailedError extends WordcountError {
+  override name = 'PreconditionFailedError';
+}
+
+/** A payload crossing a process boundary does not match its schema. */
+export class InvalidPayloadError extends WordcountError {
+  override name = 'InvalidPayloadError';
+}
+
+/** A function invocation failed (after its retries); carries the function's own message. */
+export class InvocationError extends WordcountError {
+  override name = 'InvocationError';
+  constructor(
+    readonly functionName: string,
+    message: string,
+    readonly retryable = false,
+    options?: ErrorOptions,
+  ) {
+    super(`${functionName}: ${message}`, options);
+  }
+}
+
+/** A counting job failed; nothing was published. */
+export class JobFailedError extends WordcountError {
+  override name = 'JobFailedError';
+}
+
+/** The message of any thrown value, for one-line reports. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,118 @@
+/**
+ * The counting job over the two ports: plan byte ranges from the object's size, fan
+ * the ranges out to counter functions, reduce their partials. The CLI runs it on the
+ * embedded backend and the orchestrator Lambda on S3 + Lambda, unchanged.
+ */
+
+import { autoChunkSize, planRanges } from './chunks.js';
+import { mapLimit } from './concurrency.js';
+import {
+  type CountRequest,
+  type CountResult,
+  CountResultSchema,
+  parsePayload,
+  type Summary,
+} from './contracts.js';
+import { TOKEN_CAP_BYTES } from './count.js';
+import { JobFailedError, messageOf } from './errors.js';
+import type { FunctionRunner, ObjectStore } from './ports.js';
+import { mergeEntries, topCounts } from './reduce.js';
+import type { Mode } from './tokenize.js';
+
+export interface JobOptions {
+  mode: Mode;
+  /** Bytes per range; chosen from the size and concurrency when absent. */
+  chunkSize?: number;
+  /** Counter invocations in flight at once. */
+  concurrency: number;
+  top: number;
+}
+
+export interface JobProgress {
+  chunksDone: number;
+  chunks: number;
+  bytesDone: number;
+  bytes: number;
+}
+
+export interface JobDeps {
+  store: ObjectStore;
+  runner: FunctionRunner;
+  /** Name the runner knows the counter function by. */
+  counterFunction: string;
+  onProgress?: (progress: JobProgress) => void;
+}
+
+export interface JobResult {
+  summary: Summary;
+  counts: Map<string, number>;
+}
+
+export async function runCountJob(
+  deps: JobDeps,
+  key: string,
+  options: JobOptions,
+): Promise<JobResult> {
+  const started = performance.now();
+  const info = await deps.store.head(key);
+  const chunkSize = options.chunkSize ?? autoChunkSize(info.size, options.concurrency);
+  const ranges = planRanges(info.size, chunkSize);
+  const progress: JobProgress = {
+    chunksDone: 0,
+    chunks: ranges.length,
+    bytesDone: 0,
+    bytes: info.size,
+  };
+  deps.onProgress?.({ ...progress });
+
+  const counts = new Map<string, number>();
+  let totalWords = 0;
+  let invalidSequences = 0;
+  let longTokens = 0;
+  let bytesScanned = 0;
+  const reduce = (result: CountResult): void => {
+    mergeEntries(counts, result.entries);
+    totalWords += result.tokens;
+    invalidSequences += result.invalidSequences;
+    longTokens += result.longTokens;
+    bytesScanned += result.bytesScanned;
+  };
+
+  await mapLimit(ranges, options.concurrency, async (range) => {
+    const request: CountRequest = { key, etag: info.etag, mode: options.mode, range };
+    let result: CountResult;
+    try {
+      const reply = await deps.runner.invoke(deps.counterFunction, request);
+      result = parsePayload(CountResultSchema, reply, 'count result');
+    } catch (error) {
+      throw new JobFailedError(
+        `counting ${info.uri} failed at chunk ${range.index} (bytes ${range.start}-${range.end - 1}): ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
+    // Partials merge as they arrive, so only one of them is held at a time.
+    reduce(result);
+    progress.chunksDone++;
+    progress.bytesDone += range.end - range.start;
+    deps.onProgress?.({ ...progress });
+  });
+
+  const summary: Summary = {
+    source: { uri: info.uri, bytes: info.size, etag: info.etag },
+    mode: options.mode,
+    totalWords,
+    distinctWords: counts.size,
+    chunks: ranges.length,
+    top: topCounts(counts, options.top).map(([word, count]) => ({ word, count })),
+    elapsedMs: Math.round(performance.now() - started),
+    invalidSequences,
+    longTokens,
+    stats: {
+      chunkSize,
+      concurrency: options.concurrency,
+      tokenCapBytes: TOKEN_CAP_BYTES,
+      bytesScanned,
+    },
+  };
+  return { summary, counts };
+}

@@ -1,0 +1,46 @@
+/** The two outside capabilities the job needs; adapters/ implements each twice. */
+
+export interface ObjectInfo {
+  /** Where the object is, for messages and the summary: a path or s3://bucket/key. */
+  uri: string;
+  size: number;
+  /** Changes whenever the content does: S3's ETag, a file's size and mtime. */
+  etag: string;
+}
+
+export interface ReadRangeOptions {
+  start: number;
+  /** Exclusive; the object's end when absent. */
+  end?: number;
+  /** Preferred piece size; a hint. */
+  pieceSize?: number;
+}
+
+export interface PutOptions {
+  /** Fail with PreconditionFailedError if the key exists (S3 `If-None-Match: *`). */
+  ifNoneMatch?: boolean;
+  contentType?: string;
+}
+
+export type Body =
+  | string
+  | Uint8Array
+  | Iterable<string | Uint8Array>
+  | AsyncIterable<string | Uint8Array>;
+
+/** Keys are relative to one bucket (S3) or root directory (files). */
+export interface ObjectStore {
+  uri(key: string): string;
+  /** Throws ObjectNotFoundError when the key is missing or not an object. */
+  head(key: string): Promise<ObjectInfo>;
+  /** Streams bytes of [start, end) in order, lazily: stop iterating to stop reading. */
+  readRange(key: string, options: ReadRangeOptions): AsyncIterable<Uint8Array>;
+  get(key: string): Promise<Uint8Array>;
+  put(key: string, body: Body, options?: PutOptions): Promise<void>;
+}
+
+/** Runs a named function with a JSON payload and returns its JSON result. */
+export interface FunctionRunner {
+  invoke(functionName: string, payload: unknown): Promise<unknown>;
+  close(): Promise<void>;
+}
