@@ -1,0 +1,119 @@
+/**
+ * Independent reference implementations over decoded strings, and a fan-out driver
+ * over the pure kernel. The kernel works on bytes; these work on JS strings the slow,
+ * obvious way.
+ */
+import { RangeCounter, readStartFor } from '../../lib/count.js';
+import { mergeEntries } from '../../lib/reduce.js';
+import {
+  foldWord,
+  isPythonWhitespace,
+  JOINER,
+  type Mode,
+  SCRIPT_RUN,
+  SEGMENT_WINDOW_CHARS,
+  segmentRun,
+  WORD,
+  wordClass,
+} from '../../lib/tokenize.js';
+
+/** Python's `Counter(data.decode('utf-8-sig', errors='replace').split())`. */
+export function pythonSplitCounts(bytes: Uint8Array): Map<string, number> {
+  const text = new TextDecoder('utf-8').decode(bytes); // strips one leading BOM, like utf-8-sig
+  const counts = new Map<string, number>();
+  let word = '';
+  for (const ch of text) {
+    if (isPythonWhitespace(ch.codePointAt(0) as number)) {
+      if (word) counts.set(word, (counts.get(word) ?? 0) + 1);
+      word = '';
+    } else word += ch;
+  }
+  if (word) counts.set(word, (counts.get(word) ?? 0) + 1);
+  return counts;
+}
+
+/** `words` mode over a decoded string, character by character. */
+export function referenceWords(bytes: Uint8Array): Map<string, number> {
+  const chars = [...new TextDecoder('utf-8').decode(bytes)];
+  const cls = chars.map((ch) => wordClass(ch.codePointAt(0) as number));
+  const counts = new Map<string, number>();
+  const add = (w: string) => {
+    const key = foldWord(w);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  };
+  let i = 0;
+  while (i < chars.length) {
+    if (cls[i] === WORD) {
+      let j = i + 1;
+      for (;;) {
+        if (cls[j] === WORD) j++;
+        else if (cls[j] === JOINER && cls[j + 1] === WORD) j += 2;
+        else break;
+      }
+      add(chars.slice(i, j).join(''));
+      i = j;
+    } else if (cls[i] === SCRIPT_RUN) {
+      let j = i;
+      while (cls[j] === SCRIPT_RUN) j++;
+      // Windows of SEGMENT_WINDOW_CHARS characters from the run's start, the last
+      // segment of each carried into the next, as documented in tokenize.ts.
+      let pending: string[] = [];
+      for (let k = i; k < j; k++) {
+        pending.push(chars[k] as string);
+        if (pending.length === SEGMENT_WINDOW_CHARS) {
+          const { words, rest } = segmentRun(pending.join(''), false);
+          for (const w of words) add(w);
+          pending = [...rest];
+        }
+      }
+      if (pending.length > 0) for (const w of segmentRun(pending.join(''), true).words) add(w);
+      i = j;
+    } else i++;
+  }
+  return counts;
+}
+
+export interface FanOutResult {
+  counts: Map<string, number>;
+  tokens: number;
+  invalidSequences: number;
+  longTokens: number;
+}
+
+/** Counts `bytes` range by range, feeding each counter pieces of `pieceSize` bytes. */
+export function fanOut(mode: Mode, bytes: Uint8Array, chunkSize: number, pieceSize = 1 << 20): FanOutResult {
+  const result: FanOutResult = { counts: new Map(), tokens: 0, invalidSequences: 0, longTokens: 0 };
+  for (let start = 0; start < bytes.length; start += chunkSize) {
+    const counter = new RangeCounter(mode, start, Math.min(bytes.length, start + chunkSize));
+    let pos = readStartFor(start);
+    while (!counter.done && pos < bytes.length) {
+      const next = Math.min(bytes.length, pos + pieceSize);
+      counter.feed(bytes.subarray(pos, next));
+      pos = next;
+    }
+    const partial = counter.finish();
+    mergeEntries(result.counts, partial.entries);
+    result.tokens += partial.tokens;
+    result.invalidSequences += partial.invalidSequences;
+    result.longTokens += partial.longTokens;
+  }
+  return result;
+}
+
+/** Replacement characters a decoder emits for ill-formed input. */
+export function invalidSequencesIn(bytes: Uint8Array): number {
+  const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
+  const literal = new TextDecoder('utf-8', { ignoreBOM: true }).decode(new Uint8Array([0xef, 0xbf, 0xbd]));
+  let replaced = 0;
+  for (const ch of text) if (ch === literal) replaced++;
+  // Literal U+FFFD in the input is not an error.
+  let literals = 0;
+  for (let i = 0; i + 2 < bytes.length; i++) {
+    if (bytes[i] === 0xef && bytes[i + 1] === 0xbf && bytes[i + 2] === 0xbd) literals++;
+  }
+  return replaced - literals;
+}
+
+export function sortedEntries(counts: Map<string, number>): [string, number][] {
+  return [...counts].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
