@@ -10,7 +10,11 @@ export async function countRange(store: ObjectStore, request: CountRequest): Pro
   const started = performance.now();
   const { start, end } = request.range;
   const counter = new RangeCounter(request.mode, start, end);
-  for await (const piece of store.readRange(request.key, { start: readStartFor(start), end })) {
+  for await (const piece of store.readRange(request.key, {
+    start: readStartFor(start),
+    end,
+    ifMatch: request.etag,
+  })) {
     counter.feed(piece);
     if (counter.done) break;
   }
@@ -18,6 +22,7 @@ export async function countRange(store: ObjectStore, request: CountRequest): Pro
     for await (const piece of store.readRange(request.key, {
       start: end,
       pieceSize: OVERRUN_PIECE_SIZE,
+      ifMatch: request.etag,
     })) {
       counter.feed(piece);
       if (counter.done) break;

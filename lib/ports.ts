@@ -14,6 +14,8 @@ export interface ReadRangeOptions {
   end?: number;
   /** Preferred piece size; a hint. */
   pieceSize?: number;
+  /** Fail with PreconditionFailedError unless the object still has this etag. */
+  ifMatch?: string;
 }
 
 export interface PutOptions {

@@ -23,6 +23,11 @@ const REASONS: Record<string, string> = {
   EPERM: 'permission denied',
 };
 
+/** Size and modification time stand in for S3's content hash. */
+function etagOf(info: { size: number; mtimeMs: number }): string {
+  return `${info.size.toString(16)}-${Math.floor(info.mtimeMs * 1000).toString(16)}`;
+}
+
 export class FileObjectStore implements ObjectStore {
   readonly root: string;
 
@@ -45,11 +50,7 @@ export class FileObjectStore implements ObjectStore {
         info.isDirectory() ? REASONS.EISDIR : 'not a regular file',
       );
     }
-    return {
-      uri: path,
-      size: info.size,
-      etag: `${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}`,
-    };
+    return { uri: path, size: info.size, etag: etagOf(info) };
   }
 
   async *readRange(key: string, options: ReadRangeOptions): AsyncGenerator<Uint8Array> {
@@ -57,6 +58,12 @@ export class FileObjectStore implements ObjectStore {
       throw this.translate(error, key);
     });
     try {
+      if (options.ifMatch !== undefined) {
+        const info = await handle.stat();
+        if (etagOf(info) !== options.ifMatch) {
+          throw new PreconditionFailedError(`${this.path(key)} changed since the job started`);
+        }
+      }
       const pieceSize = options.pieceSize ?? DEFAULT_PIECE_SIZE;
       const end = options.end ?? Number.POSITIVE_INFINITY;
       let position = options.start;

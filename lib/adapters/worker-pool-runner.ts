@@ -34,15 +34,8 @@ interface Task {
   reject: (error: Error) => void;
 }
 
-/** The compiled worker when running from dist/, the TypeScript source (through tsx) in tests. */
-export function defaultWorkerScript(): { script: URL; execArgv: string[] } {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const script = new URL(
-    fromSource ? './counter-worker.ts' : './counter-worker.js',
-    import.meta.url,
-  );
-  return { script, execArgv: fromSource ? ['--import', 'tsx'] : [] };
-}
+/** The compiled counter worker beside this module in dist/. */
+export const COUNTER_WORKER_SCRIPT = new URL('./counter-worker.js', import.meta.url);
 
 export class WorkerPoolRunner implements FunctionRunner {
   readonly size: number;
@@ -50,16 +43,15 @@ export class WorkerPoolRunner implements FunctionRunner {
   private readonly busy = new Map<Worker, Task>();
   private readonly queue: Task[] = [];
   private readonly script: URL;
-  private readonly execArgv: string[];
   private readonly workerData: unknown;
+  private readonly proven = new WeakSet<Worker>();
   private nextId = 0;
   private closed = false;
+  private broken: Error | undefined;
 
   constructor(options: WorkerPoolOptions = {}) {
     this.size = Math.max(1, options.size ?? cpus().length);
-    const fallback = defaultWorkerScript();
-    this.script = options.script ?? fallback.script;
-    this.execArgv = options.script ? [] : fallback.execArgv;
+    this.script = options.script ?? COUNTER_WORKER_SCRIPT;
     this.workerData = options.workerData;
     for (let i = 0; i < this.size; i++) this.idle.push(this.spawn());
   }
@@ -89,10 +81,7 @@ export class WorkerPoolRunner implements FunctionRunner {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(this.script, {
-      workerData: this.workerData,
-      execArgv: this.execArgv,
-    });
+    const worker = new Worker(this.script, { workerData: this.workerData });
     worker.unref();
     worker.on('message', (reply: WorkerReply) => this.settle(worker, reply));
     worker.on('error', (error) => this.fail(worker, error));
@@ -116,6 +105,7 @@ export class WorkerPoolRunner implements FunctionRunner {
     if (!task || task.request.id !== reply.id) return;
     this.busy.delete(worker);
     this.idle.push(worker);
+    this.proven.add(worker);
     if (reply.ok) {
       try {
         task.resolve(JSON.parse(reply.result));

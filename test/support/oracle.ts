@@ -81,7 +81,12 @@ export interface FanOutResult {
 }
 
 /** Counts `bytes` range by range, feeding each counter pieces of `pieceSize` bytes. */
-export function fanOut(mode: Mode, bytes: Uint8Array, chunkSize: number, pieceSize = 1 << 20): FanOutResult {
+export function fanOut(
+  mode: Mode,
+  bytes: Uint8Array,
+  chunkSize: number,
+  pieceSize = 1 << 20,
+): FanOutResult {
   const result: FanOutResult = { counts: new Map(), tokens: 0, invalidSequences: 0, longTokens: 0 };
   for (let start = 0; start < bytes.length; start += chunkSize) {
     const counter = new RangeCounter(mode, start, Math.min(bytes.length, start + chunkSize));
@@ -103,7 +108,9 @@ export function fanOut(mode: Mode, bytes: Uint8Array, chunkSize: number, pieceSi
 /** Replacement characters a decoder emits for ill-formed input. */
 export function invalidSequencesIn(bytes: Uint8Array): number {
   const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
-  const literal = new TextDecoder('utf-8', { ignoreBOM: true }).decode(new Uint8Array([0xef, 0xbf, 0xbd]));
+  const literal = new TextDecoder('utf-8', { ignoreBOM: true }).decode(
+    new Uint8Array([0xef, 0xbf, 0xbd]),
+  );
   let replaced = 0;
   for (const ch of text) if (ch === literal) replaced++;
   // Literal U+FFFD in the input is not an error.

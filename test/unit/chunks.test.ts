@@ -5,18 +5,23 @@ import { autoChunkSize, formatSize, MiB, parseSize, planRanges } from '../../lib
 describe('planRanges', () => {
   it('covers [0, size) with consecutive ranges of chunkSize bytes', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 1, max: 5000 }), (size, chunk) => {
-        const ranges = planRanges(size, chunk);
-        expect(ranges.length).toBe(Math.ceil(size / chunk));
-        let pos = 0;
-        const broken = ranges.filter((r, i) => {
-          const ok = r.index === i && r.start === pos && r.end > r.start && r.end - r.start <= chunk;
-          pos = r.end;
-          return !ok;
-        });
-        expect(broken).toEqual([]);
-        expect(pos).toBe(size);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 100_000 }),
+        fc.integer({ min: 1, max: 5000 }),
+        (size, chunk) => {
+          const ranges = planRanges(size, chunk);
+          expect(ranges.length).toBe(Math.ceil(size / chunk));
+          let pos = 0;
+          const broken = ranges.filter((r, i) => {
+            const ok =
+              r.index === i && r.start === pos && r.end > r.start && r.end - r.start <= chunk;
+            pos = r.end;
+            return !ok;
+          });
+          expect(broken).toEqual([]);
+          expect(pos).toBe(size);
+        },
+      ),
     );
   });
 
@@ -25,7 +30,9 @@ describe('planRanges', () => {
   });
 
   it('refuses a chunk size that would make millions of ranges', () => {
-    expect(() => planRanges(10_000_000, 1)).toThrow(/would split 10000000 bytes into 10000000 ranges/);
+    expect(() => planRanges(10_000_000, 1)).toThrow(
+      /would split 10000000 bytes into 10000000 ranges/,
+    );
     expect(() => planRanges(10, 0)).toThrow(/chunk size must be/);
   });
 });

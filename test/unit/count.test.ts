@@ -31,7 +31,11 @@ describe('whitespace mode', () => {
   });
 
   it('splits on every Python whitespace code point and nothing else', () => {
-    expect(sortedEntries(counts('whitespace', 'a\u0085b\u00a0c\u1680d\u2007e\u3000f\x1cg\u200bh\ufeffi'))).toEqual([
+    expect(
+      sortedEntries(
+        counts('whitespace', 'a\u0085b\u00a0c\u1680d\u2007e\u3000f\x1cg\u200bh\ufeffi'),
+      ),
+    ).toEqual([
       ['a', 1],
       ['b', 1],
       ['c', 1],
@@ -62,7 +66,9 @@ describe('whitespace mode', () => {
   it('matches Python split on generated Unicode text', () => {
     fc.assert(
       fc.property(unicodeText, (bytes) => {
-        expect(sortedEntries(counts('whitespace', bytes))).toEqual(sortedEntries(pythonSplitCounts(bytes)));
+        expect(sortedEntries(counts('whitespace', bytes))).toEqual(
+          sortedEntries(pythonSplitCounts(bytes)),
+        );
       }),
       { numRuns: 500 },
     );
@@ -84,7 +90,9 @@ describe('whitespace mode', () => {
 
 describe('words mode', () => {
   it('folds case, keeps inner apostrophes and hyphens, drops outer ones', () => {
-    expect(sortedEntries(counts('words', "Don't DON'T don’t 'tis mother-in-law -- rock-- 'quoted'"))).toEqual([
+    expect(
+      sortedEntries(counts('words', "Don't DON'T don’t 'tis mother-in-law -- rock-- 'quoted'")),
+    ).toEqual([
       ["don't", 3],
       ['mother-in-law', 1],
       ['quoted', 1],
@@ -106,15 +114,21 @@ describe('words mode', () => {
   });
 
   it('normalizes to NFC and folds Unicode case', () => {
-    expect(sortedEntries(counts('words', 'Café cafe\u0301 CAFÉ Straße STRASSE ΟΔΟΣ οδος'))).toEqual([
-      ['café', 3],
-      ['strasse', 2],
-      ['οδοσ', 2],
-    ]);
+    expect(sortedEntries(counts('words', 'Café cafe\u0301 CAFÉ Straße STRASSE ΟΔΟΣ οδος'))).toEqual(
+      [
+        ['café', 3],
+        ['strasse', 2],
+        ['οδοσ', 2],
+      ],
+    );
   });
 
   it('segments Chinese, Japanese and Thai with Intl.Segmenter', () => {
-    expect(sortedEntries(counts('words', '東京タワーは日本の電波塔です。我们是中国人民 ภาษาไทย iPhone売り場'))).toEqual(
+    expect(
+      sortedEntries(
+        counts('words', '東京タワーは日本の電波塔です。我们是中国人民 ภาษาไทย iPhone売り場'),
+      ),
+    ).toEqual(
       sortedEntries(
         new Map([
           ['東京タワー', 1],
@@ -139,7 +153,16 @@ describe('words mode', () => {
 
   it('treats invalid bytes as separators and counts them', () => {
     const result = countBytes('words', new Uint8Array([0x61, 0xff, 0x62]));
-    expect(sortedEntries(new Map(result.entries.trim().split('\n').map((l) => [l.split('\t')[0] as string, 1])))).toEqual([
+    expect(
+      sortedEntries(
+        new Map(
+          result.entries
+            .trim()
+            .split('\n')
+            .map((l) => [l.split('\t')[0] as string, 1]),
+        ),
+      ),
+    ).toEqual([
       ['a', 1],
       ['b', 1],
     ]);
@@ -189,15 +212,20 @@ describe('ranges', () => {
 
     it(`gives the single-pass counts for any chunk and piece size (${mode})`, () => {
       fc.assert(
-        fc.property(hostileBytes, fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 40 }), (bytes, chunk, piece) => {
-          const single = countBytes(mode, bytes);
-          const singleCounts = new Map<string, number>();
-          mergeEntries(singleCounts, single.entries);
-          const fanned = fanOut(mode, bytes, chunk, piece);
-          expect(sortedEntries(fanned.counts)).toEqual(sortedEntries(singleCounts));
-          expect(fanned.tokens).toBe(single.tokens);
-          expect(fanned.invalidSequences).toBe(single.invalidSequences);
-        }),
+        fc.property(
+          hostileBytes,
+          fc.integer({ min: 1, max: 64 }),
+          fc.integer({ min: 1, max: 40 }),
+          (bytes, chunk, piece) => {
+            const single = countBytes(mode, bytes);
+            const singleCounts = new Map<string, number>();
+            mergeEntries(singleCounts, single.entries);
+            const fanned = fanOut(mode, bytes, chunk, piece);
+            expect(sortedEntries(fanned.counts)).toEqual(sortedEntries(singleCounts));
+            expect(fanned.tokens).toBe(single.tokens);
+            expect(fanned.invalidSequences).toBe(single.invalidSequences);
+          },
+        ),
         { numRuns: 400 },
       );
     });

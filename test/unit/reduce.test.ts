@@ -33,21 +33,46 @@ describe('ordering', () => {
   });
 
   it('sorts by count descending, then by UTF-8 bytes', () => {
-    const rows = sortCounts(new Map([['b', 2], ['😀', 1], ['\uff5e', 1], ['a', 2], ['Z', 1]]));
-    expect(rows).toEqual([['a', 2], ['b', 2], ['Z', 1], ['\uff5e', 1], ['😀', 1]]);
+    const rows = sortCounts(
+      new Map([
+        ['b', 2],
+        ['😀', 1],
+        ['\uff5e', 1],
+        ['a', 2],
+        ['Z', 1],
+      ]),
+    );
+    expect(rows).toEqual([
+      ['a', 2],
+      ['b', 2],
+      ['Z', 1],
+      ['\uff5e', 1],
+      ['😀', 1],
+    ]);
   });
 
   it('topCounts equals the head of the full sort', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.string(), fc.integer({ min: 1, max: 5 })), fc.integer({ min: 0, max: 100 }), (dict, k) => {
-        const map = new Map(Object.entries(dict));
-        expect(topCounts(map, k)).toEqual(sortCounts(map).slice(0, k));
-      }),
+      fc.property(
+        fc.dictionary(fc.string(), fc.integer({ min: 1, max: 5 })),
+        fc.integer({ min: 0, max: 100 }),
+        (dict, k) => {
+          const map = new Map(Object.entries(dict));
+          expect(topCounts(map, k)).toEqual(sortCounts(map).slice(0, k));
+        },
+      ),
     );
   });
 
   it('writes word<TAB>count lines', () => {
-    expect([...countsTsv([['a', 2], ['b', 1]])].join('')).toBe('a\t2\nb\t1\n');
+    expect(
+      [
+        ...countsTsv([
+          ['a', 2],
+          ['b', 1],
+        ]),
+      ].join(''),
+    ).toBe('a\t2\nb\t1\n');
     expect([...countsTsv([])]).toEqual([]);
   });
 });

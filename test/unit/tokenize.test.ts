@@ -14,13 +14,15 @@ import {
 describe('whitespace set', () => {
   it("is Python's str.isspace set: 29 code points including \\x1c-\\x1f and U+0085", () => {
     expect(PYTHON_WHITESPACE).toHaveLength(29);
-    for (const cp of [0x1c, 0x1d, 0x1e, 0x1f, 0x85, 0xa0, 0x3000]) expect(PYTHON_WHITESPACE).toContain(cp);
+    for (const cp of [0x1c, 0x1d, 0x1e, 0x1f, 0x85, 0xa0, 0x3000])
+      expect(PYTHON_WHITESPACE).toContain(cp);
   });
 
   it('isPythonWhitespace agrees with the list over every code point', () => {
     const set = new Set(PYTHON_WHITESPACE);
     for (let cp = 0; cp <= 0x10ffff; cp++) {
-      if (isPythonWhitespace(cp) !== set.has(cp)) throw new Error(`disagree at U+${cp.toString(16)}`);
+      if (isPythonWhitespace(cp) !== set.has(cp))
+        throw new Error(`disagree at U+${cp.toString(16)}`);
     }
   });
 
@@ -41,9 +43,11 @@ describe('words classes', () => {
     expect(wordClass("'".codePointAt(0) as number)).toBe(JOINER);
     expect(wordClass(0x2019)).toBe(JOINER);
     expect(wordClass('-'.codePointAt(0) as number)).toBe(JOINER);
-    for (const ch of ['東', 'の', 'タ', 'ー', 'ภ']) expect(wordClass(ch.codePointAt(0) as number)).toBe(SCRIPT_RUN);
+    for (const ch of ['東', 'の', 'タ', 'ー', 'ภ'])
+      expect(wordClass(ch.codePointAt(0) as number)).toBe(SCRIPT_RUN);
     expect(wordClass('한'.codePointAt(0) as number)).toBe(WORD); // Korean is written with spaces
-    for (const ch of ['.', '。', '😀', '_', '\ufffd']) expect(wordClass(ch.codePointAt(0) as number)).toBe(SEP);
+    for (const ch of ['.', '。', '😀', '_', '\ufffd'])
+      expect(wordClass(ch.codePointAt(0) as number)).toBe(SEP);
   });
 });
 
@@ -60,7 +64,15 @@ describe('foldWord', () => {
 
 describe('segmentRun', () => {
   it('splits Japanese, Chinese and Thai runs into words', () => {
-    expect(segmentRun('東京タワーは日本の電波塔です', true).words).toEqual(['東京タワー', 'は', '日本', 'の', '電波', '塔', 'です']);
+    expect(segmentRun('東京タワーは日本の電波塔です', true).words).toEqual([
+      '東京タワー',
+      'は',
+      '日本',
+      'の',
+      '電波',
+      '塔',
+      'です',
+    ]);
     expect(segmentRun('我们是中国人民', true).words).toEqual(['我们', '是', '中国', '人民']);
     expect(segmentRun('ภาษาไทย', true).words).toEqual(['ภาษา', 'ไทย']);
   });

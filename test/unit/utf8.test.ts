@@ -18,8 +18,8 @@ describe('decodeUnit', () => {
   it('decodes exactly like TextDecoder with replacement, for any bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
-        const expected = [...new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes)].map(
-          (c) => c.codePointAt(0),
+        const expected = [...new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes)].map((c) =>
+          c.codePointAt(0),
         );
         expect(decodeAll(bytes)).toEqual(expected);
       }),

@@ -1,0 +1,98 @@
+/**
+ * The ObjectStore contract: one suite, run against every adapter (files now, S3 on
+ * the emulator in e2e), so the twins cannot drift apart.
+ */
+import { describe, expect, it } from 'vitest';
+import { ObjectNotFoundError, PreconditionFailedError } from '../../lib/errors.js';
+import type { ObjectStore } from '../../lib/ports.js';
+
+export interface StoreFixture {
+  store: ObjectStore;
+  /** A key prefix unique to this run. */
+  prefix: string;
+}
+
+async function collect(pieces: AsyncIterable<Uint8Array>): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const piece of pieces) parts.push(Buffer.from(piece));
+  return Buffer.concat(parts).toString('utf8');
+}
+
+export function objectStoreContract(name: string, fixture: () => StoreFixture): void {
+  describe(`ObjectStore contract: ${name}`, () => {
+    it('puts, heads and gets an object', async () => {
+      const { store, prefix } = fixture();
+      const key = `${prefix}/hello world é.txt`;
+      await store.put(key, 'hello, world');
+      const info = await store.head(key);
+      expect(info.size).toBe(12);
+      expect(info.etag).not.toBe('');
+      expect(info.uri).toContain('hello world é.txt');
+      expect(Buffer.from(await store.get(key)).toString()).toBe('hello, world');
+    });
+
+    it('streams a put body made of pieces', async () => {
+      const { store, prefix } = fixture();
+      const key = `${prefix}/pieces.tsv`;
+      await store.put(key, ['a\t1\n', new TextEncoder().encode('b\t2\n')]);
+      expect(Buffer.from(await store.get(key)).toString()).toBe('a\t1\nb\t2\n');
+    });
+
+    it('changes the etag when the content changes', async () => {
+      const { store, prefix } = fixture();
+      const key = `${prefix}/etag.txt`;
+      await store.put(key, 'one');
+      const first = await store.head(key);
+      await store.put(key, 'three');
+      expect((await store.head(key)).etag).not.toBe(first.etag);
+    });
+
+    it('reads byte ranges, clamped to the object', async () => {
+      const { store, prefix } = fixture();
+      const key = `${prefix}/digits.txt`;
+      await store.put(key, '0123456789');
+      expect(await collect(store.readRange(key, { start: 2, end: 6 }))).toBe('2345');
+      expect(await collect(store.readRange(key, { start: 7 }))).toBe('789');
+      expect(await collect(store.readRange(key, { start: 8, end: 100 }))).toBe('89');
+      expect(await collect(store.readRange(key, { start: 0, pieceSize: 3 }))).toBe('0123456789');
+    });
+
+    it('stops reading when the reader stops iterating', async () => {
+      const { store, prefix } = fixture();
+      const key = `${prefix}/big.txt`;
+      await store.put(key, 'x'.repeat(1 << 20));
+      let seen = 0;
+      for await (const piece of store.readRange(key, { start: 0, pieceSize: 1024 })) {
+        seen += piece.length;
+        if (seen >= 4096) break;
+      }
+      expect(seen).toBeLessThan(1 << 20);
+    });
+
+    it('reports a missing key as ObjectNotFoundError naming it', async () => {
+      const { store, prefix } = fixture();
+      const key = `${prefix}/missing.txt`;
+      await expect(store.head(key)).rejects.toThrow(ObjectNotFoundError);
+      await expect(store.head(key)).rejects.toThrow(/missing\.txt/);
+      await expect(store.get(key)).rejects.toThrow(ObjectNotFoundError);
+      await expect(collect(store.readRange(key, { start: 0 }))).rejects.toThrow(
+        ObjectNotFoundError,
+      );
+    });
+
+    it('lets exactly one conditional create win', async () => {
+      const { store, prefix } = fixture();
+      const key = `${prefix}/claim.json`;
+      const attempts = await Promise.allSettled(
+        Array.from({ length: 6 }, (_, i) => store.put(key, `{"by":${i}}`, { ifNoneMatch: true })),
+      );
+      expect(attempts.filter((a) => a.status === 'fulfilled')).toHaveLength(1);
+      for (const a of attempts) {
+        if (a.status === 'rejected') expect(a.reason).toBeInstanceOf(PreconditionFailedError);
+      }
+      await expect(store.put(key, 'again', { ifNoneMatch: true })).rejects.toThrow(
+        PreconditionFailedError,
+      );
+    });
+  });
+}
