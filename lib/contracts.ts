@@ -47,6 +47,8 @@ export const SummarySchema = z.object({
     concurrency: z.number().int().positive(),
     tokenCapBytes: z.number().int().positive(),
     bytesScanned: nonNegativeInt,
+    /** Peak resident memory of the process that ran the job (workers included when embedded). */
+    maxRssBytes: nonNegativeInt,
   }),
 });
 export type Summary = z.infer<typeof SummarySchema>;

@@ -112,6 +112,7 @@ export async function runCountJob(
       concurrency: options.concurrency,
       tokenCapBytes: TOKEN_CAP_BYTES,
       bytesScanned,
+      maxRssBytes: process.resourceUsage().maxRSS * 1024,
     },
   };
   return { summary, counts };
