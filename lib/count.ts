@@ -94,29 +94,37 @@ class TokenTable {
     this.mask = capacity - 1;
   }
 
-  /** Counts one occurrence of buf[s..e); `lower` folds ASCII letters to lower case. */
-  add(buf: Uint8Array, s: number, e: number, lower: boolean): void {
+  /**
+   * Counts one occurrence of buf[s..e); `view` is a DataView over `buf`. With `lower`
+   * (words mode, where a table key holds only [A-Za-z0-9'-]) setting bit 0x20 of each
+   * byte is exactly ASCII lower-casing.
+   */
+  add(buf: Uint8Array, view: DataView, s: number, e: number, lower: boolean): void {
     const len = e - s;
-    let w0 = 0;
-    let w1 = 0;
+    let w0: number;
+    let w1: number;
     let h: number;
-    const m0 = s + (len < 4 ? len : 4);
-    const m1 = s + (len < 8 ? len : 8);
-    let k = s;
-    if (lower) {
-      while (k < m0) w0 = (w0 << 8) | (ASCII_LOWER[buf[k++] as number] as number);
-      while (k < m1) w1 = (w1 << 8) | (ASCII_LOWER[buf[k++] as number] as number);
+    if (len <= 8 && s + 8 <= buf.length) {
+      // Little-endian words masked to the token's bytes: two loads instead of a loop.
+      const fold = lower ? 0x20202020 : 0;
+      if (len <= 4) {
+        w0 = (view.getInt32(s, true) | fold) & (BYTE_MASKS[len] as number);
+        w1 = 0;
+      } else {
+        w0 = view.getInt32(s, true) | fold;
+        w1 = (view.getInt32(s + 4, true) | fold) & (BYTE_MASKS[len - 4] as number);
+      }
     } else {
-      while (k < m0) w0 = (w0 << 8) | (buf[k++] as number);
-      while (k < m1) w1 = (w1 << 8) | (buf[k++] as number);
+      w0 = pack(buf, s, Math.min(e, s + 4), lower);
+      w1 = pack(buf, s + 4, Math.min(e, s + 8), lower);
     }
-    if (len <= 8) h = Math.imul(w0 ^ Math.imul(w1, 0x9e3779b1) ^ len, 0x85ebca6b);
+    if (len <= 8) h = Math.imul(w0 ^ Math.imul(w1 ^ len, 0x9e3779b1), 0x85ebca6b);
     else {
       h = FNV_OFFSET;
       if (lower)
-        for (k = s; k < e; k++)
+        for (let k = s; k < e; k++)
           h = Math.imul(h ^ (ASCII_LOWER[buf[k] as number] as number), FNV_PRIME);
-      else for (k = s; k < e; k++) h = Math.imul(h ^ (buf[k] as number), FNV_PRIME);
+      else for (let k = s; k < e; k++) h = Math.imul(h ^ (buf[k] as number), FNV_PRIME);
     }
     h ^= h >>> 15;
     if (h === 0) h = 1;
@@ -214,9 +222,21 @@ class TokenTable {
   }
 }
 
-/** Writes the `count` low bytes of w, most significant first. */
+const BYTE_MASKS = new Int32Array([0, 0xff, 0xffff, 0xffffff, -1]);
+
+/** buf[s..e) (at most 4 bytes) as a little-endian int, ASCII-lowered with `lower`. */
+function pack(buf: Uint8Array, s: number, e: number, lower: boolean): number {
+  let w = 0;
+  for (let k = s; k < e; k++) {
+    const b = buf[k] as number;
+    w |= (lower ? (ASCII_LOWER[b] as number) : b) << (8 * (k - s));
+  }
+  return w;
+}
+
+/** Writes the `count` low bytes of w, least significant first. */
 function unpack(w: number, count: number, out: Uint8Array, o: number): number {
-  for (let k = count - 1; k >= 0; k--) out[o++] = (w >>> (8 * k)) & 0xff;
+  for (let k = 0; k < count; k++) out[o++] = (w >>> (8 * k)) & 0xff;
   return o;
 }
 
@@ -357,7 +377,13 @@ export class RangeCounter {
       const key = new Uint8Array(prefix.length + LONG_SUFFIX_BYTES.length);
       key.set(prefix);
       key.set(LONG_SUFFIX_BYTES, prefix.length);
-      this.table.add(key, 0, key.length, false);
+      this.table.add(
+        key,
+        new DataView(key.buffer, key.byteOffset, key.length),
+        0,
+        key.length,
+        false,
+      );
     } else {
       this.addWord(foldWord(decoder.decode(prefix)) + LONG_TOKEN_SUFFIX);
     }
@@ -377,6 +403,7 @@ export class RangeCounter {
       if (this.state === LONG || this.done) return;
     }
     const table = this.table;
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     for (;;) {
       // Separators. A token starting at or after endIdx belongs to the next range.
       for (;;) {
@@ -440,7 +467,7 @@ export class RangeCounter {
       if (i - s > TOKEN_CAP_BYTES) this.countLongToken(buf, s);
       else {
         this.tokens++;
-        table.add(buf, s, i, false);
+        table.add(buf, view, s, i, false);
       }
     }
   }
@@ -501,6 +528,7 @@ export class RangeCounter {
       if (this.state === RUN || this.done) return;
     }
     const table = this.table;
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     for (;;) {
       let cls = SEP;
       for (;;) {
@@ -590,7 +618,7 @@ export class RangeCounter {
       if (i - s > TOKEN_CAP_BYTES) this.countLongToken(buf, s);
       else {
         this.tokens++;
-        if (ascii) table.add(buf, s, i, true);
+        if (ascii) table.add(buf, view, s, i, true);
         else this.addWord(foldWord(decoder.decode(buf.subarray(s, i))));
       }
     }

@@ -145,8 +145,8 @@ describe('wordcount count', () => {
     const out = createWriteStream(path);
     const block = Buffer.alloc(1 << 20, 'x');
     for (let i = 0; i < 64; i++)
-      if (!out.write(block)) await new Promise((r) => out.once('drain', r));
-    await new Promise((r) => out.end(r));
+      if (!out.write(block)) await new Promise<void>((r) => out.once('drain', () => r()));
+    await new Promise<void>((r) => out.end(() => r()));
     const counts = join(dir, 'one-token.tsv');
     const summary = await countJson([
       path,
