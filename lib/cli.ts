@@ -7,9 +7,10 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { FileObjectStore } from './adapters/file-store.js';
 import { WorkerPoolRunner } from './adapters/worker-pool-runner.js';
 import { formatSize, MAX_CHUNK_SIZE, parseSize } from './chunks.js';
-import type { Summary } from './contracts.js';
+import { parsePayload, type Summary, SummarySchema } from './contracts.js';
 import { messageOf, UsageError, WordcountError } from './errors.js';
 import { type JobProgress, runCountJob } from './job.js';
+import { countsKey } from './keys.js';
 import { countsTsv, sortCounts } from './reduce.js';
 import { MODES, type Mode } from './tokenize.js';
 
@@ -20,6 +21,7 @@ interface CountOptions {
   top: number;
   json?: boolean;
   counts?: string;
+  function?: string;
 }
 
 function positiveInteger(name: string, max = Number.MAX_SAFE_INTEGER) {
@@ -113,10 +115,47 @@ function table(summary: Summary): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function count(source: string, options: CountOptions): Promise<void> {
-  if (source.startsWith('s3://')) {
-    throw new UsageError(`${source}: s3:// sources are not supported by this build`);
+/** s3://bucket/key → the deployed orchestrator counts it where it lives. */
+async function countInS3(source: string, options: CountOptions): Promise<void> {
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(source);
+  if (!match) throw new UsageError(`${source}: expected s3://bucket/key`);
+  const [, bucket, key] = match as unknown as [string, string, string];
+  const functionName = options.function ?? process.env.WORDCOUNT_ORCHESTRATOR_FUNCTION;
+  if (!functionName) {
+    throw new UsageError(
+      `${source}: name the orchestrator function with --function or WORDCOUNT_ORCHESTRATOR_FUNCTION`,
+    );
   }
+  // The AWS SDK loads only for s3:// sources: local counts start faster without it.
+  const { createLambdaClient, createS3Client } = await import('./adapters/aws-clients.js');
+  const { LambdaRunner } = await import('./adapters/lambda-runner.js');
+  const { S3ObjectStore } = await import('./adapters/s3-store.js');
+  const runner = new LambdaRunner(createLambdaClient({ maxSockets: 2 }), {
+    concurrency: 1,
+    maxAttempts: 3,
+    timeoutMs: 16 * 60 * 1000,
+  });
+  const reply = await runner.invoke(functionName, {
+    bucket,
+    key,
+    mode: options.mode,
+    chunkSize: options.chunkSize,
+    top: options.top,
+  });
+  const summary = parsePayload(SummarySchema, reply, `summary from ${functionName}`);
+  if (options.counts !== undefined) {
+    const store = new S3ObjectStore(createS3Client({ maxSockets: 2, forcePathStyle: true }), bucket);
+    const target = resolve(options.counts);
+    await new FileObjectStore(dirname(target)).put(
+      basename(target),
+      store.readRange(countsKey(key), { start: 0 }),
+    );
+  }
+  process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : table(summary));
+}
+
+async function count(source: string, options: CountOptions): Promise<void> {
+  if (source.startsWith('s3://')) return countInS3(source, options);
   const path = resolve(source);
   const store = new FileObjectStore(dirname(path));
   const key = basename(path);
@@ -154,7 +193,7 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('count')
     .description('count the words of a file')
-    .argument('<source>', 'a file path')
+    .argument('<source>', 'a file path, or s3://bucket/key to count in AWS (or AWS_ENDPOINT_URL)')
     .addOption(new Option('--mode <mode>', 'token rules').choices(MODES).default('words'))
     .option(
       '--workers <n>',
@@ -169,6 +208,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--top <n>', 'how many of the most frequent words to show', nonNegativeInteger, 20)
     .option('--json', 'print the summary as one JSON object')
     .option('--counts <file>', 'write every word and its count as TSV to <file>')
+    .option(
+      '--function <name>',
+      's3:// sources: the orchestrator Lambda (default: $WORDCOUNT_ORCHESTRATOR_FUNCTION)',
+    )
     .action(count);
   try {
     await program.parseAsync(argv);

@@ -1,6 +1,7 @@
-/** The counter use case: read one range through the store and count it. */
+/** The counter use case: read one range through the store, count it, return or spill. */
 import type { CountRequest, CountResult } from './contracts.js';
 import { RangeCounter, readStartFor } from './count.js';
+import { partialKey } from './keys.js';
 import type { ObjectStore } from './ports.js';
 
 /** Pieces read while finishing the last token past the range's end are kept small. */
@@ -10,28 +11,59 @@ export async function countRange(store: ObjectStore, request: CountRequest): Pro
   const started = performance.now();
   const { start, end } = request.range;
   const counter = new RangeCounter(request.mode, start, end);
-  for await (const piece of store.readRange(request.key, {
-    start: readStartFor(start),
-    end,
-    ifMatch: request.etag,
-  })) {
+  const read = { ifMatch: request.etag };
+  for await (const piece of store.readRange(request.key, { start: readStartFor(start), end, ...read })) {
     counter.feed(piece);
     if (counter.done) break;
   }
   if (!counter.done) {
-    for await (const piece of store.readRange(request.key, {
-      start: end,
-      pieceSize: OVERRUN_PIECE_SIZE,
-      ifMatch: request.etag,
-    })) {
+    for await (const piece of store.readRange(request.key, { start: end, pieceSize: OVERRUN_PIECE_SIZE, ...read })) {
       counter.feed(piece);
       if (counter.done) break;
     }
   }
-  const counts = counter.finish();
+  const { entries, ...stats } = counter.finish();
+  const result: CountResult = { index: request.range.index, entries, ...stats, elapsedMs: 0 };
+  result.elapsedMs = performance.now() - started;
+  if (request.spill === undefined) return result;
+  // Measured, not guessed: the JSON that would travel back.
+  const inlineBytes = Buffer.byteLength(JSON.stringify(result));
+  if (inlineBytes <= request.spill.inlineLimitBytes) return result;
+  const partitions = Math.ceil(inlineBytes / request.spill.inlineLimitBytes);
+  const keys = await spill(store, request.spill.prefix, request.range.index, entries, partitions);
   return {
+    ...stats,
     index: request.range.index,
-    ...counts,
+    spilled: { keys, bytes: Buffer.byteLength(entries) },
     elapsedMs: performance.now() - started,
   };
+}
+
+/** Writes entries hash-partitioned by word, so partition p of every range can be reduced together. */
+async function spill(
+  store: ObjectStore,
+  prefix: string,
+  index: number,
+  entries: string,
+  partitions: number,
+): Promise<string[]> {
+  const parts: string[][] = Array.from({ length: partitions }, () => []);
+  let pos = 0;
+  while (pos < entries.length) {
+    const nl = entries.indexOf('\n', pos);
+    const line = entries.slice(pos, nl + 1);
+    const tab = line.lastIndexOf('\t');
+    (parts[partitionOf(line.slice(0, tab), partitions)] as string[]).push(line);
+    pos = nl + 1;
+  }
+  const keys = parts.map((_, p) => partialKey(prefix, index, p));
+  await Promise.all(parts.map((lines, p) => store.put(keys[p] as string, lines.join(''))));
+  return keys;
+}
+
+/** FNV-1a over UTF-16 units: stable across processes, which is all partitioning needs. */
+export function partitionOf(word: string, partitions: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), 16777619);
+  return (h >>> 0) % partitions;
 }

@@ -4,7 +4,7 @@
  * embedded backend and the orchestrator Lambda on S3 + Lambda, unchanged.
  */
 
-import { autoChunkSize, planRanges } from './chunks.js';
+import { autoChunkSize, type ByteRange, planRanges } from './chunks.js';
 import { mapLimit } from './concurrency.js';
 import {
   type CountRequest,
@@ -19,6 +19,8 @@ import type { FunctionRunner, ObjectStore } from './ports.js';
 import { mergeEntries, topCounts } from './reduce.js';
 import type { Mode } from './tokenize.js';
 
+const decoder = new TextDecoder();
+
 export interface JobOptions {
   mode: Mode;
   /** Bytes per range; chosen from the size and concurrency when absent. */
@@ -26,6 +28,12 @@ export interface JobOptions {
   /** Counter invocations in flight at once. */
   concurrency: number;
   top: number;
+  /** The bucket counters read from (S3 backends). */
+  bucket?: string;
+  /** Payload budget: counters spill bigger results under this prefix. */
+  spill?: CountRequest['spill'];
+  /** Called once the ranges are planned, before any is counted. */
+  onPlan?: (plan: { chunkSize: number; ranges: readonly ByteRange[] }) => Promise<void> | void;
 }
 
 export interface JobProgress {
@@ -41,6 +49,8 @@ export interface JobDeps {
   /** Name the runner knows the counter function by. */
   counterFunction: string;
   onProgress?: (progress: JobProgress) => void;
+  /** Called as each range's result is merged. */
+  onChunk?: (range: ByteRange, result: CountResult) => void;
 }
 
 export interface JobResult {
@@ -57,6 +67,7 @@ export async function runCountJob(
   const info = await deps.store.head(key);
   const chunkSize = options.chunkSize ?? autoChunkSize(info.size, options.concurrency);
   const ranges = planRanges(info.size, chunkSize);
+  await options.onPlan?.({ chunkSize, ranges });
   const progress: JobProgress = {
     chunksDone: 0,
     chunks: ranges.length,
@@ -70,8 +81,11 @@ export async function runCountJob(
   let invalidSequences = 0;
   let longTokens = 0;
   let bytesScanned = 0;
-  const reduce = (result: CountResult): void => {
-    mergeEntries(counts, result.entries);
+  const reduce = async (result: CountResult): Promise<void> => {
+    if (result.entries !== undefined) mergeEntries(counts, result.entries);
+    for (const spilled of result.spilled?.keys ?? []) {
+      mergeEntries(counts, decoder.decode(await deps.store.get(spilled)));
+    }
     totalWords += result.tokens;
     invalidSequences += result.invalidSequences;
     longTokens += result.longTokens;
@@ -79,7 +93,14 @@ export async function runCountJob(
   };
 
   await mapLimit(ranges, options.concurrency, async (range) => {
-    const request: CountRequest = { key, etag: info.etag, mode: options.mode, range };
+    const request: CountRequest = {
+      bucket: options.bucket,
+      key,
+      etag: info.etag,
+      mode: options.mode,
+      range,
+      spill: options.spill,
+    };
     let result: CountResult;
     try {
       const reply = await deps.runner.invoke(deps.counterFunction, request);
@@ -91,7 +112,8 @@ export async function runCountJob(
       );
     }
     // Partials merge as they arrive, so only one of them is held at a time.
-    reduce(result);
+    await reduce(result);
+    deps.onChunk?.(range, result);
     progress.chunksDone++;
     progress.bytesDone += range.end - range.start;
     deps.onProgress?.({ ...progress });

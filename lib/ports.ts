@@ -39,6 +39,8 @@ export interface ObjectStore {
   readRange(key: string, options: ReadRangeOptions): AsyncIterable<Uint8Array>;
   get(key: string): Promise<Uint8Array>;
   put(key: string, body: Body, options?: PutOptions): Promise<void>;
+  /** Removes the key; removing a missing key is not an error. */
+  delete(key: string): Promise<void>;
 }
 
 /** Runs a named function with a JSON payload and returns its JSON result. */

@@ -1,7 +1,7 @@
 /** ObjectStore over a local directory: the embedded backend's twin of S3ObjectStore. */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ObjectNotFoundError, PreconditionFailedError, UsageError } from '../errors.js';
@@ -110,6 +110,10 @@ export class FileObjectStore implements ObjectStore {
     } finally {
       await unlink(temporary).catch(() => undefined);
     }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.path(key), { force: true });
   }
 
   private path(key: string): string {

@@ -80,6 +80,15 @@ export function objectStoreContract(name: string, fixture: () => StoreFixture): 
       );
     });
 
+    it('deletes a key, and deleting a missing key is fine', async () => {
+      const { store, prefix } = fixture();
+      const key = `${prefix}/doomed.txt`;
+      await store.put(key, 'x');
+      await store.delete(key);
+      await expect(store.head(key)).rejects.toThrow(ObjectNotFoundError);
+      await store.delete(key);
+    });
+
     it('lets exactly one conditional create win', async () => {
       const { store, prefix } = fixture();
       const key = `${prefix}/claim.json`;

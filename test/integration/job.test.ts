@@ -44,7 +44,7 @@ function pool(size: number): WorkerPoolRunner {
 function singlePass(mode: Mode, bytes: Uint8Array) {
   const result = countBytes(mode, bytes);
   const counts = new Map<string, number>();
-  mergeEntries(counts, result.entries);
+  mergeEntries(counts, result.entries ?? '');
   return { counts, tokens: result.tokens, invalid: result.invalidSequences };
 }
 
@@ -58,7 +58,7 @@ describe('worker pool runner', () => {
     });
     const result = CountResultSchema.parse(reply);
     const counts = new Map<string, number>();
-    mergeEntries(counts, result.entries);
+    mergeEntries(counts, result.entries ?? '');
     expect(sortedEntries(counts)).toEqual([
       ['be', 2],
       ['not', 1],

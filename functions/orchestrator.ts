@@ -1,0 +1,63 @@
+/**
+ * Orchestrator Lambda: an S3 ObjectCreated notification (one job per record) or a
+ * direct invocation `{bucket, key, mode?, chunkSize?, top?}`, which returns the summary.
+ */
+import { Resource } from 'sst';
+import { createLambdaClient, createS3Client } from '../lib/adapters/aws-clients.js';
+import { LambdaRunner } from '../lib/adapters/lambda-runner.js';
+import { S3ObjectStore } from '../lib/adapters/s3-store.js';
+import { orchestratorConfig, sstLinksActive } from '../lib/config.js';
+import { JobRequestSchema, parsePayload, S3EventSchema, type Summary } from '../lib/contracts.js';
+import { JobFailedError, messageOf } from '../lib/errors.js';
+import { decodeS3Key } from '../lib/keys.js';
+import { type JobRequestOptions, runJobOnce } from '../lib/orchestrate.js';
+
+const config = orchestratorConfig(
+  process.env,
+  sstLinksActive(process.env) ? { bucket: Resource.Data.name, counterFunction: Resource.Counter.name } : {},
+);
+const s3 = createS3Client({ maxSockets: 32, forcePathStyle: true });
+const runner = new LambdaRunner(createLambdaClient({ maxSockets: config.concurrency }), {
+  concurrency: config.concurrency,
+});
+
+function run(bucket: string, request: JobRequestOptions) {
+  return runJobOnce(
+    {
+      store: new S3ObjectStore(s3, bucket),
+      bucket,
+      runner,
+      counterFunction: config.counterFunction,
+      concurrency: config.concurrency,
+      defaultChunkSize: config.chunkSize,
+      log: (message) => console.log(message),
+    },
+    request,
+  );
+}
+
+export async function handler(event: unknown): Promise<Summary | undefined> {
+  if (typeof event === 'object' && event !== null && 'Records' in event) {
+    const { Records } = parsePayload(S3EventSchema, event, 'S3 event');
+    const failures: string[] = [];
+    for (const record of Records) {
+      const key = decodeS3Key(record.s3.object.key);
+      try {
+        const result = await run(record.s3.bucket.name, { key });
+        console.log(`${result.outcome}: s3://${record.s3.bucket.name}/${key} (job ${result.jobId})`);
+      } catch (error) {
+        failures.push(messageOf(error));
+      }
+    }
+    if (failures.length > 0) throw new JobFailedError(failures.join('; '));
+    return undefined;
+  }
+  const request = parsePayload(JobRequestSchema, event, 'job request');
+  const result = await run(request.bucket, request);
+  if (result.outcome === 'claimed-elsewhere') {
+    throw new JobFailedError(
+      `s3://${request.bucket}/${request.key} is being counted by another invocation (job ${result.jobId}); its output will appear under output/`,
+    );
+  }
+  return result.summary;
+}

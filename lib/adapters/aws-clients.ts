@@ -1,0 +1,39 @@
+/**
+ * AWS clients built the way this system needs them. Called once per process from
+ * functions/ and the CLI with explicit settings; nothing here reads the environment
+ * (the SDK itself still honours AWS_ENDPOINT_URL, AWS_REGION and credentials).
+ */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+export interface ClientSettings {
+  /** Sockets kept for concurrent calls; the SDK's default of 50 caps a wider fan-out. */
+  maxSockets: number;
+  /** Milliseconds a request may wait for its response before it fails. */
+  requestTimeoutMs?: number;
+}
+
+function handler(settings: ClientSettings): NodeHttpHandler {
+  const agentOptions = { keepAlive: true, maxSockets: settings.maxSockets };
+  return new NodeHttpHandler({
+    httpAgent: new HttpAgent(agentOptions),
+    httpsAgent: new HttpsAgent(agentOptions),
+    requestTimeout: settings.requestTimeoutMs,
+  });
+}
+
+/** Lambda client for LambdaRunner: retries are the runner's, so the SDK makes one attempt. */
+export function createLambdaClient(settings: ClientSettings): LambdaClient {
+  return new LambdaClient({ requestHandler: handler(settings), maxAttempts: 1 });
+}
+
+/** S3 client; path-style addressing keeps emulators on a bare host:port working. */
+export function createS3Client(settings: ClientSettings & { forcePathStyle?: boolean }): S3Client {
+  return new S3Client({
+    requestHandler: handler(settings),
+    forcePathStyle: settings.forcePathStyle,
+  });
+}

@@ -1,0 +1,151 @@
+/**
+ * FunctionRunner over AWS Lambda (synchronous RequestResponse invokes). Throttling is
+ * normal at fan-out scale: 429s, 5xx and network errors are retried with exponential
+ * backoff and full jitter, at most `concurrency` calls are in flight, and each call has
+ * a timeout. Build the client with `maxAttempts: 1` (see aws-clients.ts) so these are
+ * the only retries.
+ */
+import { InvokeCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import { InvocationError } from '../errors.js';
+import type { FunctionRunner } from '../ports.js';
+
+export interface LambdaRunnerOptions {
+  /** Invocations in flight at once. */
+  concurrency: number;
+  /** Attempts per call, the first included. */
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Per attempt; a timed-out attempt is retried (counting is idempotent). */
+  timeoutMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+/** The one method used of a LambdaClient. */
+export interface LambdaSender {
+  send(command: InvokeCommand, options?: { abortSignal?: AbortSignal }): Promise<InvokeCommandOutput>;
+}
+
+const RETRYABLE_NAMES = new Set([
+  'TooManyRequestsException',
+  'ThrottlingException',
+  'ServiceException',
+  'EC2ThrottledException',
+  'ResourceNotReadyException',
+  'TimeoutError',
+  'AbortError',
+]);
+const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
+
+/** True for throttling, server-side and network failures, which a later attempt may survive. */
+export function isRetryable(error: unknown): boolean {
+  const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e?.$metadata?.httpStatusCode;
+  if (status === 429 || (status !== undefined && status >= 500)) return true;
+  return RETRYABLE_NAMES.has(e?.name ?? '') || RETRYABLE_CODES.has(e?.code ?? '');
+}
+
+class Semaphore {
+  private waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class LambdaRunner implements FunctionRunner {
+  private readonly slots: Semaphore;
+  private readonly maxAttempts: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly timeoutMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+
+  constructor(
+    private readonly client: LambdaSender,
+    options: LambdaRunnerOptions,
+  ) {
+    this.slots = new Semaphore(Math.max(1, options.concurrency));
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? 6);
+    this.baseDelayMs = options.baseDelayMs ?? 100;
+    this.maxDelayMs = options.maxDelayMs ?? 10_000;
+    this.timeoutMs = options.timeoutMs ?? 120_000;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.random = options.random ?? Math.random;
+  }
+
+  async invoke(functionName: string, payload: unknown): Promise<unknown> {
+    await this.slots.acquire();
+    try {
+      return await this.invokeWithRetries(functionName, JSON.stringify(payload));
+    } finally {
+      this.slots.release();
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  /** Full jitter: uniform in [0, min(max, base * 2^(attempt-1))). */
+  backoffMs(attempt: number): number {
+    return this.random() * Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
+  }
+
+  private async invokeWithRetries(functionName: string, payload: string): Promise<unknown> {
+    for (let attempt = 1; ; attempt++) {
+      let out: InvokeCommandOutput;
+      try {
+        out = await this.client.send(
+          new InvokeCommand({
+            FunctionName: functionName,
+            InvocationType: 'RequestResponse',
+            Payload: encoder.encode(payload),
+          }),
+          { abortSignal: AbortSignal.timeout(this.timeoutMs) },
+        );
+      } catch (error) {
+        if (isRetryable(error) && attempt < this.maxAttempts) {
+          await this.sleep(this.backoffMs(attempt));
+          continue;
+        }
+        const name = (error as { name?: string }).name ?? 'Error';
+        const message = error instanceof Error ? error.message : String(error);
+        const tries = attempt > 1 ? ` (gave up after ${attempt} attempts)` : '';
+        throw new InvocationError(functionName, `${name}: ${message}${tries}`, isRetryable(error), {
+          cause: error,
+        });
+      }
+      const text = out.Payload ? decoder.decode(out.Payload) : '';
+      // A handler that threw still answers HTTP 200; the error is in FunctionError.
+      if (out.FunctionError) throw new InvocationError(functionName, describeFunctionError(text, out.FunctionError));
+      try {
+        return text === '' ? null : JSON.parse(text);
+      } catch (error) {
+        throw new InvocationError(functionName, 'returned a payload that is not JSON', false, { cause: error });
+      }
+    }
+  }
+}
+
+function describeFunctionError(payload: string, kind: string): string {
+  try {
+    const parsed = JSON.parse(payload) as { errorType?: string; errorMessage?: string };
+    if (parsed.errorMessage !== undefined) return `${parsed.errorType ?? kind}: ${parsed.errorMessage}`;
+  } catch {
+    // not JSON: report it as it came
+  }
+  return `${kind}: ${payload || 'no error message'}`;
+}

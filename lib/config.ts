@@ -1,0 +1,62 @@
+/**
+ * Configuration of the Lambda functions, parsed once at cold start into a frozen
+ * object. Names come from SST's links when they are active, otherwise from plain
+ * environment variables (what the emulator deploy sets); a missing one is named.
+ */
+import { DEFAULT_CHUNK_SIZE, parseSize } from './chunks.js';
+import { UsageError } from './errors.js';
+
+type Env = Record<string, string | undefined>;
+
+export interface LinkedNames {
+  bucket?: string;
+  counterFunction?: string;
+}
+
+export interface CounterConfig {
+  bucket: string;
+}
+
+export interface OrchestratorConfig {
+  bucket: string;
+  counterFunction: string;
+  concurrency: number;
+  chunkSize: number;
+}
+
+function required(env: Env, name: string, linked: string | undefined): string {
+  const value = linked ?? env[name];
+  if (value === undefined || value === '') {
+    throw new UsageError(`configuration: environment variable ${name} is not set (and no SST link provides it)`);
+  }
+  return value;
+}
+
+function positiveInt(env: Env, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new UsageError(`configuration: ${name} must be a positive integer, got '${text}'`);
+  }
+  return value;
+}
+
+export function counterConfig(env: Env, linked: LinkedNames = {}): Readonly<CounterConfig> {
+  return Object.freeze({ bucket: required(env, 'WORDCOUNT_BUCKET', linked.bucket) });
+}
+
+export function orchestratorConfig(env: Env, linked: LinkedNames = {}): Readonly<OrchestratorConfig> {
+  const chunkText = env.WORDCOUNT_CHUNK_SIZE;
+  return Object.freeze({
+    bucket: required(env, 'WORDCOUNT_BUCKET', linked.bucket),
+    counterFunction: required(env, 'WORDCOUNT_COUNTER_FUNCTION', linked.counterFunction),
+    concurrency: positiveInt(env, 'WORDCOUNT_CONCURRENCY', 64),
+    chunkSize: chunkText ? parseSize(chunkText) : DEFAULT_CHUNK_SIZE,
+  });
+}
+
+/** True when SST has injected its links into this process. */
+export function sstLinksActive(env: Env): boolean {
+  return Boolean(env.SST_RESOURCE_App || env.SST_KEY_FILE || env.SST_RESOURCES_JSON);
+}

@@ -1,0 +1,146 @@
+/**
+ * The orchestrator use case: one counting job per uploaded object version, exactly
+ * once. S3 notifications and async invokes can arrive twice; the job id depends only
+ * on the object version and options, a finished job is answered from its output, and
+ * of two concurrent duplicates one loses the `If-None-Match` claim and stops. Output is
+ * published only when every range was counted: counts first, summary last.
+ */
+import { parseSize } from './chunks.js';
+import { type JobStatus, JobStatusSchema, parsePayload, type Summary, SummarySchema } from './contracts.js';
+import { JobFailedError, messageOf, ObjectNotFoundError, PreconditionFailedError } from './errors.js';
+import { runCountJob } from './job.js';
+import { claimKey, countsKey, jobIdFor, partialsPrefix, statusKey, summaryKey } from './keys.js';
+import type { FunctionRunner, ObjectStore } from './ports.js';
+import { countsTsv, sortCounts } from './reduce.js';
+import type { Mode } from './tokenize.js';
+
+/** Inline results stay well under Lambda's 6 MB synchronous payload limit. */
+export const INLINE_RESULT_LIMIT_BYTES = 4 * 1024 * 1024;
+
+export interface OrchestratorDeps {
+  store: ObjectStore;
+  bucket: string;
+  runner: FunctionRunner;
+  counterFunction: string;
+  concurrency: number;
+  defaultChunkSize: number;
+  inlineLimitBytes?: number;
+  now?: () => Date;
+  log?: (message: string) => void;
+}
+
+export interface JobRequestOptions {
+  key: string;
+  mode?: Mode;
+  chunkSize?: number | string;
+  top?: number;
+}
+
+export type JobOutcome =
+  | { outcome: 'published'; jobId: string; summary: Summary }
+  | { outcome: 'already-published'; jobId: string; summary: Summary }
+  | { outcome: 'claimed-elsewhere'; jobId: string };
+
+const decoder = new TextDecoder();
+
+async function readJson(store: ObjectStore, key: string): Promise<unknown | undefined> {
+  try {
+    return JSON.parse(decoder.decode(await store.get(key)));
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+export async function runJobOnce(deps: OrchestratorDeps, request: JobRequestOptions): Promise<JobOutcome> {
+  const { store } = deps;
+  const now = deps.now ?? (() => new Date());
+  const mode = request.mode ?? 'words';
+  const chunkSize =
+    typeof request.chunkSize === 'string' ? parseSize(request.chunkSize) : (request.chunkSize ?? deps.defaultChunkSize);
+  const info = await store.head(request.key);
+  const jobId = jobIdFor({ bucket: deps.bucket, key: request.key, etag: info.etag, mode, chunkSize });
+  const output = { summary: summaryKey(request.key), counts: countsKey(request.key) };
+
+  const previous = await readJson(store, statusKey(jobId));
+  if (previous !== undefined) {
+    const status = parsePayload(JobStatusSchema, previous, `status of job ${jobId}`);
+    if (status.state === 'succeeded') {
+      const summary = parsePayload(SummarySchema, await readJson(store, output.summary), `summary of job ${jobId}`);
+      return { outcome: 'already-published', jobId, summary };
+    }
+  }
+
+  try {
+    await store.put(claimKey(jobId), JSON.stringify({ jobId, claimedAt: now().toISOString() }), {
+      ifNoneMatch: true,
+      contentType: 'application/json',
+    });
+  } catch (error) {
+    if (error instanceof PreconditionFailedError) {
+      deps.log?.(`job ${jobId} for ${store.uri(request.key)} is claimed by another invocation; stopping`);
+      return { outcome: 'claimed-elsewhere', jobId };
+    }
+    throw error;
+  }
+
+  const status: JobStatus = {
+    jobId,
+    state: 'running',
+    source: { bucket: deps.bucket, key: request.key, etag: info.etag, bytes: info.size },
+    mode,
+    chunkSize,
+    updatedAt: now().toISOString(),
+    ranges: [],
+  };
+  const writeStatus = () => {
+    status.updatedAt = now().toISOString();
+    return store.put(statusKey(jobId), JSON.stringify(status, null, 2), { contentType: 'application/json' });
+  };
+
+  try {
+    const { summary, counts } = await runCountJob(
+      {
+        store,
+        runner: deps.runner,
+        counterFunction: deps.counterFunction,
+        onChunk: (range) => {
+          const entry = status.ranges[range.index];
+          if (entry) entry.counted = true;
+        },
+      },
+      request.key,
+      {
+        mode,
+        chunkSize,
+        concurrency: deps.concurrency,
+        top: request.top ?? 20,
+        bucket: deps.bucket,
+        spill: { prefix: partialsPrefix(jobId), inlineLimitBytes: deps.inlineLimitBytes ?? INLINE_RESULT_LIMIT_BYTES },
+        onPlan: ({ ranges }) => {
+          status.ranges = ranges.map((r) => ({ ...r, counted: false }));
+          return writeStatus();
+        },
+      },
+    );
+    // Counts first, summary last: a reader that sees the summary finds the counts.
+    await store.put(output.counts, countsTsv(sortCounts(counts)), { contentType: 'text/tab-separated-values' });
+    await store.put(output.summary, `${JSON.stringify(summary, null, 2)}\n`, { contentType: 'application/json' });
+    status.state = 'succeeded';
+    status.output = output;
+    await writeStatus();
+    deps.log?.(`job ${jobId}: published ${store.uri(output.summary)} (${summary.totalWords} words)`);
+    return { outcome: 'published', jobId, summary };
+  } catch (error) {
+    status.state = 'failed';
+    status.reason = messageOf(error);
+    await writeStatus().catch((e: unknown) => deps.log?.(`job ${jobId}: could not record failure: ${messageOf(e)}`));
+    // Release the claim so a later trigger (a retry, a re-upload) may try again.
+    await store
+      .delete(claimKey(jobId))
+      .catch((e: unknown) => deps.log?.(`job ${jobId}: could not release its claim: ${messageOf(e)}`));
+    throw new JobFailedError(`job ${jobId} for ${store.uri(request.key)} failed: ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
+}
