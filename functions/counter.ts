@@ -6,7 +6,10 @@ import { counterConfig, sstLinksActive } from '../lib/config.js';
 import { CountRequestSchema, type CountResult, parsePayload } from '../lib/contracts.js';
 import { countRange } from '../lib/count-range.js';
 
-const config = counterConfig(process.env, sstLinksActive(process.env) ? { bucket: Resource.Data.name } : {});
+const config = counterConfig(
+  process.env,
+  sstLinksActive(process.env) ? { bucket: Resource.Data.name } : {},
+);
 const s3 = createS3Client({ maxSockets: 8, forcePathStyle: true });
 
 export async function handler(event: unknown): Promise<CountResult> {

@@ -14,7 +14,9 @@ import { type JobRequestOptions, runJobOnce } from '../lib/orchestrate.js';
 
 const config = orchestratorConfig(
   process.env,
-  sstLinksActive(process.env) ? { bucket: Resource.Data.name, counterFunction: Resource.Counter.name } : {},
+  sstLinksActive(process.env)
+    ? { bucket: Resource.Data.name, counterFunction: Resource.Counter.name }
+    : {},
 );
 const s3 = createS3Client({ maxSockets: 32, forcePathStyle: true });
 const runner = new LambdaRunner(createLambdaClient({ maxSockets: config.concurrency }), {
@@ -44,7 +46,9 @@ export async function handler(event: unknown): Promise<Summary | undefined> {
       const key = decodeS3Key(record.s3.object.key);
       try {
         const result = await run(record.s3.bucket.name, { key });
-        console.log(`${result.outcome}: s3://${record.s3.bucket.name}/${key} (job ${result.jobId})`);
+        console.log(
+          `${result.outcome}: s3://${record.s3.bucket.name}/${key} (job ${result.jobId})`,
+        );
       } catch (error) {
         failures.push(messageOf(error));
       }

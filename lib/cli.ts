@@ -144,7 +144,10 @@ async function countInS3(source: string, options: CountOptions): Promise<void> {
   });
   const summary = parsePayload(SummarySchema, reply, `summary from ${functionName}`);
   if (options.counts !== undefined) {
-    const store = new S3ObjectStore(createS3Client({ maxSockets: 2, forcePathStyle: true }), bucket);
+    const store = new S3ObjectStore(
+      createS3Client({ maxSockets: 2, forcePathStyle: true }),
+      bucket,
+    );
     const target = resolve(options.counts);
     await new FileObjectStore(dirname(target)).put(
       basename(target),

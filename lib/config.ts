@@ -27,7 +27,9 @@ export interface OrchestratorConfig {
 function required(env: Env, name: string, linked: string | undefined): string {
   const value = linked ?? env[name];
   if (value === undefined || value === '') {
-    throw new UsageError(`configuration: environment variable ${name} is not set (and no SST link provides it)`);
+    throw new UsageError(
+      `configuration: environment variable ${name} is not set (and no SST link provides it)`,
+    );
   }
   return value;
 }
@@ -46,7 +48,10 @@ export function counterConfig(env: Env, linked: LinkedNames = {}): Readonly<Coun
   return Object.freeze({ bucket: required(env, 'WORDCOUNT_BUCKET', linked.bucket) });
 }
 
-export function orchestratorConfig(env: Env, linked: LinkedNames = {}): Readonly<OrchestratorConfig> {
+export function orchestratorConfig(
+  env: Env,
+  linked: LinkedNames = {},
+): Readonly<OrchestratorConfig> {
   const chunkText = env.WORDCOUNT_CHUNK_SIZE;
   return Object.freeze({
     bucket: required(env, 'WORDCOUNT_BUCKET', linked.bucket),

@@ -30,18 +30,20 @@ export type CountRequest = z.infer<typeof CountRequestSchema>;
  * Counter output: the range's counts inline as `word\tcount\n` lines, or, when that
  * would not fit the payload budget, the keys of hash-partitioned files holding them.
  */
-export const CountResultSchema = z.object({
-  index: nonNegativeInt,
-  entries: z.string().optional(),
-  spilled: z.object({ keys: z.array(z.string()).min(1), bytes: nonNegativeInt }).optional(),
-  tokens: nonNegativeInt,
-  invalidSequences: nonNegativeInt,
-  longTokens: nonNegativeInt,
-  bytesScanned: nonNegativeInt,
-  elapsedMs: z.number().nonnegative(),
-}).refine((r) => (r.entries === undefined) !== (r.spilled === undefined), {
-  message: 'a count result carries either entries or spilled, not both',
-});
+export const CountResultSchema = z
+  .object({
+    index: nonNegativeInt,
+    entries: z.string().optional(),
+    spilled: z.object({ keys: z.array(z.string()).min(1), bytes: nonNegativeInt }).optional(),
+    tokens: nonNegativeInt,
+    invalidSequences: nonNegativeInt,
+    longTokens: nonNegativeInt,
+    bytesScanned: nonNegativeInt,
+    elapsedMs: z.number().nonnegative(),
+  })
+  .refine((r) => (r.entries === undefined) !== (r.spilled === undefined), {
+    message: 'a count result carries either entries or spilled, not both',
+  });
 export type CountResult = z.infer<typeof CountResultSchema>;
 
 export const SummarySchema = z.object({
@@ -105,13 +107,23 @@ export type S3Event = z.infer<typeof S3EventSchema>;
 export const JobStatusSchema = z.object({
   jobId: z.string(),
   state: z.enum(['running', 'succeeded', 'failed']),
-  source: z.object({ bucket: z.string(), key: z.string(), etag: z.string(), bytes: nonNegativeInt }),
+  source: z.object({
+    bucket: z.string(),
+    key: z.string(),
+    etag: z.string(),
+    bytes: nonNegativeInt,
+  }),
   mode: ModeSchema,
   chunkSize: z.number().int().positive(),
   updatedAt: z.string(),
   reason: z.string().optional(),
   ranges: z.array(
-    z.object({ index: nonNegativeInt, start: nonNegativeInt, end: nonNegativeInt, counted: z.boolean() }),
+    z.object({
+      index: nonNegativeInt,
+      start: nonNegativeInt,
+      end: nonNegativeInt,
+      counted: z.boolean(),
+    }),
   ),
   output: z.object({ summary: z.string(), counts: z.string() }).optional(),
 });

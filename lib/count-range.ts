@@ -12,12 +12,20 @@ export async function countRange(store: ObjectStore, request: CountRequest): Pro
   const { start, end } = request.range;
   const counter = new RangeCounter(request.mode, start, end);
   const read = { ifMatch: request.etag };
-  for await (const piece of store.readRange(request.key, { start: readStartFor(start), end, ...read })) {
+  for await (const piece of store.readRange(request.key, {
+    start: readStartFor(start),
+    end,
+    ...read,
+  })) {
     counter.feed(piece);
     if (counter.done) break;
   }
   if (!counter.done) {
-    for await (const piece of store.readRange(request.key, { start: end, pieceSize: OVERRUN_PIECE_SIZE, ...read })) {
+    for await (const piece of store.readRange(request.key, {
+      start: end,
+      pieceSize: OVERRUN_PIECE_SIZE,
+      ...read,
+    })) {
       counter.feed(piece);
       if (counter.done) break;
     }

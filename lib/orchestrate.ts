@@ -6,8 +6,19 @@
  * published only when every range was counted: counts first, summary last.
  */
 import { parseSize } from './chunks.js';
-import { type JobStatus, JobStatusSchema, parsePayload, type Summary, SummarySchema } from './contracts.js';
-import { JobFailedError, messageOf, ObjectNotFoundError, PreconditionFailedError } from './errors.js';
+import {
+  type JobStatus,
+  JobStatusSchema,
+  parsePayload,
+  type Summary,
+  SummarySchema,
+} from './contracts.js';
+import {
+  JobFailedError,
+  messageOf,
+  ObjectNotFoundError,
+  PreconditionFailedError,
+} from './errors.js';
 import { runCountJob } from './job.js';
 import { claimKey, countsKey, jobIdFor, partialsPrefix, statusKey, summaryKey } from './keys.js';
 import type { FunctionRunner, ObjectStore } from './ports.js';
@@ -52,21 +63,36 @@ async function readJson(store: ObjectStore, key: string): Promise<unknown | unde
   }
 }
 
-export async function runJobOnce(deps: OrchestratorDeps, request: JobRequestOptions): Promise<JobOutcome> {
+export async function runJobOnce(
+  deps: OrchestratorDeps,
+  request: JobRequestOptions,
+): Promise<JobOutcome> {
   const { store } = deps;
   const now = deps.now ?? (() => new Date());
   const mode = request.mode ?? 'words';
   const chunkSize =
-    typeof request.chunkSize === 'string' ? parseSize(request.chunkSize) : (request.chunkSize ?? deps.defaultChunkSize);
+    typeof request.chunkSize === 'string'
+      ? parseSize(request.chunkSize)
+      : (request.chunkSize ?? deps.defaultChunkSize);
   const info = await store.head(request.key);
-  const jobId = jobIdFor({ bucket: deps.bucket, key: request.key, etag: info.etag, mode, chunkSize });
+  const jobId = jobIdFor({
+    bucket: deps.bucket,
+    key: request.key,
+    etag: info.etag,
+    mode,
+    chunkSize,
+  });
   const output = { summary: summaryKey(request.key), counts: countsKey(request.key) };
 
   const previous = await readJson(store, statusKey(jobId));
   if (previous !== undefined) {
     const status = parsePayload(JobStatusSchema, previous, `status of job ${jobId}`);
     if (status.state === 'succeeded') {
-      const summary = parsePayload(SummarySchema, await readJson(store, output.summary), `summary of job ${jobId}`);
+      const summary = parsePayload(
+        SummarySchema,
+        await readJson(store, output.summary),
+        `summary of job ${jobId}`,
+      );
       return { outcome: 'already-published', jobId, summary };
     }
   }
@@ -78,7 +104,9 @@ export async function runJobOnce(deps: OrchestratorDeps, request: JobRequestOpti
     });
   } catch (error) {
     if (error instanceof PreconditionFailedError) {
-      deps.log?.(`job ${jobId} for ${store.uri(request.key)} is claimed by another invocation; stopping`);
+      deps.log?.(
+        `job ${jobId} for ${store.uri(request.key)} is claimed by another invocation; stopping`,
+      );
       return { outcome: 'claimed-elsewhere', jobId };
     }
     throw error;
@@ -95,7 +123,9 @@ export async function runJobOnce(deps: OrchestratorDeps, request: JobRequestOpti
   };
   const writeStatus = () => {
     status.updatedAt = now().toISOString();
-    return store.put(statusKey(jobId), JSON.stringify(status, null, 2), { contentType: 'application/json' });
+    return store.put(statusKey(jobId), JSON.stringify(status, null, 2), {
+      contentType: 'application/json',
+    });
   };
 
   try {
@@ -116,7 +146,10 @@ export async function runJobOnce(deps: OrchestratorDeps, request: JobRequestOpti
         concurrency: deps.concurrency,
         top: request.top ?? 20,
         bucket: deps.bucket,
-        spill: { prefix: partialsPrefix(jobId), inlineLimitBytes: deps.inlineLimitBytes ?? INLINE_RESULT_LIMIT_BYTES },
+        spill: {
+          prefix: partialsPrefix(jobId),
+          inlineLimitBytes: deps.inlineLimitBytes ?? INLINE_RESULT_LIMIT_BYTES,
+        },
         onPlan: ({ ranges }) => {
           status.ranges = ranges.map((r) => ({ ...r, counted: false }));
           return writeStatus();
@@ -124,23 +157,36 @@ export async function runJobOnce(deps: OrchestratorDeps, request: JobRequestOpti
       },
     );
     // Counts first, summary last: a reader that sees the summary finds the counts.
-    await store.put(output.counts, countsTsv(sortCounts(counts)), { contentType: 'text/tab-separated-values' });
-    await store.put(output.summary, `${JSON.stringify(summary, null, 2)}\n`, { contentType: 'application/json' });
+    await store.put(output.counts, countsTsv(sortCounts(counts)), {
+      contentType: 'text/tab-separated-values',
+    });
+    await store.put(output.summary, `${JSON.stringify(summary, null, 2)}\n`, {
+      contentType: 'application/json',
+    });
     status.state = 'succeeded';
     status.output = output;
     await writeStatus();
-    deps.log?.(`job ${jobId}: published ${store.uri(output.summary)} (${summary.totalWords} words)`);
+    deps.log?.(
+      `job ${jobId}: published ${store.uri(output.summary)} (${summary.totalWords} words)`,
+    );
     return { outcome: 'published', jobId, summary };
   } catch (error) {
     status.state = 'failed';
     status.reason = messageOf(error);
-    await writeStatus().catch((e: unknown) => deps.log?.(`job ${jobId}: could not record failure: ${messageOf(e)}`));
+    await writeStatus().catch((e: unknown) =>
+      deps.log?.(`job ${jobId}: could not record failure: ${messageOf(e)}`),
+    );
     // Release the claim so a later trigger (a retry, a re-upload) may try again.
     await store
       .delete(claimKey(jobId))
-      .catch((e: unknown) => deps.log?.(`job ${jobId}: could not release its claim: ${messageOf(e)}`));
-    throw new JobFailedError(`job ${jobId} for ${store.uri(request.key)} failed: ${messageOf(error)}`, {
-      cause: error,
-    });
+      .catch((e: unknown) =>
+        deps.log?.(`job ${jobId}: could not release its claim: ${messageOf(e)}`),
+      );
+    throw new JobFailedError(
+      `job ${jobId} for ${store.uri(request.key)} failed: ${messageOf(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }

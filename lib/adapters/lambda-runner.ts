@@ -24,7 +24,10 @@ export interface LambdaRunnerOptions {
 
 /** The one method used of a LambdaClient. */
 export interface LambdaSender {
-  send(command: InvokeCommand, options?: { abortSignal?: AbortSignal }): Promise<InvokeCommandOutput>;
+  send(
+    command: InvokeCommand,
+    options?: { abortSignal?: AbortSignal },
+  ): Promise<InvokeCommandOutput>;
 }
 
 const RETRYABLE_NAMES = new Set([
@@ -36,7 +39,14 @@ const RETRYABLE_NAMES = new Set([
   'TimeoutError',
   'AbortError',
 ]);
-const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
+const RETRYABLE_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
 
 /** True for throttling, server-side and network failures, which a later attempt may survive. */
 export function isRetryable(error: unknown): boolean {
@@ -130,11 +140,14 @@ export class LambdaRunner implements FunctionRunner {
       }
       const text = out.Payload ? decoder.decode(out.Payload) : '';
       // A handler that threw still answers HTTP 200; the error is in FunctionError.
-      if (out.FunctionError) throw new InvocationError(functionName, describeFunctionError(text, out.FunctionError));
+      if (out.FunctionError)
+        throw new InvocationError(functionName, describeFunctionError(text, out.FunctionError));
       try {
         return text === '' ? null : JSON.parse(text);
       } catch (error) {
-        throw new InvocationError(functionName, 'returned a payload that is not JSON', false, { cause: error });
+        throw new InvocationError(functionName, 'returned a payload that is not JSON', false, {
+          cause: error,
+        });
       }
     }
   }
@@ -143,7 +156,8 @@ export class LambdaRunner implements FunctionRunner {
 function describeFunctionError(payload: string, kind: string): string {
   try {
     const parsed = JSON.parse(payload) as { errorType?: string; errorMessage?: string };
-    if (parsed.errorMessage !== undefined) return `${parsed.errorType ?? kind}: ${parsed.errorMessage}`;
+    if (parsed.errorMessage !== undefined)
+      return `${parsed.errorType ?? kind}: ${parsed.errorMessage}`;
   } catch {
     // not JSON: report it as it came
   }

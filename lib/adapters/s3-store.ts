@@ -55,7 +55,12 @@ export class S3ObjectStore implements ObjectStore {
     let body: Readable;
     try {
       const out = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range, IfMatch: options.ifMatch }),
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Range: range,
+          IfMatch: options.ifMatch,
+        }),
         { abortSignal: abort.signal },
       );
       body = out.Body as Readable;
@@ -107,7 +112,12 @@ export class S3ObjectStore implements ObjectStore {
       // Large bodies (the counts file) stream up in parts; small ones become one PutObject.
       const upload = new Upload({
         client: this.client,
-        params: { Bucket: this.bucket, Key: key, Body: Readable.from(body), ContentType: options.contentType },
+        params: {
+          Bucket: this.bucket,
+          Key: key,
+          Body: Readable.from(body),
+          ContentType: options.contentType,
+        },
         partSize: PART_SIZE,
         queueSize: 2,
       });
@@ -130,7 +140,8 @@ export class S3ObjectStore implements ObjectStore {
     const status = sdkStatus(error);
     const name = sdkName(error);
     const uri = this.uri(key);
-    if (name === 'NoSuchBucket') return new ObjectNotFoundError(uri, 'no such bucket', { cause: error });
+    if (name === 'NoSuchBucket')
+      return new ObjectNotFoundError(uri, 'no such bucket', { cause: error });
     if (status === 404 || name === 'NoSuchKey' || name === 'NotFound') {
       return new ObjectNotFoundError(uri, 'no such key', { cause: error });
     }
@@ -141,8 +152,11 @@ export class S3ObjectStore implements ObjectStore {
       });
     }
     const message = error instanceof Error ? error.message : String(error);
-    return new Error(`${uri}: ${name || 'S3 error'}${status ? ` (HTTP ${status})` : ''}: ${message}`, {
-      cause: error,
-    });
+    return new Error(
+      `${uri}: ${name || 'S3 error'}${status ? ` (HTTP ${status})` : ''}: ${message}`,
+      {
+        cause: error,
+      },
+    );
   }
 }

@@ -1,0 +1,135 @@
+/** LambdaRunner's error mapping and retry policy, against a scripted client (no network). */
+import type { InvokeCommand, InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import { describe, expect, it } from 'vitest';
+import { isRetryable, LambdaRunner, type LambdaSender } from '../../lib/adapters/lambda-runner.js';
+import { InvocationError } from '../../lib/errors.js';
+
+type Step = { reply: unknown; functionError?: string } | { error: unknown };
+
+function throttle(): Error {
+  return Object.assign(new Error('Rate exceeded'), {
+    name: 'TooManyRequestsException',
+    $metadata: { httpStatusCode: 429 },
+  });
+}
+
+function scripted(steps: Step[]) {
+  const calls: { name?: string; payload: string }[] = [];
+  let inFlight = 0;
+  let peak = 0;
+  const client: LambdaSender = {
+    async send(command: InvokeCommand): Promise<InvokeCommandOutput> {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 2));
+      inFlight--;
+      calls.push({
+        name: command.input.FunctionName,
+        payload: new TextDecoder().decode(command.input.Payload),
+      });
+      const step = steps.shift();
+      if (!step) throw new Error('no more scripted replies');
+      if ('error' in step) throw step.error;
+      return {
+        StatusCode: 200,
+        FunctionError: step.functionError,
+        Payload: new TextEncoder().encode(JSON.stringify(step.reply)),
+        $metadata: {},
+      } as InvokeCommandOutput;
+    },
+  };
+  return { client, calls, peak: () => peak };
+}
+
+const noSleep = { sleep: async () => undefined, random: () => 0.5 };
+
+describe('LambdaRunner', () => {
+  it('sends the payload as JSON and parses the JSON reply', async () => {
+    const { client, calls } = scripted([{ reply: { ok: 1 } }]);
+    const runner = new LambdaRunner(client, { concurrency: 1, ...noSleep });
+    expect(await runner.invoke('counter', { a: [1, 2] })).toEqual({ ok: 1 });
+    expect(calls).toEqual([{ name: 'counter', payload: '{"a":[1,2]}' }]);
+  });
+
+  it('turns a FunctionError reply (HTTP 200) into an InvocationError with the function message', async () => {
+    const { client } = scripted([
+      {
+        reply: { errorType: 'Error', errorMessage: 'counter refuses range 3' },
+        functionError: 'Unhandled',
+      },
+    ]);
+    const runner = new LambdaRunner(client, { concurrency: 1, ...noSleep });
+    const failure = runner.invoke('counter', {});
+    await expect(failure).rejects.toThrow(InvocationError);
+    await expect(failure).rejects.toThrow('counter: Error: counter refuses range 3');
+  });
+
+  it('retries a 429 with backoff and then succeeds', async () => {
+    const { client, calls } = scripted([
+      { error: throttle() },
+      { error: throttle() },
+      { reply: 'done' },
+    ]);
+    const slept: number[] = [];
+    const runner = new LambdaRunner(client, {
+      concurrency: 1,
+      baseDelayMs: 100,
+      sleep: async (ms) => void slept.push(ms),
+      random: () => 1,
+    });
+    expect(await runner.invoke('counter', {})).toBe('done');
+    expect(calls).toHaveLength(3);
+    expect(slept).toEqual([100, 200]);
+  });
+
+  it('gives up cleanly after its attempt budget, naming the function', async () => {
+    const { client, calls } = scripted(Array.from({ length: 4 }, () => ({ error: throttle() })));
+    const runner = new LambdaRunner(client, { concurrency: 1, maxAttempts: 4, ...noSleep });
+    await expect(runner.invoke('wordcount-counter', {})).rejects.toThrow(
+      'wordcount-counter: TooManyRequestsException: Rate exceeded (gave up after 4 attempts)',
+    );
+    expect(calls).toHaveLength(4);
+  });
+
+  it('does not retry an error a retry cannot fix', async () => {
+    const missing = Object.assign(new Error('Function not found'), {
+      name: 'ResourceNotFoundException',
+      $metadata: { httpStatusCode: 404 },
+    });
+    const { client, calls } = scripted([{ error: missing }, { reply: 'never' }]);
+    const runner = new LambdaRunner(client, { concurrency: 1, ...noSleep });
+    await expect(runner.invoke('nope', {})).rejects.toThrow(
+      'nope: ResourceNotFoundException: Function not found',
+    );
+    expect(calls).toHaveLength(1);
+  });
+
+  it('keeps at most `concurrency` invocations in flight', async () => {
+    const { client, peak } = scripted(Array.from({ length: 10 }, (_, i) => ({ reply: i })));
+    const runner = new LambdaRunner(client, { concurrency: 3, ...noSleep });
+    await Promise.all(Array.from({ length: 10 }, () => runner.invoke('counter', {})));
+    expect(peak()).toBe(3);
+  });
+
+  it('uses full jitter within the capped exponential bound', () => {
+    const runner = new LambdaRunner(scripted([]).client, {
+      concurrency: 1,
+      baseDelayMs: 100,
+      maxDelayMs: 1000,
+      random: () => 0.999,
+    });
+    expect(runner.backoffMs(1)).toBeLessThan(100);
+    expect(runner.backoffMs(4)).toBeGreaterThan(790);
+    expect(runner.backoffMs(20)).toBeLessThan(1000);
+  });
+
+  it('classifies throttling, 5xx and network errors as retryable', () => {
+    expect(isRetryable(throttle())).toBe(true);
+    expect(isRetryable({ $metadata: { httpStatusCode: 503 } })).toBe(true);
+    expect(isRetryable(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe(true);
+    expect(isRetryable({ name: 'TimeoutError' })).toBe(true);
+    expect(
+      isRetryable({ name: 'InvalidRequestContentException', $metadata: { httpStatusCode: 400 } }),
+    ).toBe(false);
+  });
+});
