@@ -25,7 +25,7 @@ function scripted(steps: Step[]) {
       inFlight--;
       calls.push({
         name: command.input.FunctionName,
-        payload: new TextDecoder().decode(command.input.Payload),
+        payload: new TextDecoder().decode(command.input.Payload as Uint8Array),
       });
       const step = steps.shift();
       if (!step) throw new Error('no more scripted replies');
