@@ -2,8 +2,24 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
-    hookTimeout: 120_000,
+    hookTimeout: 300_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'local', include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'] },
+      },
+      {
+        // The whole AWS flow on the emulator, which the global setup starts (if it is
+        // not running) and deploys to.
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/e2e/global-setup.ts'],
+          fileParallelism: false,
+        },
+      },
+    ],
   },
 });

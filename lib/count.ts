@@ -13,6 +13,7 @@ import {
   ASCII_LOWER,
   ASCII_WHITESPACE,
   ASCII_WORD_CLASS,
+  foldSegment,
   foldWord,
   isPythonWhitespace,
   JOINER,
@@ -74,13 +75,17 @@ export interface RangeCounts {
   bytesScanned: number;
 }
 
-// Slot layout of TokenTable: hash, length, first 4 bytes, next 4 bytes, count, arena offset.
-const SLOT = 8;
+// A TokenTable slot is 4 ints (16 bytes, four to a cache line): tag, a, b, count.
+// tag = hash bits above the low 4, which hold the key length (1-8) or LONG_KEY.
+// Keys of up to 8 bytes live packed in a and b; longer keys are in the arena at
+// offset a with length b.
+const SLOT = 4;
+const LONG_KEY = 15;
 
 /**
- * Open-addressing hash table keyed by byte strings: the hot path of the kernel. Keys
- * of up to 8 bytes (most words) live packed in two ints of their slot, so a lookup
- * compares integers; longer keys also keep their bytes in an arena.
+ * Open-addressing hash table keyed by byte strings: the hot path of the kernel. Most
+ * words are at most 8 bytes, so a lookup usually compares three integers in one cache
+ * line and touches nothing else.
  */
 class TokenTable {
   private slots: Int32Array;
@@ -89,7 +94,7 @@ class TokenTable {
   private arena = new Uint8Array(1 << 16);
   private arenaUsed = 0;
 
-  constructor(capacity = 1 << 12) {
+  constructor(capacity = 1 << 14) {
     this.slots = new Int32Array(capacity * SLOT);
     this.mask = capacity - 1;
   }
@@ -101,56 +106,74 @@ class TokenTable {
    */
   add(buf: Uint8Array, view: DataView, s: number, e: number, lower: boolean): void {
     const len = e - s;
+    if (len > 8) {
+      this.addLong(buf, s, e, lower);
+      return;
+    }
     let w0: number;
-    let w1: number;
-    let h: number;
-    if (len <= 8 && s + 8 <= buf.length) {
+    let w1 = 0;
+    if (s + 8 <= buf.length) {
       // Little-endian words masked to the token's bytes: two loads instead of a loop.
       const fold = lower ? 0x20202020 : 0;
-      if (len <= 4) {
-        w0 = (view.getInt32(s, true) | fold) & (BYTE_MASKS[len] as number);
-        w1 = 0;
-      } else {
+      if (len <= 4) w0 = (view.getInt32(s, true) | fold) & (BYTE_MASKS[len] as number);
+      else {
         w0 = view.getInt32(s, true) | fold;
         w1 = (view.getInt32(s + 4, true) | fold) & (BYTE_MASKS[len - 4] as number);
       }
     } else {
       w0 = pack(buf, s, Math.min(e, s + 4), lower);
-      w1 = pack(buf, s + 4, Math.min(e, s + 8), lower);
+      w1 = pack(buf, s + 4, e, lower);
     }
-    if (len <= 8) h = Math.imul(w0 ^ Math.imul(w1 ^ len, 0x9e3779b1), 0x85ebca6b);
-    else {
-      h = FNV_OFFSET;
-      if (lower)
-        for (let k = s; k < e; k++)
-          h = Math.imul(h ^ (ASCII_LOWER[buf[k] as number] as number), FNV_PRIME);
-      else for (let k = s; k < e; k++) h = Math.imul(h ^ (buf[k] as number), FNV_PRIME);
-    }
-    h ^= h >>> 15;
-    if (h === 0) h = 1;
+    let h = Math.imul(w0 ^ Math.imul(w1 ^ len, 0x9e3779b1), 0x85ebca6b);
+    h = ((h ^ (h >>> 15)) & ~15) | len;
     const slots = this.slots;
-    const wrap = (this.mask << 3) | 7;
-    let idx = (h & this.mask) << 3;
+    const mask = this.mask;
+    let idx = ((h >>> 4) & mask) << 2;
     for (;;) {
-      const sh = slots[idx] as number;
-      if (sh === 0) break;
-      if (sh === h && slots[idx + 1] === len && slots[idx + 2] === w0 && slots[idx + 3] === w1) {
-        if (len <= 8 || this.sameTail(slots[idx + 5] as number, buf, s, len, lower)) {
-          slots[idx + 4] = (slots[idx + 4] as number) + 1;
-          return;
-        }
+      const tag = slots[idx] as number;
+      if (tag === h && slots[idx + 1] === w0 && slots[idx + 2] === w1) {
+        slots[idx + 3] = (slots[idx + 3] as number) + 1;
+        return;
       }
-      idx = (idx + SLOT) & wrap;
+      if (tag === 0) break;
+      idx = (idx + SLOT) & ((mask << 2) | 3);
     }
-    let off = 0;
-    if (len > 8) off = this.store(buf, s, e, lower);
     slots[idx] = h;
-    slots[idx + 1] = len;
-    slots[idx + 2] = w0;
-    slots[idx + 3] = w1;
-    slots[idx + 4] = 1;
-    slots[idx + 5] = off;
-    if (++this.size * 2 > this.mask + 1) this.rehash();
+    slots[idx + 1] = w0;
+    slots[idx + 2] = w1;
+    slots[idx + 3] = 1;
+    if (++this.size * 2 > mask + 1) this.rehash();
+  }
+
+  private addLong(buf: Uint8Array, s: number, e: number, lower: boolean): void {
+    const len = e - s;
+    let h = FNV_OFFSET;
+    if (lower)
+      for (let k = s; k < e; k++)
+        h = Math.imul(h ^ (ASCII_LOWER[buf[k] as number] as number), FNV_PRIME);
+    else for (let k = s; k < e; k++) h = Math.imul(h ^ (buf[k] as number), FNV_PRIME);
+    h = ((h ^ (h >>> 15)) & ~15) | LONG_KEY;
+    const slots = this.slots;
+    const mask = this.mask;
+    let idx = ((h >>> 4) & mask) << 2;
+    for (;;) {
+      const tag = slots[idx] as number;
+      if (tag === 0) break;
+      if (
+        tag === h &&
+        slots[idx + 2] === len &&
+        this.sameKey(slots[idx + 1] as number, buf, s, len, lower)
+      ) {
+        slots[idx + 3] = (slots[idx + 3] as number) + 1;
+        return;
+      }
+      idx = (idx + SLOT) & ((mask << 2) | 3);
+    }
+    slots[idx] = h;
+    slots[idx + 1] = this.store(buf, s, e, lower);
+    slots[idx + 2] = len;
+    slots[idx + 3] = 1;
+    if (++this.size * 2 > mask + 1) this.rehash();
   }
 
   /** `word\tcount\n` for every key, keys decoded as UTF-8 with replacement. */
@@ -158,31 +181,41 @@ class TokenTable {
     const slots = this.slots;
     let bytes = 0;
     for (let i = 0; i < slots.length; i += SLOT) {
-      if (slots[i] !== 0) bytes += (slots[i + 1] as number) + 13;
+      const tag = slots[i] as number;
+      if (tag !== 0) bytes += ((tag & 15) === LONG_KEY ? (slots[i + 2] as number) : 8) + 13;
     }
     const out = new Uint8Array(bytes);
     let o = 0;
     for (let i = 0; i < slots.length; i += SLOT) {
-      if (slots[i] === 0) continue;
-      const len = slots[i + 1] as number;
-      if (len > 8) {
-        const off = slots[i + 5] as number;
-        out.set(this.arena.subarray(off, off + len), o);
-        o += len;
+      const tag = slots[i] as number;
+      if (tag === 0) continue;
+      const len = tag & 15;
+      if (len === LONG_KEY) {
+        const off = slots[i + 1] as number;
+        const longLen = slots[i + 2] as number;
+        out.set(this.arena.subarray(off, off + longLen), o);
+        o += longLen;
       } else {
-        o = unpack(slots[i + 2] as number, len < 4 ? len : 4, out, o);
-        o = unpack(slots[i + 3] as number, len < 4 ? 0 : len - 4, out, o);
+        o = unpack(slots[i + 1] as number, Math.min(len, 4), out, o);
+        o = unpack(slots[i + 2] as number, Math.max(0, len - 4), out, o);
       }
       out[o++] = 9;
-      o += encoder.encodeInto(String(slots[i + 4]), out.subarray(o)).written;
+      o += encoder.encodeInto(String(slots[i + 3]), out.subarray(o)).written;
       out[o++] = 10;
     }
     return decoder.decode(out.subarray(0, o));
   }
 
-  private sameTail(off: number, buf: Uint8Array, s: number, len: number, lower: boolean): boolean {
+  /** Sum of all counts. */
+  total(): number {
+    let total = 0;
+    for (let i = 3; i < this.slots.length; i += SLOT) total += this.slots[i] as number;
+    return total;
+  }
+
+  private sameKey(off: number, buf: Uint8Array, s: number, len: number, lower: boolean): boolean {
     const arena = this.arena;
-    let k = 8;
+    let k = 0;
     if (lower) while (k < len && arena[off + k] === ASCII_LOWER[buf[s + k] as number]) k++;
     else while (k < len && arena[off + k] === buf[s + k]) k++;
     return k === len;
@@ -209,12 +242,11 @@ class TokenTable {
     const capacity = (this.mask + 1) * 2;
     const slots = new Int32Array(capacity * SLOT);
     const mask = capacity - 1;
-    const wrap = (mask << 3) | 7;
     for (let i = 0; i < old.length; i += SLOT) {
-      const h = old[i] as number;
-      if (h === 0) continue;
-      let idx = (h & mask) << 3;
-      while (slots[idx] !== 0) idx = (idx + SLOT) & wrap;
+      const tag = old[i] as number;
+      if (tag === 0) continue;
+      let idx = ((tag >>> 4) & mask) << 2;
+      while (slots[idx] !== 0) idx = (idx + SLOT) & ((mask << 2) | 3);
       slots.set(old.subarray(i, i + SLOT), idx);
     }
     this.slots = slots;
@@ -248,6 +280,12 @@ function capPrefix(buf: Uint8Array, s: number): Uint8Array {
   return buf.slice(s, e);
 }
 
+function sum(values: Iterable<number>): number {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
+}
+
 /** Counts the tokens of one byte range; see the module comment for the protocol. */
 export class RangeCounter {
   /** True once every token owned by the range has been counted: stop feeding. */
@@ -255,7 +293,6 @@ export class RangeCounter {
 
   private readonly table = new TokenTable();
   private readonly words = new Map<string, number>();
-  private tokens = 0;
   private invalid = 0;
   private invalidMark = 0;
   private longTokens = 0;
@@ -312,7 +349,8 @@ export class RangeCounter {
     }
     return {
       entries,
-      tokens: this.tokens,
+      // Every counted token is in the table or the map: their sum is the total.
+      tokens: this.table.total() + sum(this.words.values()),
       invalidSequences: this.invalid,
       longTokens: this.longTokens,
       bytesScanned: this.bytesScanned,
@@ -369,7 +407,6 @@ export class RangeCounter {
   }
 
   private countLongToken(buf: Uint8Array, s: number): void {
-    this.tokens++;
     this.longTokens++;
     const prefix = this.longPrefix ?? capPrefix(buf, s);
     this.longPrefix = null;
@@ -466,7 +503,6 @@ export class RangeCounter {
       if (!owned) continue;
       if (i - s > TOKEN_CAP_BYTES) this.countLongToken(buf, s);
       else {
-        this.tokens++;
         table.add(buf, view, s, i, false);
       }
     }
@@ -617,7 +653,6 @@ export class RangeCounter {
       if (!owned) continue;
       if (i - s > TOKEN_CAP_BYTES) this.countLongToken(buf, s);
       else {
-        this.tokens++;
         if (ascii) table.add(buf, view, s, i, true);
         else this.addWord(foldWord(decoder.decode(buf.subarray(s, i))));
       }
@@ -718,7 +753,7 @@ export class RangeCounter {
       if (owned && chars === SEGMENT_WINDOW_CHARS) {
         const { words, rest } = segmentRun(decoder.decode(buf.subarray(rs, i)), false);
         for (const w of words) this.countSegment(w);
-        rs = i - encoder.encode(rest).length;
+        rs = i - Buffer.byteLength(rest);
         chars = [...rest].length;
       }
     }
@@ -739,12 +774,13 @@ export class RangeCounter {
   }
 
   private countSegment(segment: string): void {
-    this.tokens++;
-    const bytes = encoder.encode(segment);
-    if (bytes.length > TOKEN_CAP_BYTES) {
+    // At most 3 UTF-8 bytes per UTF-16 unit: short segments need no encoding to check.
+    if (segment.length * 3 > TOKEN_CAP_BYTES && Buffer.byteLength(segment) > TOKEN_CAP_BYTES) {
       this.longTokens++;
-      this.addWord(foldWord(decoder.decode(capPrefix(bytes, 0))) + LONG_TOKEN_SUFFIX);
-    } else this.addWord(foldWord(segment));
+      this.addWord(
+        foldSegment(decoder.decode(capPrefix(encoder.encode(segment), 0))) + LONG_TOKEN_SUFFIX,
+      );
+    } else this.addWord(foldSegment(segment));
   }
 }
 

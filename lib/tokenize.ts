@@ -90,7 +90,7 @@ export function foldWord(word: string): string {
 }
 
 /** Characters of a no-space script fed to the segmenter at once (it is superlinear). */
-export const SEGMENT_WINDOW_CHARS = 256;
+export const SEGMENT_WINDOW_CHARS = 128;
 
 const segmenter = new Intl.Segmenter('und', { granularity: 'word' });
 
@@ -99,11 +99,22 @@ const segmenter = new Intl.Segmenter('und', { granularity: 'word' });
  * segment may be cut by the window, so it is returned as `rest` instead of counted.
  */
 export function segmentRun(text: string, complete: boolean): { words: string[]; rest: string } {
-  const segments = Array.from(segmenter.segment(text));
-  const last = segments[segments.length - 1];
+  const words: string[] = [];
+  let last: Intl.SegmentData | undefined;
+  for (const segment of segmenter.segment(text)) {
+    if (last?.isWordLike) words.push(last.segment);
+    last = segment;
+  }
+  if (last === undefined) return { words, rest: '' };
   // A window with a single segment is counted as it is, so a run always makes progress.
-  const keepLast = !complete && last !== undefined && segments.length > 1;
-  const counted = keepLast ? segments.slice(0, -1) : segments;
-  const words = counted.filter((s) => s.isWordLike).map((s) => s.segment);
-  return { words, rest: keepLast && last ? text.slice(last.index) : '' };
+  if (complete || (words.length === 0 && last.index === 0)) {
+    if (last.isWordLike) words.push(last.segment);
+    return { words, rest: '' };
+  }
+  return { words, rest: text.slice(last.index) };
+}
+
+/** Folds a segment of a no-space script: these scripts have no case, so NFC is all. */
+export function foldSegment(segment: string): string {
+  return segment.normalize('NFC');
 }

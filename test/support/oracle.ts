@@ -6,6 +6,7 @@
 import { RangeCounter, readStartFor } from '../../lib/count.js';
 import { mergeEntries } from '../../lib/reduce.js';
 import {
+  foldSegment,
   foldWord,
   isPythonWhitespace,
   JOINER,
@@ -41,6 +42,10 @@ export function referenceWords(bytes: Uint8Array): Map<string, number> {
     const key = foldWord(w);
     counts.set(key, (counts.get(key) ?? 0) + 1);
   };
+  const addSegment = (w: string) => {
+    const key = foldSegment(w);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  };
   let i = 0;
   while (i < chars.length) {
     if (cls[i] === WORD) {
@@ -62,11 +67,12 @@ export function referenceWords(bytes: Uint8Array): Map<string, number> {
         pending.push(chars[k] as string);
         if (pending.length === SEGMENT_WINDOW_CHARS) {
           const { words, rest } = segmentRun(pending.join(''), false);
-          for (const w of words) add(w);
+          for (const w of words) addSegment(w);
           pending = [...rest];
         }
       }
-      if (pending.length > 0) for (const w of segmentRun(pending.join(''), true).words) add(w);
+      if (pending.length > 0)
+        for (const w of segmentRun(pending.join(''), true).words) addSegment(w);
       i = j;
     } else i++;
   }
