@@ -1,0 +1,195 @@
+/**
+ * The AWS path on the emulator, over HTTP: S3 notification → orchestrator Lambda →
+ * counter Lambdas → S3 output, compared with the embedded backend.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeleteFunctionConcurrencyCommand, InvokeCommand, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { LambdaRunner } from '../../lib/adapters/lambda-runner.js';
+import { S3ObjectStore } from '../../lib/adapters/s3-store.js';
+import { JobStatusSchema, SummarySchema } from '../../lib/contracts.js';
+import { InvocationError } from '../../lib/errors.js';
+import { countsKey, jobPrefix, summaryKey } from '../../lib/keys.js';
+import { runCli } from '../support/cli.js';
+import { objectStoreContract } from '../contract/object-store.js';
+import { BUCKET, clients, download, emulatorEnv, FAILING_COUNTER, FAILING_ORCHESTRATOR, listKeys, ORCHESTRATOR, upload, waitFor } from './aws.js';
+
+const endpoint = inject('endpoint');
+const { s3, lambda } = clients(endpoint);
+const run = randomUUID().slice(0, 8);
+const sample = new URL('../../samples/kjv-genesis.txt', import.meta.url).pathname;
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'wordcount-e2e-'));
+});
+afterAll(() => {
+  s3.destroy();
+  lambda.destroy();
+});
+
+/** What the embedded backend (the local CLI) says about a file. */
+async function embedded(path: string, mode = 'words') {
+  const counts = join(dir, `embedded-${randomUUID()}.tsv`);
+  const result = await runCli(['count', path, '--mode', mode, '--json', '--counts', counts]);
+  expect(result.code).toBe(0);
+  return { summary: SummarySchema.parse(JSON.parse(result.stdout)), tsv: await readFile(counts, 'utf8') };
+}
+
+async function invoke(functionName: string, payload: unknown) {
+  const out = await lambda.send(
+    new InvokeCommand({ FunctionName: functionName, Payload: new TextEncoder().encode(JSON.stringify(payload)) }),
+  );
+  const text = new TextDecoder().decode(out.Payload);
+  return { functionError: out.FunctionError, body: text ? JSON.parse(text) : null };
+}
+
+objectStoreContract('S3ObjectStore on the emulator', () => ({
+  store: new S3ObjectStore(s3, BUCKET),
+  prefix: `contract/${run}/${randomUUID().slice(0, 6)}`,
+}));
+
+describe('upload → S3 notification → orchestrator → counters → output', () => {
+  it('publishes the same counts as the embedded backend, for a key with spaces and non-ASCII', async () => {
+    const key = `input/e2e ${run}/Genèse de la Bible €.txt`;
+    await upload(s3, key, await readFile(sample));
+    const summary = SummarySchema.parse(JSON.parse(await waitFor(s3, summaryKey(key))));
+    const tsv = await download(s3, countsKey(key));
+    const local = await embedded(sample);
+    expect(tsv).toBe(local.tsv);
+    expect(summary.totalWords).toBe(local.summary.totalWords);
+    expect(summary.distinctWords).toBe(local.summary.distinctWords);
+    expect(summary.top).toEqual(local.summary.top);
+    expect(summary.source.uri).toBe(`s3://${BUCKET}/${key}`);
+    expect(summary.chunks).toBeGreaterThan(1); // the stack is deployed with 64KiB chunks
+    const statuses = await Promise.all(
+      (await listKeys(s3, 'jobs/')).filter((k) => k.endsWith('/status.json')).map((k) => download(s3, k)),
+    );
+    const status = statuses.map((s) => JobStatusSchema.parse(JSON.parse(s ?? '{}'))).find((s) => s.source.key === key);
+    expect(status?.state).toBe('succeeded');
+    expect(status?.ranges.every((r) => r.counted)).toBe(true);
+  });
+
+  it('publishes once when the same event is delivered again', async () => {
+    const key = `input/e2e ${run}/twice.txt`;
+    await upload(s3, key, 'to be or not to be '.repeat(5000));
+    await waitFor(s3, summaryKey(key));
+    const before = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: summaryKey(key) }));
+    const event = {
+      Records: [
+        {
+          eventName: 'ObjectCreated:Put',
+          s3: { bucket: { name: BUCKET }, object: { key: key.replace(/ /g, '+') } },
+        },
+      ],
+    };
+    const again = await invoke(ORCHESTRATOR, event);
+    expect(again.functionError).toBeUndefined();
+    const after = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: summaryKey(key) }));
+    expect(after.ETag).toBe(before.ETag);
+    expect(after.LastModified).toEqual(before.LastModified);
+  });
+
+  it('of two concurrent direct invocations, one counts and the other does not recount', async () => {
+    const key = `staging/${run}/race.txt`;
+    await upload(s3, key, 'alpha beta gamma '.repeat(50_000));
+    const replies = await Promise.all([invoke(ORCHESTRATOR, { bucket: BUCKET, key }), invoke(ORCHESTRATOR, { bucket: BUCKET, key })]);
+    const ok = replies.filter((r) => r.functionError === undefined);
+    expect(ok.length).toBeGreaterThanOrEqual(1);
+    for (const r of ok) expect(SummarySchema.parse(r.body).totalWords).toBe(150_000);
+    for (const r of replies.filter((x) => x.functionError !== undefined)) {
+      expect(r.body.errorMessage).toMatch(/being counted by another invocation/);
+    }
+  });
+
+  it('fails a direct invocation for a missing key, naming it', async () => {
+    const reply = await invoke(ORCHESTRATOR, { bucket: BUCKET, key: `input/e2e ${run}/missing.txt` });
+    expect(reply.functionError).toBeDefined();
+    expect(reply.body.errorMessage).toContain(`s3://${BUCKET}/input/e2e ${run}/missing.txt: no such key`);
+  });
+
+  it('records a job whose counter fails as failed and publishes nothing', async () => {
+    const key = `staging/${run}/doomed.txt`;
+    await upload(s3, key, 'doomed words '.repeat(20_000));
+    const reply = await invoke(FAILING_ORCHESTRATOR, { bucket: BUCKET, key, chunkSize: '64KiB' });
+    expect(reply.functionError).toBeDefined();
+    expect(reply.body.errorMessage).toContain(`s3://${BUCKET}/${key} failed`);
+    expect(reply.body.errorMessage).toMatch(/counter refuses range \d+/);
+    expect(await download(s3, summaryKey(key))).toBeUndefined();
+    expect(await download(s3, countsKey(key))).toBeUndefined();
+    const statuses = await Promise.all(
+      (await listKeys(s3, 'jobs/')).filter((k) => k.endsWith('/status.json')).map((k) => download(s3, k)),
+    );
+    const status = statuses.map((s) => JobStatusSchema.parse(JSON.parse(s ?? '{}'))).find((s) => s.source.key === key);
+    expect(status?.state).toBe('failed');
+    expect(status?.reason).toMatch(/counter refuses range/);
+  });
+
+  it('spills a chunk with two million distinct words instead of returning it inline', async () => {
+    const key = `staging/${run}/wide.txt`;
+    const words: string[] = [];
+    for (let i = 0; i < 2_000_000; i++) words.push(`w${i.toString(36)}`);
+    await upload(s3, key, words.join(' '));
+    const reply = await invoke(ORCHESTRATOR, { bucket: BUCKET, key, mode: 'whitespace', chunkSize: '64MiB', top: 1 });
+    expect(reply.functionError).toBeUndefined();
+    const summary = SummarySchema.parse(reply.body);
+    expect(summary).toMatchObject({ chunks: 1, totalWords: 2_000_000, distinctWords: 2_000_000 });
+    const jobs = (await listKeys(s3, 'jobs/')).filter((k) => k.includes('/partials/0/'));
+    const status = (await listKeys(s3, 'jobs/')).find((k) => k.endsWith('status.json') && jobs.some((j) => j.startsWith(k.replace('status.json', ''))));
+    expect(status).toBeDefined();
+    expect(jobs.filter((k) => k.startsWith(jobPrefix(status?.split('/')[1] ?? ''))).length).toBeGreaterThan(1);
+    const tsv = await download(s3, countsKey(key));
+    expect(tsv?.split('\n').length).toBe(2_000_001);
+  });
+});
+
+describe('the CLI on s3:// sources', () => {
+  it('prints the same summary as a local count and copies the counts file', async () => {
+    const key = `staging/${run}/cli sample.txt`;
+    await upload(s3, key, await readFile(sample));
+    const counts = join(dir, 'cli-s3.tsv');
+    const result = await runCli(
+      ['count', `s3://${BUCKET}/${key}`, '--function', ORCHESTRATOR, '--mode', 'whitespace', '--json', '--counts', counts],
+      emulatorEnv(endpoint),
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const summary = SummarySchema.parse(JSON.parse(result.stdout));
+    const local = await embedded(sample, 'whitespace');
+    expect(summary.totalWords).toBe(local.summary.totalWords);
+    expect(await readFile(counts, 'utf8')).toBe(local.tsv);
+  });
+
+  it('exits 1 with the function message for a missing key', async () => {
+    const result = await runCli(['count', `s3://${BUCKET}/staging/${run}/none.txt`, '--function', ORCHESTRATOR], emulatorEnv(endpoint));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^wordcount: wordcount-local-orchestrator: .*no such key\n$/);
+  });
+});
+
+describe('throttling', () => {
+  it('retries 429s from Lambda and gives up cleanly after its budget', async () => {
+    await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: FAILING_COUNTER, ReservedConcurrentExecutions: 0 }));
+    try {
+      const runner = new LambdaRunner(lambda, { concurrency: 2, maxAttempts: 3, baseDelayMs: 20 });
+      const started = Date.now();
+      const failure = runner.invoke(FAILING_COUNTER, { range: { index: 0 } });
+      await expect(failure).rejects.toThrow(InvocationError);
+      await expect(failure).rejects.toThrow(/TooManyRequestsException.*gave up after 3 attempts/);
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: FAILING_COUNTER }));
+    }
+  });
+});
+
+it('writes nothing the system produces under the trigger prefix', async () => {
+  const written = [...(await listKeys(s3, 'output/')), ...(await listKeys(s3, 'jobs/'))];
+  expect(written.length).toBeGreaterThan(0);
+  expect(written.some((k) => k.startsWith('input/'))).toBe(false);
+  await writeFile(join(dir, 'done'), 'ok');
+});
