@@ -7,7 +7,10 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'local', include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'] },
+        test: {
+          name: 'local',
+          include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+        },
       },
       {
         // The whole AWS flow on the emulator, which the global setup starts (if it is

@@ -57,8 +57,10 @@ export class WorkerPoolRunner implements FunctionRunner {
   }
 
   invoke(functionName: string, payload: unknown): Promise<unknown> {
-    if (this.closed)
+    if (this.closed) {
       return Promise.reject(new InvocationError(functionName, 'worker pool is closed'));
+    }
+    if (this.broken) return Promise.reject(new InvocationError(functionName, this.broken.message));
     return new Promise((resolve, reject) => {
       const request = { id: this.nextId++, functionName, payload: JSON.stringify(payload) };
       this.queue.push({ request, resolve, reject });
@@ -127,21 +129,31 @@ export class WorkerPoolRunner implements FunctionRunner {
     this.dispatch();
   }
 
-  /** A worker that died takes its task down with it; a fresh worker replaces it. */
+  /**
+   * A worker that died takes its task down with it. One that had answered before is
+   * replaced; one that never answered (it cannot even load) breaks the pool, which then
+   * fails every call with that error instead of respawning forever.
+   */
   private fail(worker: Worker, error: Error): void {
     const task = this.busy.get(worker);
+    const known = task !== undefined || this.idle.includes(worker);
     this.busy.delete(worker);
     const idleAt = this.idle.indexOf(worker);
     if (idleAt >= 0) this.idle.splice(idleAt, 1);
     void worker.terminate();
-    if (task) {
-      task.reject(
+    if (!known || this.closed) return;
+    if (this.proven.has(worker)) {
+      task?.reject(
         new InvocationError(task.request.functionName, error.message, true, { cause: error }),
       );
-    }
-    if (!this.closed) {
       this.idle.push(this.spawn());
       this.dispatch();
+      return;
+    }
+    this.broken ??= new Error(`worker thread failed to start: ${error.message}`, { cause: error });
+    task?.reject(new InvocationError(task.request.functionName, this.broken.message));
+    for (const queued of this.queue.splice(0)) {
+      queued.reject(new InvocationError(queued.request.functionName, this.broken.message));
     }
   }
 }

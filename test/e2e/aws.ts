@@ -1,6 +1,11 @@
 /** Clients and helpers for the emulator, over plain AWS APIs. */
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 
 export const BUCKET = 'wordcount-local';
 export const ORCHESTRATOR = 'wordcount-local-orchestrator';
@@ -49,7 +54,8 @@ export async function waitFor(s3: S3Client, key: string, timeoutMs = 90_000): Pr
   for (;;) {
     const body = await download(s3, key);
     if (body !== undefined) return body;
-    if (Date.now() > deadline) throw new Error(`s3://${BUCKET}/${key} did not appear within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`s3://${BUCKET}/${key} did not appear within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -58,7 +64,9 @@ export async function listKeys(s3: S3Client, prefix: string): Promise<string[]> 
   const keys: string[] = [];
   let token: string | undefined;
   do {
-    const out = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, ContinuationToken: token }));
+    const out = await s3.send(
+      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, ContinuationToken: token }),
+    );
     for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
     token = out.NextContinuationToken;
   } while (token);

@@ -6,7 +6,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteFunctionConcurrencyCommand, InvokeCommand, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
+import {
+  DeleteFunctionConcurrencyCommand,
+  InvokeCommand,
+  PutFunctionConcurrencyCommand,
+} from '@aws-sdk/client-lambda';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LambdaRunner } from '../../lib/adapters/lambda-runner.js';
@@ -14,9 +18,20 @@ import { S3ObjectStore } from '../../lib/adapters/s3-store.js';
 import { JobStatusSchema, SummarySchema } from '../../lib/contracts.js';
 import { InvocationError } from '../../lib/errors.js';
 import { countsKey, jobPrefix, summaryKey } from '../../lib/keys.js';
-import { runCli } from '../support/cli.js';
 import { objectStoreContract } from '../contract/object-store.js';
-import { BUCKET, clients, download, emulatorEnv, FAILING_COUNTER, FAILING_ORCHESTRATOR, listKeys, ORCHESTRATOR, upload, waitFor } from './aws.js';
+import { runCli } from '../support/cli.js';
+import {
+  BUCKET,
+  clients,
+  download,
+  emulatorEnv,
+  FAILING_COUNTER,
+  FAILING_ORCHESTRATOR,
+  listKeys,
+  ORCHESTRATOR,
+  upload,
+  waitFor,
+} from './aws.js';
 
 const endpoint = inject('endpoint');
 const { s3, lambda } = clients(endpoint);
@@ -37,12 +52,18 @@ async function embedded(path: string, mode = 'words') {
   const counts = join(dir, `embedded-${randomUUID()}.tsv`);
   const result = await runCli(['count', path, '--mode', mode, '--json', '--counts', counts]);
   expect(result.code).toBe(0);
-  return { summary: SummarySchema.parse(JSON.parse(result.stdout)), tsv: await readFile(counts, 'utf8') };
+  return {
+    summary: SummarySchema.parse(JSON.parse(result.stdout)),
+    tsv: await readFile(counts, 'utf8'),
+  };
 }
 
 async function invoke(functionName: string, payload: unknown) {
   const out = await lambda.send(
-    new InvokeCommand({ FunctionName: functionName, Payload: new TextEncoder().encode(JSON.stringify(payload)) }),
+    new InvokeCommand({
+      FunctionName: functionName,
+      Payload: new TextEncoder().encode(JSON.stringify(payload)),
+    }),
   );
   const text = new TextDecoder().decode(out.Payload);
   return { functionError: out.FunctionError, body: text ? JSON.parse(text) : null };
@@ -67,9 +88,13 @@ describe('upload → S3 notification → orchestrator → counters → output', 
     expect(summary.source.uri).toBe(`s3://${BUCKET}/${key}`);
     expect(summary.chunks).toBeGreaterThan(1); // the stack is deployed with 64KiB chunks
     const statuses = await Promise.all(
-      (await listKeys(s3, 'jobs/')).filter((k) => k.endsWith('/status.json')).map((k) => download(s3, k)),
+      (await listKeys(s3, 'jobs/'))
+        .filter((k) => k.endsWith('/status.json'))
+        .map((k) => download(s3, k)),
     );
-    const status = statuses.map((s) => JobStatusSchema.parse(JSON.parse(s ?? '{}'))).find((s) => s.source.key === key);
+    const status = statuses
+      .map((s) => JobStatusSchema.parse(JSON.parse(s ?? '{}')))
+      .find((s) => s.source.key === key);
     expect(status?.state).toBe('succeeded');
     expect(status?.ranges.every((r) => r.counted)).toBe(true);
   });
@@ -97,7 +122,10 @@ describe('upload → S3 notification → orchestrator → counters → output', 
   it('of two concurrent direct invocations, one counts and the other does not recount', async () => {
     const key = `staging/${run}/race.txt`;
     await upload(s3, key, 'alpha beta gamma '.repeat(50_000));
-    const replies = await Promise.all([invoke(ORCHESTRATOR, { bucket: BUCKET, key }), invoke(ORCHESTRATOR, { bucket: BUCKET, key })]);
+    const replies = await Promise.all([
+      invoke(ORCHESTRATOR, { bucket: BUCKET, key }),
+      invoke(ORCHESTRATOR, { bucket: BUCKET, key }),
+    ]);
     const ok = replies.filter((r) => r.functionError === undefined);
     expect(ok.length).toBeGreaterThanOrEqual(1);
     for (const r of ok) expect(SummarySchema.parse(r.body).totalWords).toBe(150_000);
@@ -107,9 +135,14 @@ describe('upload → S3 notification → orchestrator → counters → output', 
   });
 
   it('fails a direct invocation for a missing key, naming it', async () => {
-    const reply = await invoke(ORCHESTRATOR, { bucket: BUCKET, key: `input/e2e ${run}/missing.txt` });
+    const reply = await invoke(ORCHESTRATOR, {
+      bucket: BUCKET,
+      key: `input/e2e ${run}/missing.txt`,
+    });
     expect(reply.functionError).toBeDefined();
-    expect(reply.body.errorMessage).toContain(`s3://${BUCKET}/input/e2e ${run}/missing.txt: no such key`);
+    expect(reply.body.errorMessage).toContain(
+      `s3://${BUCKET}/input/e2e ${run}/missing.txt: no such key`,
+    );
   });
 
   it('records a job whose counter fails as failed and publishes nothing', async () => {
@@ -122,9 +155,13 @@ describe('upload → S3 notification → orchestrator → counters → output', 
     expect(await download(s3, summaryKey(key))).toBeUndefined();
     expect(await download(s3, countsKey(key))).toBeUndefined();
     const statuses = await Promise.all(
-      (await listKeys(s3, 'jobs/')).filter((k) => k.endsWith('/status.json')).map((k) => download(s3, k)),
+      (await listKeys(s3, 'jobs/'))
+        .filter((k) => k.endsWith('/status.json'))
+        .map((k) => download(s3, k)),
     );
-    const status = statuses.map((s) => JobStatusSchema.parse(JSON.parse(s ?? '{}'))).find((s) => s.source.key === key);
+    const status = statuses
+      .map((s) => JobStatusSchema.parse(JSON.parse(s ?? '{}')))
+      .find((s) => s.source.key === key);
     expect(status?.state).toBe('failed');
     expect(status?.reason).toMatch(/counter refuses range/);
   });
@@ -134,14 +171,25 @@ describe('upload → S3 notification → orchestrator → counters → output', 
     const words: string[] = [];
     for (let i = 0; i < 2_000_000; i++) words.push(`w${i.toString(36)}`);
     await upload(s3, key, words.join(' '));
-    const reply = await invoke(ORCHESTRATOR, { bucket: BUCKET, key, mode: 'whitespace', chunkSize: '64MiB', top: 1 });
+    const reply = await invoke(ORCHESTRATOR, {
+      bucket: BUCKET,
+      key,
+      mode: 'whitespace',
+      chunkSize: '64MiB',
+      top: 1,
+    });
     expect(reply.functionError).toBeUndefined();
     const summary = SummarySchema.parse(reply.body);
     expect(summary).toMatchObject({ chunks: 1, totalWords: 2_000_000, distinctWords: 2_000_000 });
     const jobs = (await listKeys(s3, 'jobs/')).filter((k) => k.includes('/partials/0/'));
-    const status = (await listKeys(s3, 'jobs/')).find((k) => k.endsWith('status.json') && jobs.some((j) => j.startsWith(k.replace('status.json', ''))));
+    const status = (await listKeys(s3, 'jobs/')).find(
+      (k) =>
+        k.endsWith('status.json') && jobs.some((j) => j.startsWith(k.replace('status.json', ''))),
+    );
     expect(status).toBeDefined();
-    expect(jobs.filter((k) => k.startsWith(jobPrefix(status?.split('/')[1] ?? ''))).length).toBeGreaterThan(1);
+    expect(
+      jobs.filter((k) => k.startsWith(jobPrefix(status?.split('/')[1] ?? ''))).length,
+    ).toBeGreaterThan(1);
     const tsv = await download(s3, countsKey(key));
     expect(tsv?.split('\n').length).toBe(2_000_001);
   });
@@ -153,7 +201,17 @@ describe('the CLI on s3:// sources', () => {
     await upload(s3, key, await readFile(sample));
     const counts = join(dir, 'cli-s3.tsv');
     const result = await runCli(
-      ['count', `s3://${BUCKET}/${key}`, '--function', ORCHESTRATOR, '--mode', 'whitespace', '--json', '--counts', counts],
+      [
+        'count',
+        `s3://${BUCKET}/${key}`,
+        '--function',
+        ORCHESTRATOR,
+        '--mode',
+        'whitespace',
+        '--json',
+        '--counts',
+        counts,
+      ],
       emulatorEnv(endpoint),
     );
     expect(result.stderr).toBe('');
@@ -165,7 +223,10 @@ describe('the CLI on s3:// sources', () => {
   });
 
   it('exits 1 with the function message for a missing key', async () => {
-    const result = await runCli(['count', `s3://${BUCKET}/staging/${run}/none.txt`, '--function', ORCHESTRATOR], emulatorEnv(endpoint));
+    const result = await runCli(
+      ['count', `s3://${BUCKET}/staging/${run}/none.txt`, '--function', ORCHESTRATOR],
+      emulatorEnv(endpoint),
+    );
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^wordcount: wordcount-local-orchestrator: .*no such key\n$/);
   });
@@ -173,7 +234,12 @@ describe('the CLI on s3:// sources', () => {
 
 describe('throttling', () => {
   it('retries 429s from Lambda and gives up cleanly after its budget', async () => {
-    await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: FAILING_COUNTER, ReservedConcurrentExecutions: 0 }));
+    await lambda.send(
+      new PutFunctionConcurrencyCommand({
+        FunctionName: FAILING_COUNTER,
+        ReservedConcurrentExecutions: 0,
+      }),
+    );
     try {
       const runner = new LambdaRunner(lambda, { concurrency: 2, maxAttempts: 3, baseDelayMs: 20 });
       const started = Date.now();

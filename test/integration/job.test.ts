@@ -164,3 +164,44 @@ describe('count job on the embedded backend', () => {
     ).rejects.toThrow(ObjectNotFoundError);
   });
 });
+
+describe('worker pool failures', () => {
+  it('fails every call, without respawning forever, when the worker cannot load', async () => {
+    const broken = new WorkerPoolRunner({
+      size: 2,
+      script: new URL('file:///nonexistent/worker.js'),
+      workerData: {},
+    });
+    try {
+      await expect(broken.invoke('counter', {})).rejects.toThrow(
+        /worker thread failed to start: .*nonexistent/,
+      );
+      await expect(broken.invoke('counter', {})).rejects.toThrow(/worker thread failed to start/);
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('replaces a worker that dies in the middle of a task and fails only that task', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wordcount-crash-'));
+    const script = join(dir, 'crashy.mjs');
+    await writeFile(
+      script,
+      `import { parentPort } from 'node:worker_threads';
+       parentPort.on('message', (r) => {
+         if (r.functionName === 'crash') process.exit(7);
+         parentPort.postMessage({ id: r.id, ok: true, result: JSON.stringify('pong') });
+       });`,
+    );
+    const pool = new WorkerPoolRunner({ size: 1, script: new URL(`file://${script}`) });
+    try {
+      expect(await pool.invoke('ping', {})).toBe('pong');
+      await expect(pool.invoke('crash', {})).rejects.toThrow(
+        /crash: worker thread exited with code 7/,
+      );
+      expect(await pool.invoke('ping', {})).toBe('pong');
+    } finally {
+      await pool.close();
+    }
+  });
+});
