@@ -280,6 +280,12 @@ function capPrefix(buf: Uint8Array, s: number): Uint8Array {
   return buf.slice(s, e);
 }
 
+function tableCapacityFor(rangeBytes: number): number {
+  let capacity = 1 << 10;
+  while (capacity < 1 << 17 && capacity * 64 < rangeBytes) capacity *= 2;
+  return capacity;
+}
+
 function sum(values: Iterable<number>): number {
   let total = 0;
   for (const v of values) total += v;
@@ -291,7 +297,7 @@ export class RangeCounter {
   /** True once every token owned by the range has been counted: stop feeding. */
   done = false;
 
-  private readonly table = new TokenTable();
+  private readonly table: TokenTable;
   private readonly words = new Map<string, number>();
   private invalid = 0;
   private invalidMark = 0;
@@ -313,6 +319,9 @@ export class RangeCounter {
   ) {
     this.next = readStartFor(start);
     if (end <= start) this.done = true;
+    // Sized for the range (prose has roughly one new word per 300 bytes) so a 16 MiB
+    // range rarely rehashes and a tiny one allocates little.
+    this.table = new TokenTable(tableCapacityFor(end - start));
   }
 
   /** Feeds the next bytes; the first piece starts at `readStartFor(start)`. */

@@ -92,7 +92,10 @@ export async function runCountJob(
     bytesScanned += result.bytesScanned;
   };
 
-  await mapLimit(ranges, options.concurrency, async (range) => {
+  // Merging runs off the lanes' path, one partial at a time: a lane dispatches its next
+  // range before the main thread merges the result it just got.
+  let merging: Promise<void> = Promise.resolve();
+  const counting = mapLimit(ranges, options.concurrency, async (range) => {
     const request: CountRequest = {
       bucket: options.bucket,
       key,
@@ -111,13 +114,22 @@ export async function runCountJob(
         { cause: error },
       );
     }
-    // Partials merge as they arrive, so only one of them is held at a time.
-    await reduce(result);
-    deps.onChunk?.(range, result);
-    progress.chunksDone++;
-    progress.bytesDone += range.end - range.start;
-    deps.onProgress?.({ ...progress });
+    merging = merging.then(async () => {
+      await reduce(result);
+      deps.onChunk?.(range, result);
+      progress.chunksDone++;
+      progress.bytesDone += range.end - range.start;
+      deps.onProgress?.({ ...progress });
+    });
   });
+  try {
+    await counting;
+  } catch (error) {
+    // The chunk failure is the error to report; partials still merging are moot.
+    await merging.catch(() => undefined);
+    throw error;
+  }
+  await merging;
 
   const summary: Summary = {
     source: { uri: info.uri, bytes: info.size, etag: info.etag },

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { ObjectNotFoundError, PreconditionFailedError, UsageError } from '../errors.js';
 import type { Body, ObjectInfo, ObjectStore, PutOptions, ReadRangeOptions } from '../ports.js';
 
-const DEFAULT_PIECE_SIZE = 1024 * 1024;
+const DEFAULT_PIECE_SIZE = 2 * 1024 * 1024;
 
 function systemCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error
@@ -57,6 +57,7 @@ export class FileObjectStore implements ObjectStore {
     const handle = await open(this.path(key), 'r').catch((error: unknown) => {
       throw this.translate(error, key);
     });
+    let next: Promise<Uint8Array> | undefined;
     try {
       if (options.ifMatch !== undefined) {
         const info = await handle.stat();
@@ -66,20 +67,30 @@ export class FileObjectStore implements ObjectStore {
       }
       const pieceSize = options.pieceSize ?? DEFAULT_PIECE_SIZE;
       const end = options.end ?? Number.POSITIVE_INFINITY;
-      let position = options.start;
-      while (position < end) {
+      const readAt = async (position: number): Promise<Uint8Array> => {
         const want = Math.min(pieceSize, end - position);
+        if (want <= 0) return new Uint8Array(0);
         const buffer = new Uint8Array(want);
         const { bytesRead } = await handle
           .read(buffer, 0, want, position)
           .catch((error: unknown) => {
             throw this.translate(error, key);
           });
-        if (bytesRead === 0) return;
-        position += bytesRead;
-        yield bytesRead === want ? buffer : buffer.subarray(0, bytesRead);
+        return bytesRead === want ? buffer : buffer.subarray(0, bytesRead);
+      };
+      // One piece ahead: the next read runs while the caller counts this one.
+      let position = options.start;
+      next = readAt(position);
+      for (;;) {
+        const piece = await next;
+        if (piece.length === 0) return;
+        position += piece.length;
+        next = readAt(position);
+        yield piece;
       }
     } finally {
+      // A reader that stopped early leaves one read ahead in flight; its result is unwanted.
+      await next?.catch(() => undefined);
       await handle.close();
     }
   }
