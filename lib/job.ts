@@ -95,7 +95,10 @@ export async function runCountJob(
   // Merging runs off the lanes' path, one partial at a time: a lane dispatches its next
   // range before the main thread merges the result it just got.
   let merging: Promise<void> = Promise.resolve();
-  const counting = mapLimit(ranges, options.concurrency, async (range) => {
+  // The runner bounds how many counters run (pool size, Lambda semaphore); the job keeps
+  // twice that many requests queued, so a counter that finishes finds its next range
+  // waiting instead of idling while this thread parses and merges.
+  const counting = mapLimit(ranges, options.concurrency * 2, async (range) => {
     const request: CountRequest = {
       bucket: options.bucket,
       key,

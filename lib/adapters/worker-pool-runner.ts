@@ -108,6 +108,8 @@ export class WorkerPoolRunner implements FunctionRunner {
     this.busy.delete(worker);
     this.idle.push(worker);
     this.proven.add(worker);
+    // Hand the worker its next task before parsing this result on our thread.
+    this.dispatch();
     if (reply.ok) {
       try {
         task.resolve(JSON.parse(reply.result));
@@ -126,7 +128,6 @@ export class WorkerPoolRunner implements FunctionRunner {
         ),
       );
     }
-    this.dispatch();
   }
 
   /**
