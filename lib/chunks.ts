@@ -76,14 +76,15 @@ export function parseSize(text: string): number {
   return Number(match[1]) * unit;
 }
 
-/** 16777216 → "16MiB"; used in messages and the summary. */
+/** 16777216 → "16MiB", 2202206 → "2.10MiB"; for messages and the table. */
 export function formatSize(bytes: number): string {
   for (const [unit, size] of [
     ['GiB', GiB],
     ['MiB', MiB],
     ['KiB', KiB],
   ] as const) {
-    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
+    if (bytes >= size)
+      return bytes % size === 0 ? `${bytes / size}${unit}` : `${(bytes / size).toFixed(2)}${unit}`;
   }
   return `${bytes}B`;
 }

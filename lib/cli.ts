@@ -86,7 +86,7 @@ function table(summary: Summary): string {
   const rate = seconds > 0 ? `${(summary.source.bytes / 1e6 / seconds).toFixed(1)} MB/s` : '-';
   const lines = [
     `source  ${summary.source.uri} (${number.format(summary.source.bytes)} bytes)`,
-    `mode    ${summary.mode}, ${summary.chunks} chunk(s) of ${formatSize(summary.stats.chunkSize)}, ${summary.stats.concurrency} worker(s)`,
+    `mode    ${summary.mode}, ${summary.chunks} chunk(s) of ${formatSize(summary.stats.chunkSize)}, up to ${summary.stats.concurrency} counting at once`,
     `words   ${number.format(summary.totalWords)} total, ${number.format(summary.distinctWords)} distinct, in ${seconds.toFixed(2)} s (${rate})`,
   ];
   if (summary.invalidSequences > 0) {

@@ -22,8 +22,11 @@ import {
 import { runCountJob } from './job.js';
 import { claimKey, countsKey, jobIdFor, partialsPrefix, statusKey, summaryKey } from './keys.js';
 import type { FunctionRunner, ObjectStore } from './ports.js';
-import { countsTsv, sortCounts } from './reduce.js';
+import { countsTsv, sortCounts, topCounts } from './reduce.js';
 import type { Mode } from './tokenize.js';
+
+/** Top words in the published summary; a direct invocation may ask for another number. */
+export const PUBLISHED_TOP = 20;
 
 /** Inline results stay well under Lambda's 6 MB synchronous payload limit. */
 export const INLINE_RESULT_LIMIT_BYTES = 4 * 1024 * 1024;
@@ -63,6 +66,39 @@ async function readJson(store: ObjectStore, key: string): Promise<unknown | unde
   }
 }
 
+function toTop(rows: readonly (readonly [string, number])[]): Summary['top'] {
+  return rows.map(([word, count]) => ({ word, count }));
+}
+
+/** The summary with `top` words: cut from its own list, or read from the head of the counts file. */
+async function withTop(
+  store: ObjectStore,
+  summary: Summary,
+  countsKey: string,
+  top: number | undefined,
+): Promise<Summary> {
+  if (top === undefined || top === summary.top.length) return summary;
+  if (top < summary.top.length || summary.top.length === summary.distinctWords) {
+    return { ...summary, top: summary.top.slice(0, top) };
+  }
+  const rows: [string, number][] = [];
+  const streaming = new TextDecoder();
+  let text = '';
+  for await (const piece of store.readRange(countsKey, { start: 0, pieceSize: 1 << 16 })) {
+    text += streaming.decode(piece, { stream: true });
+    let nl = text.indexOf('\n');
+    while (nl >= 0 && rows.length < top) {
+      const line = text.slice(0, nl);
+      const tab = line.lastIndexOf('\t');
+      rows.push([line.slice(0, tab), Number(line.slice(tab + 1))]);
+      text = text.slice(nl + 1);
+      nl = text.indexOf('\n');
+    }
+    if (rows.length >= top) break;
+  }
+  return { ...summary, top: toTop(rows) };
+}
+
 export async function runJobOnce(
   deps: OrchestratorDeps,
   request: JobRequestOptions,
@@ -93,7 +129,11 @@ export async function runJobOnce(
         await readJson(store, output.summary),
         `summary of job ${jobId}`,
       );
-      return { outcome: 'already-published', jobId, summary };
+      return {
+        outcome: 'already-published',
+        jobId,
+        summary: await withTop(store, summary, output.counts, request.top),
+      };
     }
   }
 
@@ -144,7 +184,7 @@ export async function runJobOnce(
         mode,
         chunkSize,
         concurrency: deps.concurrency,
-        top: request.top ?? 20,
+        top: PUBLISHED_TOP,
         bucket: deps.bucket,
         spill: {
           prefix: partialsPrefix(jobId),
@@ -169,7 +209,8 @@ export async function runJobOnce(
     deps.log?.(
       `job ${jobId}: published ${store.uri(output.summary)} (${summary.totalWords} words)`,
     );
-    return { outcome: 'published', jobId, summary };
+    const top = request.top === undefined ? summary.top : toTop(topCounts(counts, request.top));
+    return { outcome: 'published', jobId, summary: { ...summary, top } };
   } catch (error) {
     status.state = 'failed';
     status.reason = messageOf(error);

@@ -136,6 +136,28 @@ describe('runJobOnce', () => {
     expect(partials.length).toBeGreaterThan(1);
   });
 
+  it('answers with the number of top words asked for, fresh or already published', async () => {
+    const words = Array.from({ length: 40 }, (_, i) => `w${i} `.repeat(i + 1)).join('');
+    await store.put('input/tops.txt', words);
+    const fresh = await runJobOnce(deps(), { key: 'input/tops.txt', top: 3 });
+    expect(fresh.outcome === 'published' && fresh.summary.top.map((t) => t.word)).toEqual([
+      'w39',
+      'w38',
+      'w37',
+    ]);
+    const published = JSON.parse(await text(summaryKey('input/tops.txt')));
+    expect(published.top).toHaveLength(20);
+    const fewer = await runJobOnce(deps(), { key: 'input/tops.txt', top: 2 });
+    expect(fewer.outcome === 'already-published' && fewer.summary.top).toEqual([
+      { word: 'w39', count: 40 },
+      { word: 'w38', count: 39 },
+    ]);
+    const more = await runJobOnce(deps(), { key: 'input/tops.txt', top: 30 });
+    expect(more.outcome === 'already-published' && more.summary.top.map((t) => t.count)).toEqual(
+      Array.from({ length: 30 }, (_, i) => 40 - i),
+    );
+  });
+
   it('reports a missing key as ObjectNotFoundError', async () => {
     await expect(runJobOnce(deps(), { key: 'input/absent.txt' })).rejects.toThrow(
       ObjectNotFoundError,

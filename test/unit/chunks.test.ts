@@ -52,6 +52,7 @@ describe('sizes', () => {
   it('formats sizes in the largest exact unit', () => {
     expect(formatSize(16 * MiB)).toBe('16MiB');
     expect(formatSize(1000)).toBe('1000B');
+    expect(formatSize(2202206)).toBe('2.10MiB');
   });
 
   it('spreads a small file over the workers, within bounds', () => {
