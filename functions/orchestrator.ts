@@ -9,7 +9,7 @@ import { S3ObjectStore } from '../lib/adapters/s3-store.js';
 import { orchestratorConfig, sstLinksActive } from '../lib/config.js';
 import { JobRequestSchema, parsePayload, S3EventSchema, type Summary } from '../lib/contracts.js';
 import { JobFailedError, messageOf } from '../lib/errors.js';
-import { decodeS3Key } from '../lib/keys.js';
+import { createdObjects } from '../lib/keys.js';
 import { type JobRequestOptions, runJobOnce } from '../lib/orchestrate.js';
 
 const config = orchestratorConfig(
@@ -40,15 +40,12 @@ function run(bucket: string, request: JobRequestOptions) {
 
 export async function handler(event: unknown): Promise<Summary | undefined> {
   if (typeof event === 'object' && event !== null && 'Records' in event) {
-    const { Records } = parsePayload(S3EventSchema, event, 'S3 event');
+    const objects = createdObjects(parsePayload(S3EventSchema, event, 'S3 event'));
     const failures: string[] = [];
-    for (const record of Records) {
-      const key = decodeS3Key(record.s3.object.key);
+    for (const { bucket, key } of objects) {
       try {
-        const result = await run(record.s3.bucket.name, { key });
-        console.log(
-          `${result.outcome}: s3://${record.s3.bucket.name}/${key} (job ${result.jobId})`,
-        );
+        const result = await run(bucket, { key });
+        console.log(`${result.outcome}: s3://${bucket}/${key} (job ${result.jobId})`);
       } catch (error) {
         failures.push(messageOf(error));
       }

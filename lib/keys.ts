@@ -58,3 +58,16 @@ export function partialKey(prefix: string, index: number, partition: number): st
 export function decodeS3Key(raw: string): string {
   return decodeURIComponent(raw.replace(/\+/g, ' '));
 }
+
+/** The objects an S3 notification reports as created, keys decoded; other events are skipped. */
+export function createdObjects(event: {
+  Records: readonly {
+    eventName: string;
+    s3: { bucket: { name: string }; object: { key: string } };
+  }[];
+}): { bucket: string; key: string }[] {
+  return event.Records.filter((r) => r.eventName.startsWith('ObjectCreated:')).map((r) => ({
+    bucket: r.s3.bucket.name,
+    key: decodeS3Key(r.s3.object.key),
+  }));
+}

@@ -4,6 +4,7 @@ import { UsageError } from '../../lib/errors.js';
 import {
   claimKey,
   countsKey,
+  createdObjects,
   decodeS3Key,
   INPUT_PREFIX,
   jobIdFor,
@@ -17,6 +18,25 @@ describe('keys', () => {
   it('decodes S3 event keys: + is a space, then percent-escapes', () => {
     expect(decodeS3Key('input/some+key+with+spaces.txt')).toBe('input/some key with spaces.txt');
     expect(decodeS3Key('input/plus%2Band%26%3D%C3%BC%E2%82%AC.txt')).toBe('input/plus+and&=ü€.txt');
+  });
+
+  it('reads every created object of a notification, decoded, and skips other events', () => {
+    const record = (eventName: string, key: string) => ({
+      eventName,
+      s3: { bucket: { name: 'b' }, object: { key } },
+    });
+    expect(
+      createdObjects({
+        Records: [
+          record('ObjectCreated:Put', 'input/a+b.txt'),
+          record('ObjectRemoved:Delete', 'input/c.txt'),
+          record('ObjectCreated:CompleteMultipartUpload', 'input/%C3%A9.txt'),
+        ],
+      }),
+    ).toEqual([
+      { bucket: 'b', key: 'input/a b.txt' },
+      { bucket: 'b', key: 'input/é.txt' },
+    ]);
   });
 
   it('maps input/REL to output/REL.json and output/REL.counts.tsv', () => {
