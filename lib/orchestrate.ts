@@ -39,6 +39,12 @@ export interface OrchestratorDeps {
   concurrency: number;
   defaultChunkSize: number;
   inlineLimitBytes?: number;
+  /**
+   * A claim older than this belongs to an invocation that died (timed out, crashed)
+   * without recording the outcome; a new trigger may take it over. Longer than the
+   * orchestrator's longest run (Lambda's 15 minutes).
+   */
+  claimTtlMs?: number;
   now?: () => Date;
   log?: (message: string) => void;
 }
@@ -99,6 +105,37 @@ async function withTop(
   return { ...summary, top: toTop(rows) };
 }
 
+export const DEFAULT_CLAIM_TTL_MS = 16 * 60 * 1000;
+
+/** Replaces a claim older than the TTL, atomically: of several takers one wins. */
+async function takeOverStaleClaim(
+  deps: OrchestratorDeps,
+  jobId: string,
+  claim: string,
+  now: Date,
+): Promise<boolean> {
+  const key = claimKey(jobId);
+  let etag: string;
+  let claimedAt: number;
+  try {
+    etag = (await deps.store.head(key)).etag;
+    const held = JSON.parse(decoder.decode(await deps.store.get(key))) as { claimedAt?: string };
+    claimedAt = Date.parse(held.claimedAt ?? '');
+  } catch (error) {
+    // Released between our attempt and this look: the next trigger will find it free.
+    if (error instanceof ObjectNotFoundError) return false;
+    throw error;
+  }
+  if (!(now.getTime() - claimedAt > (deps.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS))) return false;
+  try {
+    await deps.store.put(key, claim, { ifMatch: etag, contentType: 'application/json' });
+    return true;
+  } catch (error) {
+    if (error instanceof PreconditionFailedError) return false;
+    throw error;
+  }
+}
+
 export async function runJobOnce(
   deps: OrchestratorDeps,
   request: JobRequestOptions,
@@ -137,19 +174,18 @@ export async function runJobOnce(
     }
   }
 
+  const claim = JSON.stringify({ jobId, claimedAt: now().toISOString() });
   try {
-    await store.put(claimKey(jobId), JSON.stringify({ jobId, claimedAt: now().toISOString() }), {
-      ifNoneMatch: true,
-      contentType: 'application/json',
-    });
+    await store.put(claimKey(jobId), claim, { ifNoneMatch: true, contentType: 'application/json' });
   } catch (error) {
-    if (error instanceof PreconditionFailedError) {
+    if (!(error instanceof PreconditionFailedError)) throw error;
+    if (!(await takeOverStaleClaim(deps, jobId, claim, now()))) {
       deps.log?.(
         `job ${jobId} for ${store.uri(request.key)} is claimed by another invocation; stopping`,
       );
       return { outcome: 'claimed-elsewhere', jobId };
     }
-    throw error;
+    deps.log?.(`job ${jobId}: took over a stale claim`);
   }
 
   const status: JobStatus = {

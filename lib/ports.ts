@@ -21,6 +21,8 @@ export interface ReadRangeOptions {
 export interface PutOptions {
   /** Fail with PreconditionFailedError if the key exists (S3 `If-None-Match: *`). */
   ifNoneMatch?: boolean;
+  /** Fail with PreconditionFailedError unless the key exists with this etag (S3 `If-Match`). */
+  ifMatch?: string;
   contentType?: string;
 }
 

@@ -116,6 +116,13 @@ export class FileObjectStore implements ObjectStore {
           throw error;
         });
       } else {
+        if (options.ifMatch !== undefined) {
+          // Compare-then-rename: atomic enough for one machine's embedded backend.
+          const current = await stat(path).catch(() => undefined);
+          if (current === undefined || etagOf(current) !== options.ifMatch) {
+            throw new PreconditionFailedError(`${path} is missing or changed`);
+          }
+        }
         await rename(temporary, path);
       }
     } finally {

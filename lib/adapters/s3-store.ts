@@ -102,11 +102,12 @@ export class S3ObjectStore implements ObjectStore {
             Body: body,
             ContentType: options.contentType,
             IfNoneMatch: options.ifNoneMatch ? '*' : undefined,
+            IfMatch: options.ifMatch,
           }),
         );
         return;
       }
-      if (options.ifNoneMatch) {
+      if (options.ifNoneMatch || options.ifMatch !== undefined) {
         throw new UsageError(`conditional put of ${this.uri(key)} needs a string or byte body`);
       }
       // Large bodies (the counts file) stream up in parts; small ones become one PutObject.

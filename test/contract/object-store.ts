@@ -89,6 +89,21 @@ export function objectStoreContract(name: string, fixture: () => StoreFixture): 
       await store.delete(key);
     });
 
+    it('replaces an object only while it still has the etag given', async () => {
+      const { store, prefix } = fixture();
+      const key = `${prefix}/cas.json`;
+      await store.put(key, 'first');
+      const { etag } = await store.head(key);
+      await store.put(key, 'second!', { ifMatch: etag });
+      expect(Buffer.from(await store.get(key)).toString()).toBe('second!');
+      await expect(store.put(key, 'third', { ifMatch: etag })).rejects.toThrow(
+        PreconditionFailedError,
+      );
+      await expect(store.put(`${prefix}/absent.json`, 'x', { ifMatch: etag })).rejects.toThrow(
+        PreconditionFailedError,
+      );
+    });
+
     it('lets exactly one conditional create win', async () => {
       const { store, prefix } = fixture();
       const key = `${prefix}/claim.json`;

@@ -8,7 +8,7 @@ import { WorkerPoolRunner } from '../../lib/adapters/worker-pool-runner.js';
 import { JobStatusSchema } from '../../lib/contracts.js';
 import { countBytes } from '../../lib/count.js';
 import { JobFailedError, ObjectNotFoundError } from '../../lib/errors.js';
-import { countsKey, statusKey, summaryKey } from '../../lib/keys.js';
+import { claimKey, countsKey, jobIdFor, statusKey, summaryKey } from '../../lib/keys.js';
 import { type OrchestratorDeps, runJobOnce } from '../../lib/orchestrate.js';
 import { countsTsv, mergeEntries, sortCounts } from '../../lib/reduce.js';
 import { counterWorkerScript } from '../support/workers.js';
@@ -91,6 +91,21 @@ describe('runJobOnce', () => {
     ]);
     expect(outcomes.map((o) => o.outcome).sort()).toEqual(['claimed-elsewhere', 'published']);
     expect(outcomes[0]?.jobId).toBe(outcomes[1]?.jobId);
+  });
+
+  it('takes over the claim of an invocation that died, but not a live one', async () => {
+    const key = 'input/orphan.txt';
+    await store.put(key, 'left behind by a crashed orchestrator');
+    const clock = { t: new Date('2026-01-01T00:00:00Z') };
+    const timed = deps({ now: () => clock.t, claimTtlMs: 60_000 });
+    // What an invocation that timed out leaves: its claim, and no outcome.
+    const { etag } = await store.head(key);
+    const jobId = jobIdFor({ bucket: 'local', key, etag, mode: 'words', chunkSize: 4096 });
+    await store.put(claimKey(jobId), JSON.stringify({ jobId, claimedAt: clock.t.toISOString() }));
+    clock.t = new Date(clock.t.getTime() + 30_000);
+    expect(await runJobOnce(timed, { key })).toEqual({ outcome: 'claimed-elsewhere', jobId });
+    clock.t = new Date(clock.t.getTime() + 60_000);
+    expect(await runJobOnce(timed, { key })).toMatchObject({ outcome: 'published', jobId });
   });
 
   it('counts a new version of the same key as a new job', async () => {
