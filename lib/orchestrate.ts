@@ -131,7 +131,9 @@ async function takeOverStaleClaim(
     await deps.store.put(key, claim, { ifMatch: etag, contentType: 'application/json' });
     return true;
   } catch (error) {
-    if (error instanceof PreconditionFailedError) return false;
+    // Another taker won, or the holder released it: either way it is not ours.
+    if (error instanceof PreconditionFailedError || error instanceof ObjectNotFoundError)
+      return false;
     throw error;
   }
 }

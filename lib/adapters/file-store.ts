@@ -118,9 +118,12 @@ export class FileObjectStore implements ObjectStore {
       } else {
         if (options.ifMatch !== undefined) {
           // Compare-then-rename: atomic enough for one machine's embedded backend.
-          const current = await stat(path).catch(() => undefined);
-          if (current === undefined || etagOf(current) !== options.ifMatch) {
-            throw new PreconditionFailedError(`${path} is missing or changed`);
+          // Like S3: a missing key is not found, a changed one fails the precondition.
+          const current = await stat(path).catch((error: unknown) => {
+            throw this.translate(error, key);
+          });
+          if (etagOf(current) !== options.ifMatch) {
+            throw new PreconditionFailedError(`${path} changed`);
           }
         }
         await rename(temporary, path);

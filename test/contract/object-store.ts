@@ -100,7 +100,7 @@ export function objectStoreContract(name: string, fixture: () => StoreFixture): 
         PreconditionFailedError,
       );
       await expect(store.put(`${prefix}/absent.json`, 'x', { ifMatch: etag })).rejects.toThrow(
-        PreconditionFailedError,
+        ObjectNotFoundError,
       );
     });
 
