@@ -15,7 +15,7 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LambdaRunner } from '../../lib/adapters/lambda-runner.js';
 import { S3ObjectStore } from '../../lib/adapters/s3-store.js';
-import { JobStatusSchema, SummarySchema } from '../../lib/contracts.js';
+import { type JobStatus, JobStatusSchema, SummarySchema } from '../../lib/contracts.js';
 import { InvocationError } from '../../lib/errors.js';
 import { countsKey, jobPrefix, summaryKey } from '../../lib/keys.js';
 import { objectStoreContract } from '../contract/object-store.js';
@@ -58,6 +58,26 @@ async function embedded(path: string, mode = 'words') {
   };
 }
 
+/** The status record of the job counting `key`, if there is one. */
+async function jobStatus(key: string): Promise<JobStatus | undefined> {
+  const statusKeys = (await listKeys(s3, 'jobs/')).filter((k) => k.endsWith('/status.json'));
+  const statuses = await Promise.all(statusKeys.map((k) => download(s3, k)));
+  return statuses
+    .map((body) => JobStatusSchema.parse(JSON.parse(body ?? '{}')))
+    .find((status) => status.source.key === key);
+}
+
+async function waitForStatus(key: string, state: JobStatus['state']): Promise<JobStatus> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const status = await jobStatus(key);
+    if (status?.state === state) return status;
+    if (Date.now() > deadline)
+      throw new Error(`job for ${key} is ${status?.state ?? 'unknown'}, not ${state}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 async function invoke(functionName: string, payload: unknown) {
   const out = await lambda.send(
     new InvokeCommand({
@@ -87,15 +107,8 @@ describe('upload → S3 notification → orchestrator → counters → output', 
     expect(summary.top).toEqual(local.summary.top);
     expect(summary.source.uri).toBe(`s3://${BUCKET}/${key}`);
     expect(summary.chunks).toBeGreaterThan(1); // the stack is deployed with 64KiB chunks
-    const statuses = await Promise.all(
-      (await listKeys(s3, 'jobs/'))
-        .filter((k) => k.endsWith('/status.json'))
-        .map((k) => download(s3, k)),
-    );
-    const status = statuses
-      .map((s) => JobStatusSchema.parse(JSON.parse(s ?? '{}')))
-      .find((s) => s.source.key === key);
-    expect(status?.state).toBe('succeeded');
+    // status.json is written after the summary: wait for its final state.
+    const status = await waitForStatus(key, 'succeeded');
     expect(status?.ranges.every((r) => r.counted)).toBe(true);
   });
 
@@ -154,14 +167,7 @@ describe('upload → S3 notification → orchestrator → counters → output', 
     expect(reply.body.errorMessage).toMatch(/counter refuses range \d+/);
     expect(await download(s3, summaryKey(key))).toBeUndefined();
     expect(await download(s3, countsKey(key))).toBeUndefined();
-    const statuses = await Promise.all(
-      (await listKeys(s3, 'jobs/'))
-        .filter((k) => k.endsWith('/status.json'))
-        .map((k) => download(s3, k)),
-    );
-    const status = statuses
-      .map((s) => JobStatusSchema.parse(JSON.parse(s ?? '{}')))
-      .find((s) => s.source.key === key);
+    const status = await jobStatus(key);
     expect(status?.state).toBe('failed');
     expect(status?.reason).toMatch(/counter refuses range/);
   });
