@@ -25,7 +25,7 @@ import {
   WORD,
   wordClass,
 } from './tokenize.js';
-import { decodeUnit, isContinuationByte, NEED_MORE } from './utf8.js';
+import { decodeUnit, isContinuationByte, NEED_MORE, unitLength } from './utf8.js';
 
 /** Tokens longer than this many bytes are counted under their first bytes plus "…". */
 export const TOKEN_CAP_BYTES = 4096;
@@ -274,9 +274,11 @@ function unpack(w: number, count: number, out: Uint8Array, o: number): number {
 
 /** The first TOKEN_CAP_BYTES of buf[s..], extended to the end of the character it cuts. */
 function capPrefix(buf: Uint8Array, s: number): Uint8Array {
-  let e = s + TOKEN_CAP_BYTES;
-  const limit = Math.min(buf.length, e + 3);
-  while (e < limit && isContinuationByte(buf[e] as number)) e++;
+  // Whole UTF-8 units (a character, or one invalid sequence) that start before the cap:
+  // the same bytes however the input was split.
+  let e = s;
+  while (e < s + TOKEN_CAP_BYTES && e < buf.length)
+    e += unitLength(decodeUnit(buf, e, buf.length, true));
   return buf.slice(s, e);
 }
 
@@ -385,6 +387,10 @@ export class RangeCounter {
           isContinuationByte(buf[from] as number)
         )
           from++;
+        // Nothing but continuation bytes before the range: the last of them is a lone,
+        // invalid unit (no lead is within reach), and scanning from it tells whether
+        // the range starts inside a token.
+        if (base + from === this.start && from > 0) from--;
       }
     }
     if (this.mode === 'whitespace') this.scanWhitespace(buf, from, base, final);

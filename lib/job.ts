@@ -19,7 +19,8 @@ import type { FunctionRunner, ObjectStore } from './ports.js';
 import { mergeEntries, topCounts } from './reduce.js';
 import type { Mode } from './tokenize.js';
 
-const decoder = new TextDecoder();
+// ignoreBOM keeps a word that starts with U+FEFF intact at the start of a partition file.
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 export interface JobOptions {
   mode: Mode;
@@ -95,10 +96,13 @@ export async function runCountJob(
   // Merging runs off the lanes' path, one partial at a time: a lane dispatches its next
   // range before the main thread merges the result it just got.
   let merging: Promise<void> = Promise.resolve();
+  let mergeFailure: { error: unknown } | undefined;
   // The runner bounds how many counters run (pool size, Lambda semaphore); the job keeps
   // twice that many requests queued, so a counter that finishes finds its next range
   // waiting instead of idling while this thread parses and merges.
   const counting = mapLimit(ranges, options.concurrency * 2, async (range) => {
+    // A partial that could not be merged fails the job: count nothing more.
+    if (mergeFailure) throw mergeFailure.error;
     const request: CountRequest = {
       bucket: options.bucket,
       key,
@@ -117,22 +121,31 @@ export async function runCountJob(
         { cause: error },
       );
     }
-    merging = merging.then(async () => {
-      await reduce(result);
-      deps.onChunk?.(range, result);
-      progress.chunksDone++;
-      progress.bytesDone += range.end - range.start;
-      deps.onProgress?.({ ...progress });
-    });
+    merging = merging
+      .then(async () => {
+        if (mergeFailure) return;
+        await reduce(result);
+        deps.onChunk?.(range, result);
+        progress.chunksDone++;
+        progress.bytesDone += range.end - range.start;
+        deps.onProgress?.({ ...progress });
+      })
+      .catch((error: unknown) => {
+        // Recorded here, so no rejection goes unhandled while other ranges count.
+        mergeFailure ??= {
+          error: new JobFailedError(
+            `merging ${info.uri} failed at chunk ${range.index}: ${messageOf(error)}`,
+            { cause: error },
+          ),
+        };
+      });
   });
   try {
     await counting;
-  } catch (error) {
-    // The chunk failure is the error to report; partials still merging are moot.
-    await merging.catch(() => undefined);
-    throw error;
+  } finally {
+    await merging;
   }
-  await merging;
+  if (mergeFailure) throw mergeFailure.error;
 
   const summary: Summary = {
     source: { uri: info.uri, bytes: info.size, etag: info.etag },

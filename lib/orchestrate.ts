@@ -61,7 +61,7 @@ export type JobOutcome =
   | { outcome: 'already-published'; jobId: string; summary: Summary }
   | { outcome: 'claimed-elsewhere'; jobId: string };
 
-const decoder = new TextDecoder();
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 async function readJson(store: ObjectStore, key: string): Promise<unknown | undefined> {
   try {
@@ -88,7 +88,7 @@ async function withTop(
     return { ...summary, top: summary.top.slice(0, top) };
   }
   const rows: [string, number][] = [];
-  const streaming = new TextDecoder();
+  const streaming = new TextDecoder('utf-8', { ignoreBOM: true });
   let text = '';
   for await (const piece of store.readRange(countsKey, { start: 0, pieceSize: 1 << 16 })) {
     text += streaming.decode(piece, { stream: true });

@@ -84,6 +84,7 @@ export interface FanOutResult {
   tokens: number;
   invalidSequences: number;
   longTokens: number;
+  bytesScanned: number;
 }
 
 /** Counts `bytes` range by range, feeding each counter pieces of `pieceSize` bytes. */
@@ -93,7 +94,13 @@ export function fanOut(
   chunkSize: number,
   pieceSize = 1 << 20,
 ): FanOutResult {
-  const result: FanOutResult = { counts: new Map(), tokens: 0, invalidSequences: 0, longTokens: 0 };
+  const result: FanOutResult = {
+    counts: new Map(),
+    tokens: 0,
+    invalidSequences: 0,
+    longTokens: 0,
+    bytesScanned: 0,
+  };
   for (let start = 0; start < bytes.length; start += chunkSize) {
     const counter = new RangeCounter(mode, start, Math.min(bytes.length, start + chunkSize));
     let pos = readStartFor(start);
@@ -107,6 +114,7 @@ export function fanOut(
     result.tokens += partial.tokens;
     result.invalidSequences += partial.invalidSequences;
     result.longTokens += partial.longTokens;
+    result.bytesScanned += partial.bytesScanned;
   }
   return result;
 }

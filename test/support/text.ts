@@ -74,6 +74,7 @@ const PIECES = [
 ];
 
 const INVALID = [
+  Array.from({ length: 20 }, () => 0x80),
   [0xff],
   [0x80],
   [0xc0, 0xaf],

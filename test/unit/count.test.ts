@@ -256,5 +256,57 @@ describe('long tokens', () => {
     const fanned = fanOut('whitespace', bytes, 1 << 16, 1 << 12);
     expect(fanned.tokens).toBe(2);
     expect(fanned.longTokens).toBe(1);
+    // The owner reads the token to its end; every other range stops at its own end.
+    expect(fanned.bytesScanned).toBeLessThan(bytes.length * 2.2);
   });
+
+  for (const mode of ['words', 'whitespace'] as const) {
+    it(`keys a long token the same however it is split, stray bytes and all (${mode})`, () => {
+      const near = fc.tuple(
+        fc.integer({ min: TOKEN_CAP_BYTES - 8, max: TOKEN_CAP_BYTES + 8 }),
+        fc.constantFrom('é', '東', '😀', '\u0301', 'x'),
+        fc.constantFrom([], [0x80], [0x80, 0x80], [0xbf, 0x80, 0x80]),
+      );
+      fc.assert(
+        fc.property(
+          near,
+          fc.integer({ min: -2, max: 8 }),
+          fc.boolean(),
+          ([n, ch, stray], offset, splitPieces) => {
+            // Chunk and piece boundaries right around the cap and the character it cuts.
+            const chunk = n + offset;
+            const piece = splitPieces ? n + offset : 997;
+            const bytes = new Uint8Array([
+              ...encode('a'.repeat(n)),
+              ...encode(ch),
+              ...stray,
+              ...encode('b ok'),
+            ]);
+            const single = countBytes(mode, bytes);
+            const map = new Map<string, number>();
+            mergeEntries(map, single.entries);
+            expect(sortedEntries(fanOut(mode, bytes, chunk, piece).counts)).toEqual(
+              sortedEntries(map),
+            );
+          },
+        ),
+        { numRuns: 150 },
+      );
+    });
+
+    it(`does not count twice a token that starts before 16+ stray continuation bytes (${mode})`, () => {
+      for (const bytes of [
+        new Uint8Array([0x61, 0x62, ...Array(16).fill(0x80), 0x63, 0x64, 0x0a]),
+        new Uint8Array([0x61, ...Array(40).fill(0x80)]),
+        new Uint8Array([0x20, ...Array(33).fill(0xbf), 0x41, 0x20, 0x42]),
+      ]) {
+        const single = countBytes(mode, bytes);
+        for (let chunk = 1; chunk <= bytes.length; chunk++) {
+          const fanned = fanOut(mode, bytes, chunk, 7);
+          expect(fanned.tokens).toBe(single.tokens);
+          expect(fanned.invalidSequences).toBe(single.invalidSequences);
+        }
+      }
+    });
+  }
 });
