@@ -107,12 +107,13 @@ async function withTop(
 
 export const DEFAULT_CLAIM_TTL_MS = 16 * 60 * 1000;
 
-/** Replaces a claim older than the TTL, atomically: of several takers one wins. */
-async function takeOverStaleClaim(
+/** Replaces a claim older than the TTL (or any, with `force`), atomically: of several takers one wins. */
+async function takeOverClaim(
   deps: OrchestratorDeps,
   jobId: string,
   claim: string,
   now: Date,
+  force: boolean,
 ): Promise<boolean> {
   const key = claimKey(jobId);
   let etag: string;
@@ -126,7 +127,8 @@ async function takeOverStaleClaim(
     if (error instanceof ObjectNotFoundError) return false;
     throw error;
   }
-  if (!(now.getTime() - claimedAt > (deps.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS))) return false;
+  if (!force && !(now.getTime() - claimedAt > (deps.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS)))
+    return false;
   try {
     await deps.store.put(key, claim, { ifMatch: etag, contentType: 'application/json' });
     return true;
@@ -159,20 +161,28 @@ export async function runJobOnce(
   });
   const output = { summary: summaryKey(request.key), counts: countsKey(request.key) };
 
+  // A finished job answers from its output, as long as that output is still its own:
+  // output/ is per input key, so a later job with other options may have replaced it.
+  let superseded = false;
   const previous = await readJson(store, statusKey(jobId));
   if (previous !== undefined) {
     const status = parsePayload(JobStatusSchema, previous, `status of job ${jobId}`);
     if (status.state === 'succeeded') {
-      const summary = parsePayload(
-        SummarySchema,
-        await readJson(store, output.summary),
-        `summary of job ${jobId}`,
-      );
-      return {
-        outcome: 'already-published',
-        jobId,
-        summary: await withTop(store, summary, output.counts, request.top),
-      };
+      const published = await readJson(store, output.summary);
+      const summary = published === undefined ? undefined : SummarySchema.safeParse(published).data;
+      if (
+        summary !== undefined &&
+        summary.mode === mode &&
+        summary.source.etag === info.etag &&
+        summary.stats.chunkSize === chunkSize
+      ) {
+        return {
+          outcome: 'already-published',
+          jobId,
+          summary: await withTop(store, summary, output.counts, request.top),
+        };
+      }
+      superseded = true;
     }
   }
 
@@ -181,13 +191,14 @@ export async function runJobOnce(
     await store.put(claimKey(jobId), claim, { ifNoneMatch: true, contentType: 'application/json' });
   } catch (error) {
     if (!(error instanceof PreconditionFailedError)) throw error;
-    if (!(await takeOverStaleClaim(deps, jobId, claim, now()))) {
+    // A finished job's claim is taken over at once when its output was replaced since.
+    if (!(await takeOverClaim(deps, jobId, claim, now(), superseded))) {
       deps.log?.(
         `job ${jobId} for ${store.uri(request.key)} is claimed by another invocation; stopping`,
       );
       return { outcome: 'claimed-elsewhere', jobId };
     }
-    deps.log?.(`job ${jobId}: took over a stale claim`);
+    deps.log?.(`job ${jobId}: took over its claim (${superseded ? 'output replaced' : 'stale'})`);
   }
 
   const status: JobStatus = {

@@ -108,6 +108,26 @@ describe('runJobOnce', () => {
     expect(await runJobOnce(timed, { key })).toMatchObject({ outcome: 'published', jobId });
   });
 
+  it('never answers with the output of a job with other options', async () => {
+    const key = 'input/modes.txt';
+    await store.put(key, 'Word word WORD');
+    const asked = ['whitespace', 'words', 'whitespace'] as const;
+    const answers = [];
+    for (const mode of asked) answers.push(await runJobOnce(deps(), { key, mode }));
+    expect(answers.map((a) => a.outcome)).toEqual(['published', 'published', 'published']);
+    expect(answers.map((a) => (a as { summary: { mode: string } }).summary.mode)).toEqual([
+      ...asked,
+    ]);
+    expect(JSON.parse(await text(summaryKey(key)))).toMatchObject({
+      mode: 'whitespace',
+      distinctWords: 3,
+    });
+    expect(await text(countsKey(key))).toBe('WORD\t1\nWord\t1\nword\t1\n');
+    expect((await runJobOnce(deps(), { key, mode: 'whitespace' })).outcome).toBe(
+      'already-published',
+    );
+  });
+
   it('counts a new version of the same key as a new job', async () => {
     await store.put('input/versioned.txt', 'v1');
     const first = await runJobOnce(deps(), { key: 'input/versioned.txt' });
