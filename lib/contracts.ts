@@ -19,9 +19,16 @@ export const CountRequestSchema = z.object({
   etag: z.string().optional(),
   mode: ModeSchema,
   range: ByteRangeSchema,
-  /** When the inline result would exceed `inlineLimitBytes`, write it under `prefix`. */
+  /**
+   * When the inline result would exceed `inlineLimitBytes`, write it under `prefix` in
+   * `partitions` files by word hash (the same partitions for every range of a job).
+   */
   spill: z
-    .object({ prefix: z.string().min(1), inlineLimitBytes: z.number().int().positive() })
+    .object({
+      prefix: z.string().min(1),
+      inlineLimitBytes: z.number().int().positive(),
+      partitions: z.number().int().min(1).max(1024),
+    })
     .optional(),
 });
 export type CountRequest = z.infer<typeof CountRequestSchema>;

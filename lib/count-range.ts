@@ -6,6 +6,7 @@ import type { ObjectStore } from './ports.js';
 
 /** Pieces read while finishing the last token past the range's end are kept small. */
 const OVERRUN_PIECE_SIZE = 64 * 1024;
+const MAX_OVERRUN_SPAN = 8 * 1024 * 1024;
 
 export async function countRange(store: ObjectStore, request: CountRequest): Promise<CountResult> {
   const started = performance.now();
@@ -20,15 +21,24 @@ export async function countRange(store: ObjectStore, request: CountRequest): Pro
     counter.feed(piece);
     if (counter.done) break;
   }
-  if (!counter.done) {
+  // Past the end, read only until the last owned token ends: bounded requests (64 KiB,
+  // doubling up to 8 MiB for a long token) rather than one read to the object's end.
+  let from = end;
+  let span = OVERRUN_PIECE_SIZE;
+  while (!counter.done) {
+    let got = 0;
     for await (const piece of store.readRange(request.key, {
-      start: end,
-      pieceSize: OVERRUN_PIECE_SIZE,
+      start: from,
+      end: from + span,
       ...read,
     })) {
+      got += piece.length;
       counter.feed(piece);
       if (counter.done) break;
     }
+    if (got === 0) break; // the object ended
+    from += got;
+    span = Math.min(span * 2, MAX_OVERRUN_SPAN);
   }
   const { entries, ...stats } = counter.finish();
   const result: CountResult = { index: request.range.index, entries, ...stats, elapsedMs: 0 };
@@ -37,8 +47,8 @@ export async function countRange(store: ObjectStore, request: CountRequest): Pro
   // Measured, not guessed: the JSON that would travel back.
   const inlineBytes = Buffer.byteLength(JSON.stringify(result));
   if (inlineBytes <= request.spill.inlineLimitBytes) return result;
-  const partitions = Math.ceil(inlineBytes / request.spill.inlineLimitBytes);
-  const keys = await spill(store, request.spill.prefix, request.range.index, entries, partitions);
+  const { prefix, partitions } = request.spill;
+  const keys = await spill(store, prefix, request.range.index, entries, partitions);
   return {
     ...stats,
     index: request.range.index,

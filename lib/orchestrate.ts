@@ -28,6 +28,9 @@ import type { Mode } from './tokenize.js';
 /** Top words in the published summary; a direct invocation may ask for another number. */
 export const PUBLISHED_TOP = 20;
 
+/** Hash partitions of a spilled partial: partition p of every range holds the same words. */
+export const SPILL_PARTITIONS = 16;
+
 /** Inline results stay well under Lambda's 6 MB synchronous payload limit. */
 export const INLINE_RESULT_LIMIT_BYTES = 4 * 1024 * 1024;
 
@@ -238,6 +241,7 @@ export async function runJobOnce(
         spill: {
           prefix: partialsPrefix(jobId),
           inlineLimitBytes: deps.inlineLimitBytes ?? INLINE_RESULT_LIMIT_BYTES,
+          partitions: SPILL_PARTITIONS,
         },
         onPlan: ({ ranges }) => {
           status.ranges = ranges.map((r) => ({ ...r, counted: false }));
