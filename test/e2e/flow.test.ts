@@ -115,8 +115,9 @@ describe('upload → S3 notification → orchestrator → counters → output', 
   it('publishes once when the same event is delivered again', async () => {
     const key = `input/e2e ${run}/twice.txt`;
     await upload(s3, key, 'to be or not to be '.repeat(5000));
-    await waitFor(s3, summaryKey(key));
+    await waitForStatus(key, 'succeeded');
     const before = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: summaryKey(key) }));
+    const beforeBody = await download(s3, summaryKey(key));
     const event = {
       Records: [
         {
@@ -130,6 +131,11 @@ describe('upload → S3 notification → orchestrator → counters → output', 
     const after = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: summaryKey(key) }));
     expect(after.ETag).toBe(before.ETag);
     expect(after.LastModified).toEqual(before.LastModified);
+    // A recount would have rewritten the summary with its own elapsedMs.
+    expect(await download(s3, summaryKey(key))).toBe(beforeBody);
+    // And a direct request for the same job answers with that very summary.
+    const direct = await invoke(ORCHESTRATOR, { bucket: BUCKET, key });
+    expect(direct.body).toEqual(JSON.parse(beforeBody ?? 'null'));
   });
 
   it('of two concurrent direct invocations, one counts and the other does not recount', async () => {
@@ -142,6 +148,11 @@ describe('upload → S3 notification → orchestrator → counters → output', 
     const ok = replies.filter((r) => r.functionError === undefined);
     expect(ok.length).toBeGreaterThanOrEqual(1);
     for (const r of ok) expect(SummarySchema.parse(r.body).totalWords).toBe(150_000);
+    // If both answered, the second answered from the first's output (same elapsedMs):
+    // a second count would have measured its own.
+    if (ok.length === 2) expect(ok[0]?.body).toEqual(ok[1]?.body);
+    const published = JSON.parse((await download(s3, summaryKey(key))) ?? 'null');
+    expect(ok.map((r) => r.body)).toContainEqual(published);
     for (const r of replies.filter((x) => x.functionError !== undefined)) {
       expect(r.body.errorMessage).toMatch(/being counted by another invocation/);
     }
