@@ -6,7 +6,7 @@ import { SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { FileObjectStore } from './adapters/file-store.js';
 import { WorkerPoolRunner } from './adapters/worker-pool-runner.js';
-import { formatSize, MAX_CHUNK_SIZE, parseSize } from './chunks.js';
+import { autoChunkSize, formatSize, MAX_CHUNK_SIZE, parseSize } from './chunks.js';
 import { parsePayload, type Summary, SummarySchema } from './contracts.js';
 import { messageOf, UsageError, WordcountError } from './errors.js';
 import { type JobProgress, runCountJob } from './job.js';
@@ -165,14 +165,22 @@ async function count(source: string, options: CountOptions): Promise<void> {
   const path = resolve(source);
   const store = new FileObjectStore(dirname(path));
   const key = basename(path);
-  const workers = options.workers ?? availableParallelism();
+  // No more threads than ranges: a 1 KB file does not start 64 workers. (The head also
+  // reports a missing file before any thread starts.)
+  const { size } = await store.head(key);
+  const chunkSize =
+    options.chunkSize ?? autoChunkSize(size, options.workers ?? availableParallelism());
+  const workers = Math.max(
+    1,
+    Math.min(options.workers ?? availableParallelism(), Math.ceil(size / chunkSize)),
+  );
   const runner = new WorkerPoolRunner({ size: workers, workerData: { storeRoot: store.root } });
   const bar = progressBar();
   try {
     const { summary, counts } = await runCountJob(
       { store, runner, counterFunction: 'counter', onProgress: bar?.update },
       key,
-      { mode: options.mode, chunkSize: options.chunkSize, concurrency: workers, top: options.top },
+      { mode: options.mode, chunkSize, concurrency: workers, top: options.top },
     );
     bar?.stop();
     if (options.counts !== undefined) {
