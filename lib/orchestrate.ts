@@ -220,8 +220,9 @@ export async function runJobOnce(
     });
   };
 
+  let result: Awaited<ReturnType<typeof runCountJob>>;
   try {
-    const { summary, counts } = await runCountJob(
+    result = await runCountJob(
       {
         store,
         runner: deps.runner,
@@ -250,20 +251,12 @@ export async function runJobOnce(
       },
     );
     // Counts first, summary last: a reader that sees the summary finds the counts.
-    await store.put(output.counts, countsTsv(sortCounts(counts)), {
+    await store.put(output.counts, countsTsv(sortCounts(result.counts)), {
       contentType: 'text/tab-separated-values',
     });
-    await store.put(output.summary, `${JSON.stringify(summary, null, 2)}\n`, {
+    await store.put(output.summary, `${JSON.stringify(result.summary, null, 2)}\n`, {
       contentType: 'application/json',
     });
-    status.state = 'succeeded';
-    status.output = output;
-    await writeStatus();
-    deps.log?.(
-      `job ${jobId}: published ${store.uri(output.summary)} (${summary.totalWords} words)`,
-    );
-    const top = request.top === undefined ? summary.top : toTop(topCounts(counts, request.top));
-    return { outcome: 'published', jobId, summary: { ...summary, top } };
   } catch (error) {
     status.state = 'failed';
     status.reason = messageOf(error);
@@ -283,4 +276,13 @@ export async function runJobOnce(
       },
     );
   }
+  // Published. If this last write fails the invocation fails, but the job is not marked
+  // failed: its output is complete, and a retry finds the claim and stops.
+  const { summary, counts } = result;
+  status.state = 'succeeded';
+  status.output = output;
+  await writeStatus();
+  deps.log?.(`job ${jobId}: published ${store.uri(output.summary)} (${summary.totalWords} words)`);
+  const top = request.top === undefined ? summary.top : toTop(topCounts(counts, request.top));
+  return { outcome: 'published', jobId, summary: { ...summary, top } };
 }
