@@ -3,6 +3,7 @@ import type { CountRequest, CountResult } from './contracts.js';
 import { RangeCounter, readStartFor } from './count.js';
 import { partialKey } from './keys.js';
 import type { ObjectStore } from './ports.js';
+import { forEachEntry } from './reduce.js';
 
 /** Pieces read while finishing the last token past the range's end are kept small. */
 const OVERRUN_PIECE_SIZE = 64 * 1024;
@@ -66,14 +67,9 @@ async function spill(
   partitions: number,
 ): Promise<string[]> {
   const parts: string[][] = Array.from({ length: partitions }, () => []);
-  let pos = 0;
-  while (pos < entries.length) {
-    const nl = entries.indexOf('\n', pos);
-    const line = entries.slice(pos, nl + 1);
-    const tab = line.lastIndexOf('\t');
-    (parts[partitionOf(line.slice(0, tab), partitions)] as string[]).push(line);
-    pos = nl + 1;
-  }
+  forEachEntry(entries, (word, count) => {
+    (parts[partitionOf(word, partitions)] as string[]).push(`${word}\t${count}\n`);
+  });
   const keys = parts.map((_, p) => partialKey(prefix, index, p));
   await Promise.all(parts.map((lines, p) => store.put(keys[p] as string, lines.join(''))));
   return keys;

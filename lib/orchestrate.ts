@@ -22,7 +22,7 @@ import {
 import { runCountJob } from './job.js';
 import { claimKey, countsKey, jobIdFor, partialsPrefix, statusKey, summaryKey } from './keys.js';
 import type { FunctionRunner, ObjectStore } from './ports.js';
-import { countsTsv, sortCounts, topCounts } from './reduce.js';
+import { countsTsv, forEachEntry, sortCounts, topCounts } from './reduce.js';
 import type { Mode } from './tokenize.js';
 
 /** Top words in the published summary; a direct invocation may ask for another number. */
@@ -95,14 +95,11 @@ async function withTop(
   let text = '';
   for await (const piece of store.readRange(countsKey, { start: 0, pieceSize: 1 << 16 })) {
     text += streaming.decode(piece, { stream: true });
-    let nl = text.indexOf('\n');
-    while (nl >= 0 && rows.length < top) {
-      const line = text.slice(0, nl);
-      const tab = line.lastIndexOf('\t');
-      rows.push([line.slice(0, tab), Number(line.slice(tab + 1))]);
-      text = text.slice(nl + 1);
-      nl = text.indexOf('\n');
-    }
+    const complete = text.lastIndexOf('\n') + 1;
+    forEachEntry(text.slice(0, complete), (word, count) => {
+      if (rows.length < top) rows.push([word, count]);
+    });
+    text = text.slice(complete);
     if (rows.length >= top) break;
   }
   return { ...summary, top: toTop(rows) };

@@ -2,8 +2,8 @@
 
 export type WordCount = readonly [word: string, count: number];
 
-/** Adds `word\tcount\n` lines (a RangeCounts' entries) into `into`. */
-export function mergeEntries(into: Map<string, number>, entries: string): void {
+/** Calls `fn` for each `word\tcount\n` line of `entries` (the last newline may be absent). */
+export function forEachEntry(entries: string, fn: (word: string, count: number) => void): void {
   let pos = 0;
   const n = entries.length;
   while (pos < n) {
@@ -11,11 +11,16 @@ export function mergeEntries(into: Map<string, number>, entries: string): void {
     if (nl < 0) nl = n;
     const tab = entries.lastIndexOf('\t', nl);
     if (tab < pos) throw new Error(`malformed partial entry: ${entries.slice(pos, nl)}`);
-    const word = entries.slice(pos, tab);
-    const count = Number(entries.slice(tab + 1, nl));
-    into.set(word, (into.get(word) ?? 0) + count);
+    fn(entries.slice(pos, tab), Number(entries.slice(tab + 1, nl)));
     pos = nl + 1;
   }
+}
+
+/** Adds `word\tcount\n` lines (a RangeCounts' entries) into `into`. */
+export function mergeEntries(into: Map<string, number>, entries: string): void {
+  forEachEntry(entries, (word, count) => {
+    into.set(word, (into.get(word) ?? 0) + count);
+  });
 }
 
 function codeUnitRank(u: number): number {
