@@ -1,18 +1,25 @@
-/** Counter Lambda: counts one byte range of one object. */
+/** Counter Lambda: runs one task of a job, a map task (count slices) or a reduce task. */
 import { Resource } from 'sst';
 import { createS3Client } from '../lib/adapters/aws-clients.js';
 import { S3ObjectStore } from '../lib/adapters/s3-store.js';
 import { counterConfig, sstLinksActive } from '../lib/config.js';
-import { CountRequestSchema, type CountResult, parsePayload } from '../lib/contracts.js';
-import { countRange } from '../lib/count-range.js';
+import type { MapResult, ReduceResult } from '../lib/contracts.js';
+import { runTask } from '../lib/job/task.js';
 
 const config = counterConfig(
   process.env,
   sstLinksActive(process.env) ? { bucket: Resource.Data.name } : {},
 );
-const s3 = createS3Client({ maxSockets: 8, forcePathStyle: true });
+const s3 = createS3Client({ maxSockets: 16, forcePathStyle: true });
 
-export async function handler(event: unknown): Promise<CountResult> {
-  const request = parsePayload(CountRequestSchema, event, 'count request');
-  return countRange(new S3ObjectStore(s3, request.bucket ?? config.bucket), request);
+export async function handler(event: unknown): Promise<MapResult | ReduceResult> {
+  const bucket =
+    typeof event === 'object' &&
+    event !== null &&
+    'bucket' in event &&
+    typeof event.bucket === 'string'
+      ? event.bucket
+      : config.bucket;
+  const store = new S3ObjectStore(s3, bucket);
+  return runTask({ source: store, work: store }, event);
 }

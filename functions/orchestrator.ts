@@ -1,6 +1,7 @@
 /**
- * Orchestrator Lambda: an S3 ObjectCreated notification (one job per record) or a
- * direct invocation `{bucket, key, mode?, chunkSize?, top?}`, which returns the summary.
+ * Orchestrator Lambda: an S3 ObjectCreated notification (one job per record; a
+ * `.manifest.json` upload is a job over the objects it names) or a direct invocation
+ * `{bucket, key | prefix | keys, mode?, chunkSize?, top?}`, which returns the summary.
  */
 import { Resource } from 'sst';
 import { createLambdaClient, createS3Client } from '../lib/adapters/aws-clients.js';
@@ -9,8 +10,8 @@ import { S3ObjectStore } from '../lib/adapters/s3-store.js';
 import { orchestratorConfig, sstLinksActive } from '../lib/config.js';
 import { JobRequestSchema, parsePayload, S3EventSchema, type Summary } from '../lib/contracts.js';
 import { JobFailedError, messageOf } from '../lib/errors.js';
-import { createdObjects } from '../lib/keys.js';
-import { type JobRequestOptions, runJobOnce } from '../lib/orchestrate.js';
+import { type JobRequestOptions, runJobOnce } from '../lib/job/orchestrate.js';
+import { createdObjects, type InputName } from '../lib/keys.js';
 
 const config = orchestratorConfig(
   process.env,
@@ -21,6 +22,7 @@ const config = orchestratorConfig(
 const s3 = createS3Client({ maxSockets: 32, forcePathStyle: true });
 const runner = new LambdaRunner(createLambdaClient({ maxSockets: config.concurrency }), {
   concurrency: config.concurrency,
+  timeoutMs: config.taskTimeoutMs,
 });
 
 function run(bucket: string, request: JobRequestOptions) {
@@ -29,7 +31,7 @@ function run(bucket: string, request: JobRequestOptions) {
       store: new S3ObjectStore(s3, bucket),
       bucket,
       runner,
-      counterFunction: config.counterFunction,
+      taskFunction: config.counterFunction,
       concurrency: config.concurrency,
       defaultChunkSize: config.chunkSize,
       log: (message) => console.log(message),
@@ -44,7 +46,7 @@ export async function handler(event: unknown): Promise<Summary | undefined> {
     const failures: string[] = [];
     for (const { bucket, key } of objects) {
       try {
-        const result = await run(bucket, { key });
+        const result = await run(bucket, { input: { kind: 'key', key } });
         console.log(`${result.outcome}: s3://${bucket}/${key} (job ${result.jobId})`);
       } catch (error) {
         failures.push(messageOf(error));
@@ -54,10 +56,16 @@ export async function handler(event: unknown): Promise<Summary | undefined> {
     return undefined;
   }
   const request = parsePayload(JobRequestSchema, event, 'job request');
-  const result = await run(request.bucket, request);
+  const input: InputName =
+    request.key !== undefined
+      ? { kind: 'key', key: request.key }
+      : request.prefix !== undefined
+        ? { kind: 'prefix', prefix: request.prefix }
+        : { kind: 'keys', keys: request.keys ?? [] };
+  const result = await run(request.bucket, { ...request, input });
   if (result.outcome === 'claimed-elsewhere') {
     throw new JobFailedError(
-      `s3://${request.bucket}/${request.key} is being counted by another invocation (job ${result.jobId}); its output will appear under output/`,
+      `s3://${request.bucket}/: job ${result.jobId} is being counted by another invocation; its output will appear when it finishes`,
     );
   }
   return result.summary;

@@ -3,8 +3,10 @@
  * object. Names come from SST's links when they are active, otherwise from plain
  * environment variables (what the emulator deploy sets); a missing one is named.
  */
-import { DEFAULT_CHUNK_SIZE, parseSize } from './chunks.js';
+
 import { UsageError } from './errors.js';
+import { DEFAULT_CHUNK_SIZE } from './plan.js';
+import { parseSize } from './sizes.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -22,6 +24,8 @@ export interface OrchestratorConfig {
   counterFunction: string;
   concurrency: number;
   chunkSize: number;
+  /** How long one task invocation may take before it is given up: past the counter's timeout. */
+  taskTimeoutMs: number;
 }
 
 function required(env: Env, name: string, linked: string | undefined): string {
@@ -58,6 +62,7 @@ export function orchestratorConfig(
     counterFunction: required(env, 'WORDCOUNT_COUNTER_FUNCTION', linked.counterFunction),
     concurrency: positiveInt(env, 'WORDCOUNT_CONCURRENCY', 64),
     chunkSize: chunkText ? parseSize(chunkText) : DEFAULT_CHUNK_SIZE,
+    taskTimeoutMs: positiveInt(env, 'WORDCOUNT_TASK_TIMEOUT_SECONDS', 330) * 1000,
   });
 }
 

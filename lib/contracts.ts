@@ -4,71 +4,159 @@ import { InvalidPayloadError } from './errors.js';
 import { MODES } from './tokenize.js';
 
 const nonNegativeInt = z.number().int().nonnegative();
+const positiveInt = z.number().int().positive();
 
 export const ModeSchema = z.enum(MODES);
 
-export const ByteRangeSchema = z
-  .object({ index: nonNegativeInt, start: nonNegativeInt, end: nonNegativeInt })
-  .refine((r) => r.end > r.start, { message: 'range end must be after its start' });
-
-/** Counter input: one range of one object. */
-export const CountRequestSchema = z.object({
-  /** Absent on the embedded backend, where the worker's store is the file's directory. */
-  bucket: z.string().min(1).optional(),
-  key: z.string().min(1),
-  etag: z.string().optional(),
-  mode: ModeSchema,
-  range: ByteRangeSchema,
-  /**
-   * When the inline result would exceed `inlineLimitBytes`, write it under `prefix` in
-   * `partitions` files by word hash (the same partitions for every range of a job).
-   */
-  spill: z
-    .object({
-      prefix: z.string().min(1),
-      inlineLimitBytes: z.number().int().positive(),
-      partitions: z.number().int().min(1).max(1024),
-    })
-    .optional(),
-});
-export type CountRequest = z.infer<typeof CountRequestSchema>;
-
-/**
- * Counter output: the range's counts inline as `word\tcount\n` lines, or, when that
- * would not fit the payload budget, the keys of hash-partitioned files holding them.
- */
-export const CountResultSchema = z
+export const SliceSchema = z
   .object({
+    key: z.string().min(1),
+    etag: z.string(),
+    start: nonNegativeInt,
+    end: nonNegativeInt,
+    whole: z.boolean(),
+  })
+  .refine((s) => s.end > s.start, { message: 'slice end must be after its start' })
+  .refine((s) => !s.whole || s.start === 0, { message: 'a whole-object slice starts at 0' });
+
+export const SpilledPartSchema = z.object({
+  key: z.string().min(1),
+  /** Partition p is bytes [offsets[p], offsets[p + 1]) of the object. */
+  offsets: z.array(nonNegativeInt).min(2),
+});
+export type SpilledPart = z.infer<typeof SpilledPartSchema>;
+
+/** A map task: count some slices of some objects. */
+export const MapRequestSchema = z.object({
+  type: z.literal('map'),
+  /** Absent on the embedded backend, where the worker's stores are fixed. */
+  bucket: z.string().min(1).optional(),
+  index: nonNegativeInt,
+  mode: ModeSchema,
+  slices: z.array(SliceSchema).min(1),
+  /** Distinct keys a task of this job held so far: sizes the table so it rarely grows. */
+  expectedDistinct: nonNegativeInt.optional(),
+  /**
+   * When the counts would be bigger than `inlineLimitBytes` as JSON, write them under
+   * `prefix` hash-partitioned into `partitions` (the same P for every task of a job).
+   */
+  spill: z.object({
+    prefix: z.string().min(1),
+    inlineLimitBytes: nonNegativeInt,
+    partitions: z.number().int().min(1).max(65536),
+  }),
+});
+export type MapRequest = z.infer<typeof MapRequestSchema>;
+
+/** Counts of a map task: inline `word\tcount\n` lines, or where they were spilled. */
+export const MapResultSchema = z
+  .object({
+    type: z.literal('map'),
     index: nonNegativeInt,
     entries: z.string().optional(),
-    spilled: z.object({ keys: z.array(z.string()).min(1), bytes: nonNegativeInt }).optional(),
+    /** Spilled parts (more than one when a task's vocabulary outgrew its table). */
+    spilled: z.array(SpilledPartSchema).min(1).optional(),
     tokens: nonNegativeInt,
+    /** Distinct keys the task's table held (the last one, if it spilled more than once). */
+    distinct: nonNegativeInt,
     invalidSequences: nonNegativeInt,
     longTokens: nonNegativeInt,
     bytesScanned: nonNegativeInt,
+    /** Bytes the kernel counted after decompression (gzip objects), or as stored. */
+    uncompressedBytes: nonNegativeInt,
     elapsedMs: z.number().nonnegative(),
+    /** Peak resident memory of the process that ran the task. */
+    maxRssBytes: nonNegativeInt,
   })
   .refine((r) => (r.entries === undefined) !== (r.spilled === undefined), {
-    message: 'a count result carries either entries or spilled, not both',
+    message: 'a map result carries either entries or spilled, not both',
   });
-export type CountResult = z.infer<typeof CountResultSchema>;
+export type MapResult = z.infer<typeof MapResultSchema>;
+
+/** One map output's share of a reduce task: its partitions [from, to) as byte offsets. */
+export const ReduceInputSchema = z
+  .object({
+    key: z.string().min(1),
+    /** Partition from + j is bytes [offsets[j], offsets[j + 1]) of the object. */
+    offsets: z.array(nonNegativeInt).min(2),
+  })
+  .refine((s) => s.offsets.every((o, j) => j === 0 || o >= (s.offsets[j - 1] as number)), {
+    message: 'offsets must not decrease',
+  });
+export type ReduceInput = z.infer<typeof ReduceInputSchema>;
+
+/** A reduce task: merge some partitions of every spilled map output. */
+export const ReduceRequestSchema = z
+  .object({
+    type: z.literal('reduce'),
+    bucket: z.string().min(1).optional(),
+    index: nonNegativeInt,
+    /** The task's partitions [from, to) of the job's P. */
+    partitions: z.tuple([nonNegativeInt, nonNegativeInt]),
+    inputs: z.array(ReduceInputSchema),
+    /** Where to write the sorted shard; absent when only totals and top words are wanted. */
+    shardKey: z.string().min(1).optional(),
+    top: nonNegativeInt,
+  })
+  .refine(
+    (r) => r.inputs.every((i) => i.offsets.length === r.partitions[1] - r.partitions[0] + 1),
+    {
+      message: 'each input needs one offset per partition, and one more',
+    },
+  );
+export type ReduceRequest = z.infer<typeof ReduceRequestSchema>;
+
+export const WordCountSchema = z.object({ word: z.string(), count: positiveInt });
+
+export const ReduceResultSchema = z.object({
+  type: z.literal('reduce'),
+  index: nonNegativeInt,
+  /** Distinct words in the task's partitions. */
+  distinct: nonNegativeInt,
+  /** Sum of their counts. */
+  tokens: nonNegativeInt,
+  /** The task's most frequent words, in output order. */
+  top: z.array(WordCountSchema),
+  shard: z.object({ key: z.string().min(1), bytes: nonNegativeInt }).optional(),
+  elapsedMs: z.number().nonnegative(),
+  maxRssBytes: nonNegativeInt,
+});
+export type ReduceResult = z.infer<typeof ReduceResultSchema>;
+
+/** What the task function (the counter Lambda, a pool worker) accepts. */
+export const TaskRequestSchema = z.discriminatedUnion('type', [
+  MapRequestSchema,
+  ReduceRequestSchema,
+]);
+export type TaskRequest = z.infer<typeof TaskRequestSchema>;
 
 export const SummarySchema = z.object({
+  /** What was asked for: a path, an s3:// key, prefix or manifest, or several. */
   source: z.object({ uri: z.string(), bytes: nonNegativeInt, etag: z.string() }),
+  /** The objects counted and their bytes as stored. */
+  sources: z.object({ objects: nonNegativeInt, bytes: nonNegativeInt }),
   mode: ModeSchema,
   totalWords: nonNegativeInt,
   distinctWords: nonNegativeInt,
+  /** Map tasks. */
   chunks: nonNegativeInt,
-  top: z.array(z.object({ word: z.string(), count: z.number().int().positive() })),
+  top: z.array(WordCountSchema),
+  /** The whole job, from the request to the published output. */
   elapsedMs: z.number().nonnegative(),
   invalidSequences: nonNegativeInt,
   longTokens: nonNegativeInt,
   stats: z.object({
-    chunkSize: z.number().int().positive(),
-    concurrency: z.number().int().positive(),
-    tokenCapBytes: z.number().int().positive(),
+    chunkSize: positiveInt,
+    concurrency: positiveInt,
+    tokenCapBytes: positiveInt,
     bytesScanned: nonNegativeInt,
-    /** Peak resident memory of the process that ran the job (workers included when embedded). */
+    uncompressedBytes: nonNegativeInt,
+    mapTasks: nonNegativeInt,
+    /** Hash partitions P of the job's spilled map output. */
+    partitions: positiveInt,
+    /** Reduce tasks that ran: 0 when the partials were merged inline by the driver. */
+    reduceTasks: nonNegativeInt,
+    /** Peak resident memory of any one process of the job (the driver, a task). */
     maxRssBytes: nonNegativeInt,
   }),
 });
@@ -84,15 +172,33 @@ export function parsePayload<T>(schema: z.ZodType<T>, value: unknown, what: stri
 }
 
 /** A direct orchestrator invocation (the CLI's `count s3://…`, scripts, tests). */
-export const JobRequestSchema = z.object({
-  bucket: z.string().min(1),
-  key: z.string().min(1),
-  mode: ModeSchema.optional(),
-  /** Bytes, or a size such as "16MiB". */
-  chunkSize: z.union([z.number().int().positive(), z.string().min(1)]).optional(),
-  top: z.number().int().nonnegative().optional(),
-});
+export const JobRequestSchema = z
+  .object({
+    bucket: z.string().min(1),
+    key: z.string().min(1).optional(),
+    prefix: z.string().optional(),
+    keys: z.array(z.string().min(1)).min(1).max(1_000_000).optional(),
+    mode: ModeSchema.optional(),
+    /** Bytes, or a size such as "16MiB". */
+    chunkSize: z.union([positiveInt, z.string().min(1)]).optional(),
+    top: nonNegativeInt.max(1_000_000).optional(),
+  })
+  .refine((r) => [r.key, r.prefix, r.keys].filter((v) => v !== undefined).length === 1, {
+    message: 'give exactly one of key, prefix or keys',
+  });
 export type JobRequest = z.infer<typeof JobRequestSchema>;
+
+/** What `input/NAME.manifest.json` holds: one job over a prefix or a list of keys. */
+export const ManifestSchema = z
+  .object({
+    prefix: z.string().optional(),
+    keys: z.array(z.string().min(1)).min(1).max(1_000_000).optional(),
+  })
+  .strict()
+  .refine((m) => (m.prefix === undefined) !== (m.keys === undefined), {
+    message: 'a manifest holds either "prefix" or "keys"',
+  });
+export type Manifest = z.infer<typeof ManifestSchema>;
 
 /** The part of an S3 notification the orchestrator reads. */
 export const S3EventSchema = z.object({
@@ -114,24 +220,25 @@ export type S3Event = z.infer<typeof S3EventSchema>;
 export const JobStatusSchema = z.object({
   jobId: z.string(),
   state: z.enum(['running', 'succeeded', 'failed']),
-  source: z.object({
+  input: z.object({
     bucket: z.string(),
-    key: z.string(),
+    /** The key, prefix or manifest the job was asked for, as an s3:// URI. */
+    uri: z.string(),
+    /** A digest of every object's key and ETag: the version of the input. */
     etag: z.string(),
+    objects: nonNegativeInt,
     bytes: nonNegativeInt,
   }),
   mode: ModeSchema,
-  chunkSize: z.number().int().positive(),
+  chunkSize: positiveInt,
   updatedAt: z.string(),
   reason: z.string().optional(),
-  ranges: z.array(
-    z.object({
-      index: nonNegativeInt,
-      start: nonNegativeInt,
-      end: nonNegativeInt,
-      counted: z.boolean(),
-    }),
-  ),
-  output: z.object({ summary: z.string(), counts: z.string() }).optional(),
+  tasks: z.object({
+    map: nonNegativeInt,
+    mapDone: nonNegativeInt,
+    reduce: nonNegativeInt,
+    reduceDone: nonNegativeInt,
+  }),
+  output: z.object({ summary: z.string(), counts: z.string() }),
 });
 export type JobStatus = z.infer<typeof JobStatusSchema>;

@@ -30,6 +30,16 @@ export class InvalidPayloadError extends WordcountError {
   override name = 'InvalidPayloadError';
 }
 
+/** A partial count (a map output, a shard) that does not parse: a bug or a foreign object. */
+export class MalformedPartialError extends WordcountError {
+  override name = 'MalformedPartialError';
+}
+
+/** An input object that cannot be decoded as what it claims to be (a corrupt gzip stream). */
+export class CorruptInputError extends WordcountError {
+  override name = 'CorruptInputError';
+}
+
 /** A function invocation failed (after its retries); carries the function's own message. */
 export class InvocationError extends WordcountError {
   override name = 'InvocationError';

@@ -1,37 +1,96 @@
 /**
  * Every S3 key the system reads or writes, built in one place. Users upload under
- * input/; the system writes only under output/ and jobs/, so its own writes never
- * trigger a job.
+ * input/; the system writes only under output/, results/ and jobs/, so its own writes
+ * never trigger a job.
+ *
+ * Output naming: each kind of input has a namespace of its own, so two different
+ * inputs never publish to the same key.
+ *   input/REL (an object or a manifest)   → output/REL.json, output/REL.counts.tsv
+ *   another key K (direct invocation)     → results/key/K.json, …
+ *   a prefix P (direct invocation)        → results/prefix/Pindex.json, …
+ *   a list of keys (direct invocation)    → results/keys/DIGEST.json, … (DIGEST of the sorted list)
  */
 import { createHash } from 'node:crypto';
 
 export const INPUT_PREFIX = 'input/';
 export const OUTPUT_PREFIX = 'output/';
+export const RESULTS_PREFIX = 'results/';
 export const JOBS_PREFIX = 'jobs/';
+export const MANIFEST_SUFFIX = '.manifest.json';
+
+/** Bumped whenever counting rules change, so a job id never answers with old counts. */
+export const COUNTING_RULES_VERSION = 2;
 
 /** The part of an input key after input/ (the whole key when it is elsewhere). */
 export function relativeName(key: string): string {
   return key.startsWith(INPUT_PREFIX) ? key.slice(INPUT_PREFIX.length) : key;
 }
 
-export function summaryKey(inputKey: string): string {
-  return `${OUTPUT_PREFIX}${relativeName(inputKey)}.json`;
+/** An upload that describes a job over other objects rather than text to count. */
+export function isManifestKey(key: string): boolean {
+  return key.startsWith(INPUT_PREFIX) && key.endsWith(MANIFEST_SUFFIX);
 }
 
-export function countsKey(inputKey: string): string {
-  return `${OUTPUT_PREFIX}${relativeName(inputKey)}.counts.tsv`;
+/** Keys a prefix job never counts: what the system writes, and manifests. */
+export function isExcludedFromListing(key: string): boolean {
+  return (
+    key.startsWith(OUTPUT_PREFIX) ||
+    key.startsWith(RESULTS_PREFIX) ||
+    key.startsWith(JOBS_PREFIX) ||
+    isManifestKey(key)
+  );
 }
 
-/** Same object version and options → same id, so a repeated trigger finds its job. */
+/** What a job was asked to count, which decides where its output goes. */
+export type InputName =
+  | { kind: 'key'; key: string }
+  | { kind: 'prefix'; prefix: string }
+  | { kind: 'keys'; keys: readonly string[] };
+
+function digest(parts: readonly string[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
+}
+
+/** The key both output files start with; see the module comment. */
+export function outputBase(input: InputName): string {
+  switch (input.kind) {
+    case 'key':
+      return input.key.startsWith(INPUT_PREFIX)
+        ? `${OUTPUT_PREFIX}${relativeName(input.key)}`
+        : `${RESULTS_PREFIX}key/${input.key}`;
+    case 'prefix':
+      return `${RESULTS_PREFIX}prefix/${input.prefix}index`;
+    case 'keys':
+      return `${RESULTS_PREFIX}keys/${digest([...new Set(input.keys)].sort())}`;
+  }
+}
+
+export function outputKeys(input: InputName): { summary: string; counts: string } {
+  const base = outputBase(input);
+  return { summary: `${base}.json`, counts: `${base}.counts.tsv` };
+}
+
+/** Same object versions and options → same id, so a repeated trigger finds its job. */
 export function jobIdFor(parts: {
   bucket: string;
-  key: string;
-  etag: string;
+  input: InputName;
+  objects: readonly { key: string; etag: string }[];
   mode: string;
   chunkSize: number;
 }): string {
-  const text = JSON.stringify([parts.bucket, parts.key, parts.etag, parts.mode, parts.chunkSize]);
-  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify([COUNTING_RULES_VERSION, parts.bucket, outputBase(parts.input)]));
+  hash.update(JSON.stringify([parts.mode, parts.chunkSize]));
+  for (const o of parts.objects) hash.update(JSON.stringify([o.key, o.etag]));
+  return hash.digest('hex').slice(0, 32);
+}
+
+/** One string that changes whenever any object of the input does: its version. */
+export function inputEtag(objects: readonly { key: string; etag: string }[]): string {
+  if (objects.length === 1) return (objects[0] as { etag: string }).etag;
+  const hash = createHash('sha256');
+  for (const o of objects) hash.update(JSON.stringify([o.key, o.etag]));
+  return `${objects.length}-${hash.digest('hex').slice(0, 32)}`;
 }
 
 export function jobPrefix(jobId: string): string {
@@ -46,12 +105,27 @@ export function claimKey(jobId: string): string {
   return `${jobPrefix(jobId)}claim.json`;
 }
 
-export function partialsPrefix(jobId: string): string {
-  return `${jobPrefix(jobId)}partials/`;
+export function planKey(jobId: string): string {
+  return `${jobPrefix(jobId)}plan.json`;
 }
 
-export function partialKey(prefix: string, index: number, partition: number): string {
-  return `${prefix}${index}/${partition}.tsv`;
+/** Where map task `index` spills; its parts are `mapSpillPart(prefix, n)`. */
+export function mapSpillPrefix(workPrefix: string, index: number | string): string {
+  return `${workPrefix}map/${index}/`;
+}
+
+export function mapSpillPart(spillPrefix: string, part: number): string {
+  return `${spillPrefix}${part}.tsv`;
+}
+
+/** The sorted shard of reduce task `index`. */
+export function shardKey(workPrefix: string, index: number): string {
+  return `${workPrefix}reduce/${index}.tsv`;
+}
+
+/** The folders of a job's work prefix that hold its scratch (partials, shards). */
+export function scratchFolders(workPrefix: string): string[] {
+  return [`${workPrefix}map/`, `${workPrefix}reduce/`];
 }
 
 /** S3 event keys arrive form-encoded: `+` is a space, the rest percent-escapes. */

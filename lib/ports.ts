@@ -1,6 +1,7 @@
 /** The two outside capabilities the job needs; adapters/ implements each twice. */
 
 export interface ObjectInfo {
+  key: string;
   /** Where the object is, for messages and the summary: a path or s3://bucket/key. */
   uri: string;
   size: number;
@@ -37,6 +38,11 @@ export interface ObjectStore {
   uri(key: string): string;
   /** Throws ObjectNotFoundError when the key is missing or not an object. */
   head(key: string): Promise<ObjectInfo>;
+  /**
+   * Every object whose key starts with `prefix`, in pages as the backend gives them (a
+   * directory tree: regular files only, symbolic links not followed).
+   */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
   /** Streams bytes of [start, end) in order, lazily: stop iterating to stop reading. */
   readRange(key: string, options: ReadRangeOptions): AsyncIterable<Uint8Array>;
   get(key: string): Promise<Uint8Array>;

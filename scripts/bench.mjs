@@ -36,7 +36,7 @@ import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'dist/lib/cli.js');
+const CLI = join(ROOT, 'dist/lib/cli/main.js');
 const DATA_DIR = join(ROOT, 'bench-data');
 const MiB = 1024 * 1024;
 const CJK_BYTES = 20 * MiB;

@@ -1,7 +1,7 @@
 /** ObjectStore over a local directory: the embedded backend's twin of S3ObjectStore. */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { link, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ObjectNotFoundError, PreconditionFailedError, UsageError } from '../errors.js';
@@ -35,8 +35,10 @@ export class FileObjectStore implements ObjectStore {
     this.root = resolve(root);
   }
 
+  /** The path of `key` (a prefix keeps its trailing slash), for messages. */
   uri(key: string): string {
-    return this.path(key);
+    if (key !== '') return join(this.root, key);
+    return this.root.endsWith(sep) ? this.root : `${this.root}${sep}`;
   }
 
   async head(key: string): Promise<ObjectInfo> {
@@ -50,7 +52,34 @@ export class FileObjectStore implements ObjectStore {
         info.isDirectory() ? REASONS.EISDIR : 'not a regular file',
       );
     }
-    return { uri: path, size: info.size, etag: etagOf(info) };
+    return { key, uri: path, size: info.size, etag: etagOf(info) };
+  }
+
+  /**
+   * Regular files whose key starts with `prefix`, in key order. Directories are walked
+   * only where they can hold such keys; symbolic links are not followed, and other
+   * special files (sockets, devices) are skipped.
+   */
+  async *list(prefix: string): AsyncGenerator<ObjectInfo> {
+    const found: ObjectInfo[] = [];
+    const walk = async (dirKey: string): Promise<void> => {
+      const dir = dirKey === '' ? this.root : this.path(dirKey);
+      const entries = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
+        throw this.translate(error, dirKey);
+      });
+      for (const entry of entries) {
+        const key = `${dirKey}${entry.name}`;
+        if (entry.isDirectory()) {
+          const sub = `${key}/`;
+          if (sub.startsWith(prefix) || prefix.startsWith(sub)) await walk(sub);
+        } else if (entry.isFile() && key.startsWith(prefix)) {
+          found.push(await this.head(key));
+        }
+      }
+    };
+    await walk('');
+    found.sort((a, b) => compareBytes(a.key, b.key));
+    yield* found;
   }
 
   async *readRange(key: string, options: ReadRangeOptions): AsyncGenerator<Uint8Array> {
@@ -151,6 +180,12 @@ export class FileObjectStore implements ObjectStore {
     if (reason) return new ObjectNotFoundError(this.path(key), reason, { cause: error });
     return error instanceof Error ? error : new Error(String(error));
   }
+}
+
+const encoder = new TextEncoder();
+
+function compareBytes(a: string, b: string): number {
+  return Buffer.compare(encoder.encode(a), encoder.encode(b));
 }
 
 async function* toChunks(body: Body): AsyncGenerator<Uint8Array | string> {

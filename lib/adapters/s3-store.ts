@@ -4,6 +4,8 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -42,10 +44,39 @@ export class S3ObjectStore implements ObjectStore {
   async head(key: string): Promise<ObjectInfo> {
     try {
       const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return { uri: this.uri(key), size: out.ContentLength ?? 0, etag: out.ETag ?? '' };
+      return { key, uri: this.uri(key), size: out.ContentLength ?? 0, etag: out.ETag ?? '' };
     } catch (error) {
       throw this.translate(error, key);
     }
+  }
+
+  /** Pages through ListObjectsV2 (1000 keys a page): any number of keys, in key order. */
+  async *list(prefix: string): AsyncGenerator<ObjectInfo> {
+    let token: string | undefined;
+    do {
+      let out: ListObjectsV2CommandOutput;
+      try {
+        out = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            ContinuationToken: token,
+          }),
+        );
+      } catch (error) {
+        throw this.translate(error, prefix);
+      }
+      for (const object of out.Contents ?? []) {
+        if (object.Key === undefined) continue;
+        yield {
+          key: object.Key,
+          uri: this.uri(object.Key),
+          size: object.Size ?? 0,
+          etag: object.ETag ?? '',
+        };
+      }
+      token = out.NextContinuationToken;
+    } while (token);
   }
 
   async *readRange(key: string, options: ReadRangeOptions): AsyncGenerator<Uint8Array> {

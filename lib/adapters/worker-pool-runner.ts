@@ -22,7 +22,7 @@ export type WorkerReply =
 export interface WorkerPoolOptions {
   /** Number of threads; defaults to the number of CPUs. */
   size?: number;
-  /** The worker module; defaults to the counter worker next to this file. */
+  /** The worker module; defaults to the task worker next to this file. */
   script?: URL;
   /** Given to every worker (e.g. the store root). */
   workerData?: unknown;
@@ -34,8 +34,8 @@ interface Task {
   reject: (error: Error) => void;
 }
 
-/** The compiled counter worker beside this module in dist/. */
-export const COUNTER_WORKER_SCRIPT = new URL('./counter-worker.js', import.meta.url);
+/** The compiled task worker beside this module in dist/. */
+export const TASK_WORKER_SCRIPT = new URL('./task-worker.js', import.meta.url);
 
 export class WorkerPoolRunner implements FunctionRunner {
   readonly size: number;
@@ -51,7 +51,7 @@ export class WorkerPoolRunner implements FunctionRunner {
 
   constructor(options: WorkerPoolOptions = {}) {
     this.size = Math.max(1, options.size ?? cpus().length);
-    this.script = options.script ?? COUNTER_WORKER_SCRIPT;
+    this.script = options.script ?? TASK_WORKER_SCRIPT;
     this.workerData = options.workerData;
     for (let i = 0; i < this.size; i++) this.idle.push(this.spawn());
   }

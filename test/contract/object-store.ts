@@ -31,6 +31,31 @@ export function objectStoreContract(name: string, fixture: () => StoreFixture): 
       expect(Buffer.from(await store.get(key)).toString()).toBe('hello, world');
     });
 
+    it('lists every object under a prefix with its key, size and etag', async () => {
+      const { store, prefix } = fixture();
+      const keys = [
+        `${prefix}/list/a.txt`,
+        `${prefix}/list/sub/b.txt`,
+        `${prefix}/list/sub/deeper/c d.txt`,
+      ];
+      for (const key of keys) await store.put(key, key);
+      await store.put(`${prefix}/listed-not.txt`, 'outside the prefix');
+      const listed = [];
+      for await (const info of store.list(`${prefix}/list/`)) listed.push(info);
+      expect(listed.map((i) => i.key).sort()).toEqual([...keys].sort());
+      for (const info of listed) {
+        expect(info.size).toBe(info.key.length);
+        expect(info.etag).toBe((await store.head(info.key)).etag);
+      }
+      // A prefix need not end at a slash.
+      const partial = [];
+      for await (const info of store.list(`${prefix}/list/su`)) partial.push(info.key);
+      expect(partial.sort()).toEqual(keys.slice(1).sort());
+      const none = [];
+      for await (const info of store.list(`${prefix}/nothing-here/`)) none.push(info);
+      expect(none).toEqual([]);
+    });
+
     it('streams a put body made of pieces', async () => {
       const { store, prefix } = fixture();
       const key = `${prefix}/pieces.tsv`;

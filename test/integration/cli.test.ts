@@ -1,12 +1,13 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SummarySchema } from '../../lib/contracts.js';
-import { countBytes, LONG_TOKEN_SUFFIX, TOKEN_CAP_BYTES } from '../../lib/count.js';
-import { countsTsv, mergeEntries, sortCounts } from '../../lib/reduce.js';
+import { countBytes, LONG_TOKEN_SUFFIX, TOKEN_CAP_BYTES } from '../../lib/kernel/range-counter.js';
 import { runCli } from '../support/cli.js';
+import { countsTsvOf, expectedTsv, singlePassCounts } from '../support/oracle.js';
 
 let dir: string;
 const golden = (name: string) => new URL(`../golden/${name}`, import.meta.url).pathname;
@@ -15,18 +16,11 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'wordcount-cli-'));
 });
 
-async function countJson(args: string[]) {
-  const run = await runCli(['count', ...args, '--json']);
+async function countJson(args: string[], stdin?: Uint8Array | string) {
+  const run = await runCli(['count', ...args, '--json'], process.env, stdin);
   expect(run.stderr).toBe('');
   expect(run.code).toBe(0);
   return SummarySchema.parse(JSON.parse(run.stdout));
-}
-
-/** Expected counts file for `bytes`, from the single-pass kernel. */
-function expectedTsv(mode: 'words' | 'whitespace', bytes: Uint8Array): string {
-  const counts = new Map<string, number>();
-  mergeEntries(counts, countBytes(mode, bytes).entries);
-  return [...countsTsv(sortCounts(counts))].join('');
 }
 
 describe('wordcount count', () => {
@@ -87,7 +81,13 @@ describe('wordcount count', () => {
     await writeFile(path, '');
     const counts = join(dir, 'empty.tsv');
     const summary = await countJson([path, '--counts', counts]);
-    expect(summary).toMatchObject({ totalWords: 0, distinctWords: 0, chunks: 0, top: [] });
+    expect(summary).toMatchObject({
+      totalWords: 0,
+      distinctWords: 0,
+      chunks: 0,
+      top: [],
+      sources: { objects: 1, bytes: 0 },
+    });
     expect(await readFile(counts, 'utf8')).toBe('');
   });
 
@@ -172,19 +172,98 @@ describe('wordcount count', () => {
   });
 });
 
+describe('wordcount count over many sources', () => {
+  const texts = {
+    'a.txt': 'One two three. One two.',
+    'nested/b.txt': 'three four\nfive',
+    'nested/deeper/c.md': 'Six six SIX',
+    'nested/empty.txt': '',
+  };
+  const sum = (bodies: string[]) => {
+    const total = new Map<string, number>();
+    for (const body of bodies)
+      for (const [w, c] of singlePassCounts('words', new TextEncoder().encode(body)))
+        total.set(w, (total.get(w) ?? 0) + c);
+    return countsTsvOf(total);
+  };
+
+  it('counts a directory tree, gzip however named, and standard input as one job', async () => {
+    const root = join(dir, 'corpus');
+    for (const [name, body] of Object.entries(texts)) {
+      await mkdir(join(root, name, '..'), { recursive: true });
+      await writeFile(join(root, name), body);
+    }
+    await writeFile(join(root, 'zipped.gz'), gzipSync('seven eight'));
+    await writeFile(join(root, 'nested', 'misleading.txt'), gzipSync('nine ten'));
+    await writeFile(join(root, 'plain-text.gz'), 'eleven');
+    await writeFile(
+      join(root, 'nested', 'members.gz'),
+      Buffer.concat([gzipSync('twel'), gzipSync('ve thirteen')]),
+    );
+    await symlink(join(dir, 'elsewhere.txt'), join(root, 'link.txt'));
+    await writeFile(join(dir, 'elsewhere.txt'), 'never counted through the link');
+    const counts = join(dir, 'corpus.tsv');
+    const summary = await countJson(
+      [root, '-', '--counts', counts, '--chunk-size', '8', '--workers', '2'],
+      gzipSync('from standard input'),
+    );
+    const bodies = [
+      ...Object.values(texts),
+      'seven eight',
+      'nine ten',
+      'eleven',
+      'twelve thirteen',
+      'from standard input',
+    ];
+    expect(await readFile(counts, 'utf8')).toBe(sum(bodies));
+    expect(summary.sources.objects).toBe(9);
+    expect(summary.source.uri).toBe(`${root} -`);
+    expect(summary.stats.uncompressedBytes).toBe(bodies.join('').length);
+  });
+
+  it('counts each file once however many arguments name it', async () => {
+    const root = join(dir, 'twice');
+    await mkdir(root, { recursive: true });
+    await writeFile(join(root, 'x.txt'), 'same words');
+    const summary = await countJson([root, join(root, 'x.txt'), root]);
+    expect(summary).toMatchObject({ totalWords: 2, sources: { objects: 1 } });
+  });
+});
+
 describe('wordcount errors', () => {
   it('exits 1 naming a missing path', async () => {
     const run = await runCli(['count', join(dir, 'nope.txt')]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe(`wordcount: ${join(dir, 'nope.txt')}: no such file\n`);
+    expect(run.stderr).toBe(`wordcount: ${join(dir, 'nope.txt')}: no such file or directory\n`);
     expect(run.stdout).toBe('');
   });
 
-  it('exits 1 when the path is a directory', async () => {
-    await mkdir(join(dir, 'a-dir'), { recursive: true });
-    const run = await runCli(['count', join(dir, 'a-dir')]);
+  it('exits 1 naming a directory with no regular file under it', async () => {
+    await mkdir(join(dir, 'hollow', 'inner'), { recursive: true });
+    const run = await runCli(['count', join(dir, 'hollow')]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe(`wordcount: ${join(dir, 'a-dir')}: is a directory, not a file\n`);
+    expect(run.stderr).toBe(
+      `wordcount: ${join(dir, 'hollow')}: no regular files in this directory\n`,
+    );
+  });
+
+  it('exits 2 when local and s3:// sources are mixed, before anything is read', async () => {
+    const run = await runCli(['count', join(dir, 'nope.txt'), 's3://bucket/key']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      `wordcount: ${join(dir, 'nope.txt')}: local and s3:// sources do not mix in one job\n`,
+    );
+  });
+
+  it('exits 2 for s3:// sources one job cannot hold', async () => {
+    const buckets = await runCli(['count', 's3://one/a.txt', 's3://two/b.txt', '--function', 'f']);
+    expect(buckets.code).toBe(2);
+    expect(buckets.stderr).toMatch(/^wordcount: s3:\/\/two\/: a job counts one bucket/);
+    const prefixes = await runCli(['count', 's3://one/a/', 's3://one/b.txt', '--function', 'f']);
+    expect(prefixes.code).toBe(2);
+    expect(prefixes.stderr).toMatch(
+      /^wordcount: s3:\/\/one\/a\/: a prefix must be the only source/,
+    );
   });
 
   it.each([

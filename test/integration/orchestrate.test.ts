@@ -2,16 +2,27 @@
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileObjectStore } from '../../lib/adapters/file-store.js';
 import { WorkerPoolRunner } from '../../lib/adapters/worker-pool-runner.js';
-import { JobStatusSchema } from '../../lib/contracts.js';
-import { countBytes } from '../../lib/count.js';
-import { JobFailedError, ObjectNotFoundError } from '../../lib/errors.js';
-import { claimKey, countsKey, jobIdFor, statusKey, summaryKey } from '../../lib/keys.js';
-import { type OrchestratorDeps, runJobOnce } from '../../lib/orchestrate.js';
-import { countsTsv, mergeEntries, sortCounts } from '../../lib/reduce.js';
-import { counterWorkerScript } from '../support/workers.js';
+import { JobStatusSchema, SummarySchema } from '../../lib/contracts.js';
+import { JobFailedError, ObjectNotFoundError, UsageError } from '../../lib/errors.js';
+import {
+  type JobRequestOptions,
+  type OrchestratorDeps,
+  runJobOnce,
+} from '../../lib/job/orchestrate.js';
+import {
+  claimKey,
+  type InputName,
+  inputEtag,
+  jobIdFor,
+  outputKeys,
+  statusKey,
+} from '../../lib/keys.js';
+import { countsTsvOf, singlePassCounts, expectedTsv as singlePassTsv } from '../support/oracle.js';
+import { taskWorkerScript } from '../support/workers.js';
 
 let root: string;
 let store: FileObjectStore;
@@ -22,8 +33,8 @@ beforeAll(async () => {
   store = new FileObjectStore(root);
   runner = new WorkerPoolRunner({
     size: 2,
-    script: counterWorkerScript(),
-    workerData: { storeRoot: root },
+    script: taskWorkerScript(),
+    workerData: { sourceRoot: root, workRoot: root },
   });
 });
 afterAll(() => runner.close());
@@ -33,49 +44,71 @@ function deps(overrides: Partial<OrchestratorDeps> = {}): OrchestratorDeps {
     store,
     bucket: 'local',
     runner,
-    counterFunction: 'counter',
+    taskFunction: 'counter',
     concurrency: 2,
     defaultChunkSize: 4096,
     ...overrides,
   };
 }
 
+async function listed(prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const info of store.list(prefix)) keys.push(info.key);
+  return keys;
+}
+
 async function text(key: string): Promise<string> {
   return new TextDecoder().decode(await store.get(key));
 }
 
-function expectedTsv(bytes: Uint8Array): string {
-  const counts = new Map<string, number>();
-  mergeEntries(counts, countBytes('words', bytes).entries);
-  return [...countsTsv(sortCounts(counts))].join('');
+const expectedTsv = (bytes: Uint8Array) => singlePassTsv('words', bytes);
+const keyInput = (key: string): InputName => ({ kind: 'key', key });
+const summaryKey = (key: string) => outputKeys(keyInput(key)).summary;
+const countsKey = (key: string) => outputKeys(keyInput(key)).counts;
+
+/** A request for one key, as an S3 notification makes. */
+function run(d: OrchestratorDeps, key: string, options: Omit<JobRequestOptions, 'input'> = {}) {
+  return runJobOnce(d, { input: keyInput(key), ...options });
 }
 
 describe('runJobOnce', () => {
-  it('publishes counts then summary, and records the job as succeeded with its manifest', async () => {
+  it('publishes counts then summary, records the job as succeeded, and removes its partials', async () => {
     const body = new TextEncoder().encode(
       'the quick brown fox jumps over the lazy dog\n'.repeat(500),
     );
     await store.put('input/fox one.txt', body);
-    const result = await runJobOnce(deps(), { key: 'input/fox one.txt' });
+    const result = await run(deps({ inlineLimitBytes: 0 }), 'input/fox one.txt');
     expect(result.outcome).toBe('published');
     expect(await text(countsKey('input/fox one.txt'))).toBe(expectedTsv(body));
-    const summary = JSON.parse(await text(summaryKey('input/fox one.txt')));
+    const summary = SummarySchema.parse(JSON.parse(await text(summaryKey('input/fox one.txt'))));
     expect(summary).toMatchObject({
       totalWords: 4500,
       distinctWords: 8,
       chunks: Math.ceil(body.length / 4096),
+      sources: { objects: 1, bytes: body.length },
     });
+    expect(summary.stats.reduceTasks).toBeGreaterThan(0);
     const status = JobStatusSchema.parse(JSON.parse(await text(statusKey(result.jobId))));
     expect(status.state).toBe('succeeded');
-    expect(status.ranges).toHaveLength(summary.chunks);
-    expect(status.ranges.every((r) => r.counted)).toBe(true);
+    expect(status.tasks).toMatchObject({ map: summary.chunks, mapDone: summary.chunks });
+    expect(status.output).toEqual(outputKeys(keyInput('input/fox one.txt')));
+    // Partials and shards are gone; the plan and status stay.
+    expect((await readdir(join(root, 'jobs', result.jobId))).sort()).toEqual([
+      'claim.json',
+      'map',
+      'plan.json',
+      'reduce',
+      'status.json',
+    ]);
+    expect(await listed(`jobs/${result.jobId}/map/`)).toEqual([]);
+    expect(await listed(`jobs/${result.jobId}/reduce/`)).toEqual([]);
   });
 
   it('answers a repeated trigger from the finished job without counting again', async () => {
     await store.put('input/again.txt', 'one two two');
-    const first = await runJobOnce(deps(), { key: 'input/again.txt' });
-    const counting = deps({ counterFunction: 'nosuch' }); // a recount would fail
-    const second = await runJobOnce(counting, { key: 'input/again.txt' });
+    const first = await run(deps(), 'input/again.txt');
+    const counting = deps({ taskFunction: 'nosuch' }); // a recount would fail
+    const second = await run(counting, 'input/again.txt');
     expect(second).toEqual({
       outcome: 'already-published',
       jobId: first.jobId,
@@ -86,8 +119,8 @@ describe('runJobOnce', () => {
   it('lets one of two concurrent duplicates count; the other stops at the claim', async () => {
     await store.put('input/race.txt', 'alpha beta '.repeat(20_000));
     const outcomes = await Promise.all([
-      runJobOnce(deps(), { key: 'input/race.txt' }),
-      runJobOnce(deps(), { key: 'input/race.txt' }),
+      run(deps(), 'input/race.txt'),
+      run(deps(), 'input/race.txt'),
     ]);
     expect(outcomes.map((o) => o.outcome).sort()).toEqual(['claimed-elsewhere', 'published']);
     expect(outcomes[0]?.jobId).toBe(outcomes[1]?.jobId);
@@ -100,12 +133,18 @@ describe('runJobOnce', () => {
     const timed = deps({ now: () => clock.t, claimTtlMs: 60_000 });
     // What an invocation that timed out leaves: its claim, and no outcome.
     const { etag } = await store.head(key);
-    const jobId = jobIdFor({ bucket: 'local', key, etag, mode: 'words', chunkSize: 4096 });
+    const jobId = jobIdFor({
+      bucket: 'local',
+      input: keyInput(key),
+      objects: [{ key, etag }],
+      mode: 'words',
+      chunkSize: 4096,
+    });
     await store.put(claimKey(jobId), JSON.stringify({ jobId, claimedAt: clock.t.toISOString() }));
     clock.t = new Date(clock.t.getTime() + 30_000);
-    expect(await runJobOnce(timed, { key })).toEqual({ outcome: 'claimed-elsewhere', jobId });
+    expect(await run(timed, key)).toEqual({ outcome: 'claimed-elsewhere', jobId });
     clock.t = new Date(clock.t.getTime() + 60_000);
-    expect(await runJobOnce(timed, { key })).toMatchObject({ outcome: 'published', jobId });
+    expect(await run(timed, key)).toMatchObject({ outcome: 'published', jobId });
   });
 
   it('never answers with the output of a job with other options', async () => {
@@ -113,7 +152,7 @@ describe('runJobOnce', () => {
     await store.put(key, 'Word word WORD');
     const asked = ['whitespace', 'words', 'whitespace'] as const;
     const answers = [];
-    for (const mode of asked) answers.push(await runJobOnce(deps(), { key, mode }));
+    for (const mode of asked) answers.push(await run(deps(), key, { mode }));
     expect(answers.map((a) => a.outcome)).toEqual(['published', 'published', 'published']);
     expect(answers.map((a) => (a as { summary: { mode: string } }).summary.mode)).toEqual([
       ...asked,
@@ -123,17 +162,15 @@ describe('runJobOnce', () => {
       distinctWords: 3,
     });
     expect(await text(countsKey(key))).toBe('WORD\t1\nWord\t1\nword\t1\n');
-    expect((await runJobOnce(deps(), { key, mode: 'whitespace' })).outcome).toBe(
-      'already-published',
-    );
+    expect((await run(deps(), key, { mode: 'whitespace' })).outcome).toBe('already-published');
   });
 
   it('counts a new version of the same key as a new job', async () => {
     await store.put('input/versioned.txt', 'v1');
-    const first = await runJobOnce(deps(), { key: 'input/versioned.txt' });
+    const first = await run(deps(), 'input/versioned.txt');
     await new Promise((r) => setTimeout(r, 5));
     await store.put('input/versioned.txt', 'v2 v2');
-    const second = await runJobOnce(deps(), { key: 'input/versioned.txt' });
+    const second = await run(deps(), 'input/versioned.txt');
     expect(second.jobId).not.toBe(first.jobId);
     expect(second.outcome).toBe('published');
     expect(JSON.parse(await text(summaryKey('input/versioned.txt'))).totalWords).toBe(2);
@@ -141,9 +178,11 @@ describe('runJobOnce', () => {
 
   it('records a failed job, publishes nothing, and names the key', async () => {
     await store.put('input/doomed.txt', 'words '.repeat(5000));
-    const failure = runJobOnce(deps({ counterFunction: 'nosuch' }), { key: 'input/doomed.txt' });
+    const failure = run(deps({ taskFunction: 'nosuch' }), 'input/doomed.txt');
     await expect(failure).rejects.toThrow(JobFailedError);
-    await expect(failure).rejects.toThrow(/input\/doomed\.txt failed: .*chunk/);
+    await expect(failure).rejects.toThrow(
+      /input\/doomed\.txt failed: counting .*doomed\.txt \(bytes/,
+    );
     await expect(store.head(summaryKey('input/doomed.txt'))).rejects.toThrow(ObjectNotFoundError);
     await expect(store.head(countsKey('input/doomed.txt'))).rejects.toThrow(ObjectNotFoundError);
     const jobs = await readdir(join(root, 'jobs'));
@@ -152,29 +191,28 @@ describe('runJobOnce', () => {
     );
     const failed = statuses
       .map((s) => JSON.parse(s))
-      .filter((s) => s.source?.key === 'input/doomed.txt');
+      .filter((s) => s.input?.uri === join(root, 'input/doomed.txt'));
     expect(failed).toHaveLength(1);
     expect(failed[0].state).toBe('failed');
     expect(failed[0].reason).toMatch(/no function named 'nosuch'/);
   });
 
-  it('spills a partial over the payload budget and reduces it from the store', async () => {
+  it('spills partials over the payload budget and reduces them in reduce tasks', async () => {
     const words = Array.from({ length: 20_000 }, (_, i) => `w${i.toString(36)}`).join(' ');
     const body = new TextEncoder().encode(words);
     await store.put('input/wide.txt', body);
-    const result = await runJobOnce(deps({ defaultChunkSize: 1 << 20, inlineLimitBytes: 50_000 }), {
-      key: 'input/wide.txt',
-    });
-    expect(result.outcome).toBe('published');
+    const result = await run(
+      deps({ defaultChunkSize: 1 << 20, inlineLimitBytes: 50_000 }),
+      'input/wide.txt',
+    );
+    expect(result.outcome === 'published' && result.summary.stats.reduceTasks).toBeGreaterThan(0);
     expect(await text(countsKey('input/wide.txt'))).toBe(expectedTsv(body));
-    const partials = await readdir(join(root, 'jobs', result.jobId, 'partials', '0'));
-    expect(partials.length).toBeGreaterThan(1);
   });
 
   it('answers with the number of top words asked for, fresh or already published', async () => {
     const words = Array.from({ length: 40 }, (_, i) => `w${i} `.repeat(i + 1)).join('');
     await store.put('input/tops.txt', words);
-    const fresh = await runJobOnce(deps(), { key: 'input/tops.txt', top: 3 });
+    const fresh = await run(deps(), 'input/tops.txt', { top: 3 });
     expect(fresh.outcome === 'published' && fresh.summary.top.map((t) => t.word)).toEqual([
       'w39',
       'w38',
@@ -182,36 +220,135 @@ describe('runJobOnce', () => {
     ]);
     const published = JSON.parse(await text(summaryKey('input/tops.txt')));
     expect(published.top).toHaveLength(20);
-    const fewer = await runJobOnce(deps(), { key: 'input/tops.txt', top: 2 });
+    const fewer = await run(deps(), 'input/tops.txt', { top: 2 });
     expect(fewer.outcome === 'already-published' && fewer.summary.top).toEqual([
       { word: 'w39', count: 40 },
       { word: 'w38', count: 39 },
     ]);
-    const more = await runJobOnce(deps(), { key: 'input/tops.txt', top: 30 });
+    const more = await run(deps(), 'input/tops.txt', { top: 30 });
     expect(more.outcome === 'already-published' && more.summary.top.map((t) => t.count)).toEqual(
       Array.from({ length: 30 }, (_, i) => 40 - i),
     );
   });
 
   it('reports a missing key as ObjectNotFoundError', async () => {
-    await expect(runJobOnce(deps(), { key: 'input/absent.txt' })).rejects.toThrow(
-      ObjectNotFoundError,
-    );
+    await expect(run(deps(), 'input/absent.txt')).rejects.toThrow(ObjectNotFoundError);
   });
 
   it('accepts mode and chunk size options and rejects a bad size', async () => {
     await writeFile(join(root, 'input', 'opts.txt'), 'A a');
-    const result = await runJobOnce(deps(), {
-      key: 'input/opts.txt',
-      mode: 'whitespace',
-      chunkSize: '1KiB',
-    });
+    const result = await run(deps(), 'input/opts.txt', { mode: 'whitespace', chunkSize: '1KiB' });
     expect(result.outcome === 'published' && result.summary).toMatchObject({
       mode: 'whitespace',
       distinctWords: 2,
     });
-    await expect(runJobOnce(deps(), { key: 'input/opts.txt', chunkSize: 'huge' })).rejects.toThrow(
+    await expect(run(deps(), 'input/opts.txt', { chunkSize: 'huge' })).rejects.toThrow(
       /invalid size 'huge'/,
     );
+  });
+});
+
+describe('jobs over many objects', () => {
+  const corpus = {
+    'corpus/a.txt': 'one two three',
+    'corpus/sub/b.txt': 'two three',
+    'corpus/sub/deeper/c.txt': 'three',
+    'corpus/empty.txt': '',
+  };
+  const combined = () => {
+    const sum = new Map<string, number>();
+    for (const body of Object.values(corpus))
+      for (const [w, c] of singlePassCounts('words', new TextEncoder().encode(body)))
+        sum.set(w, (sum.get(w) ?? 0) + c);
+    return countsTsvOf(sum);
+  };
+
+  beforeAll(async () => {
+    for (const [key, body] of Object.entries(corpus)) await store.put(key, body);
+    await store.put('corpus/packed.gz', gzipSync('zipped words'));
+  });
+
+  it('counts every object under a prefix as one job, published under results/prefix/', async () => {
+    const result = await runJobOnce(deps(), { input: { kind: 'prefix', prefix: 'corpus/sub/' } });
+    expect(result.outcome).toBe('published');
+    const out = outputKeys({ kind: 'prefix', prefix: 'corpus/sub/' });
+    expect(out.summary).toBe('results/prefix/corpus/sub/index.json');
+    expect(await text(out.counts)).toBe('three\t2\ntwo\t1\n');
+    const summary = SummarySchema.parse(JSON.parse(await text(out.summary)));
+    expect(summary.sources).toEqual({ objects: 2, bytes: 14 });
+    expect(summary.source.uri).toBe(join(root, 'corpus/sub/'));
+  });
+
+  it('counts a list of keys, gzip included, under results/keys/', async () => {
+    const keys = [...Object.keys(corpus), 'corpus/packed.gz'];
+    const result = await runJobOnce(deps(), { input: { kind: 'keys', keys } });
+    expect(result.outcome === 'published' && result.summary.sources.objects).toBe(5);
+    const counts = await text(outputKeys({ kind: 'keys', keys }).counts);
+    expect(counts).toBe(
+      countsTsvOf(
+        new Map([
+          ...singlePassCounts(
+            'words',
+            new TextEncoder().encode('one two three two three three zipped words'),
+          ),
+        ]),
+      ),
+    );
+    expect(counts.split('\n').slice(0, 1)).toEqual(combined().split('\n').slice(0, 1));
+  });
+
+  it('runs the job a manifest upload describes, and names its output after the manifest', async () => {
+    await store.put('input/books.manifest.json', JSON.stringify({ prefix: 'corpus/' }));
+    const result = await run(deps(), 'input/books.manifest.json');
+    expect(result.outcome).toBe('published');
+    const out = outputKeys(keyInput('input/books.manifest.json'));
+    expect(out.counts).toBe('output/books.manifest.json.counts.tsv');
+    const summary = SummarySchema.parse(JSON.parse(await text(out.summary)));
+    expect(summary.sources.objects).toBe(5);
+    const status = JobStatusSchema.parse(JSON.parse(await text(statusKey(result.jobId))));
+    expect(status.input.etag).toBe(
+      inputEtag(
+        await Promise.all(
+          [...Object.keys(corpus), 'corpus/packed.gz'].sort().map((k) => store.head(k)),
+        ),
+      ),
+    );
+  });
+
+  it('fails a manifest that is not one, naming it, and publishes nothing', async () => {
+    for (const [name, body, message] of [
+      ['bad-json', '{"prefix": ', /bad-json\.manifest\.json: a manifest must be JSON/],
+      [
+        'both',
+        '{"prefix": "a/", "keys": ["b"]}',
+        /both\.manifest\.json: invalid manifest: a manifest holds either "prefix" or "keys"/,
+      ],
+      ['extra', '{"prefixes": ["a/"]}', /extra\.manifest\.json: invalid manifest/],
+      [
+        'empty-prefix',
+        '{"prefix": "nothing-here/"}',
+        /nothing-here\/: no objects under this prefix/,
+      ],
+    ] as const) {
+      const key = `input/${name}.manifest.json`;
+      await store.put(key, body);
+      const failure = run(deps(), key);
+      await expect(failure).rejects.toThrow(message);
+      await expect(store.head(outputKeys(keyInput(key)).summary)).rejects.toThrow(
+        ObjectNotFoundError,
+      );
+    }
+    await expect(run(deps(), 'input/bad-json.manifest.json')).rejects.toThrow(UsageError);
+  });
+
+  it('never counts what the system wrote or other manifests under a prefix', async () => {
+    const result = await runJobOnce(deps(), { input: { kind: 'prefix', prefix: '' } });
+    const objects = JSON.parse(await text(`jobs/${result.jobId}/plan.json`)).objects as {
+      key: string;
+    }[];
+    const keys = objects.map((o) => o.key);
+    expect(keys.some((k) => /^(output|results|jobs)\//.test(k))).toBe(false);
+    expect(keys.some((k) => k.endsWith('.manifest.json'))).toBe(false);
+    expect(keys).toContain('corpus/sub/deeper/c.txt');
   });
 });

@@ -3,8 +3,7 @@
  * over the pure kernel. The kernel works on bytes; these work on JS strings the slow,
  * obvious way.
  */
-import { RangeCounter, readStartFor } from '../../lib/count.js';
-import { mergeEntries } from '../../lib/reduce.js';
+import { countBytes, RangeCounter, readStartFor } from '../../lib/kernel/range-counter.js';
 import {
   foldSegment,
   foldWord,
@@ -137,4 +136,34 @@ export function invalidSequencesIn(bytes: Uint8Array): number {
 
 export function sortedEntries(counts: Map<string, number>): [string, number][] {
   return [...counts].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+/** Adds `word\tcount\n` lines into `into`, the obvious way. */
+export function mergeEntries(into: Map<string, number>, entries: string): void {
+  for (const line of entries.split('\n')) {
+    if (line === '') continue;
+    const tab = line.lastIndexOf('\t');
+    if (tab < 1) throw new Error(`malformed entry: ${line}`);
+    const word = line.slice(0, tab);
+    into.set(word, (into.get(word) ?? 0) + Number(line.slice(tab + 1)));
+  }
+}
+
+/** The counts file of `counts`, sorted by count, then by UTF-8 bytes (compared as buffers). */
+export function countsTsvOf(counts: Map<string, number>): string {
+  const rows = [...counts].map(([word, count]) => ({ word, count, bytes: Buffer.from(word) }));
+  rows.sort((a, b) => b.count - a.count || Buffer.compare(a.bytes, b.bytes));
+  return rows.map((r) => `${r.word}\t${r.count}\n`).join('');
+}
+
+/** The single-pass counts of `bytes`. */
+export function singlePassCounts(mode: Mode, bytes: Uint8Array): Map<string, number> {
+  const counts = new Map<string, number>();
+  mergeEntries(counts, countBytes(mode, bytes).entries);
+  return counts;
+}
+
+/** The counts file a single pass over `bytes` gives. */
+export function expectedTsv(mode: Mode, bytes: Uint8Array): string {
+  return countsTsvOf(singlePassCounts(mode, bytes));
 }

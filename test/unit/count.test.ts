@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { countBytes, LONG_TOKEN_SUFFIX, TOKEN_CAP_BYTES } from '../../lib/count.js';
-import { mergeEntries } from '../../lib/reduce.js';
+import { countBytes, LONG_TOKEN_SUFFIX, TOKEN_CAP_BYTES } from '../../lib/kernel/range-counter.js';
 import type { Mode } from '../../lib/tokenize.js';
 import {
   fanOut,
   invalidSequencesIn,
+  mergeEntries,
   pythonSplitCounts,
   referenceWords,
   sortedEntries,

@@ -1,17 +1,23 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { counterConfig, orchestratorConfig, sstLinksActive } from '../../lib/config.js';
 import { UsageError } from '../../lib/errors.js';
 import {
   claimKey,
-  countsKey,
   createdObjects,
   decodeS3Key,
   INPUT_PREFIX,
+  type InputName,
+  inputEtag,
+  isExcludedFromListing,
   jobIdFor,
-  partialKey,
-  partialsPrefix,
+  jobPrefix,
+  mapSpillPart,
+  mapSpillPrefix,
+  outputKeys,
+  planKey,
+  shardKey,
   statusKey,
-  summaryKey,
 } from '../../lib/keys.js';
 
 describe('keys', () => {
@@ -40,36 +46,121 @@ describe('keys', () => {
   });
 
   it('maps input/REL to output/REL.json and output/REL.counts.tsv', () => {
-    expect(summaryKey('input/books/a b.txt')).toBe('output/books/a b.txt.json');
-    expect(countsKey('input/books/a b.txt')).toBe('output/books/a b.txt.counts.tsv');
-    expect(summaryKey('elsewhere/x.txt')).toBe('output/elsewhere/x.txt.json');
+    expect(outputKeys({ kind: 'key', key: 'input/books/a b.txt' })).toEqual({
+      summary: 'output/books/a b.txt.json',
+      counts: 'output/books/a b.txt.counts.tsv',
+    });
+    expect(outputKeys({ kind: 'key', key: 'input/books.manifest.json' }).summary).toBe(
+      'output/books.manifest.json.json',
+    );
   });
 
-  it('derives the same job id from the same object version and options only', () => {
-    const base = { bucket: 'b', key: 'input/x', etag: '"e1"', mode: 'words', chunkSize: 16 };
+  it('gives keys outside input/, prefixes and key lists namespaces of their own', () => {
+    expect(outputKeys({ kind: 'key', key: 'col/x.txt' }).summary).toBe(
+      'results/key/col/x.txt.json',
+    );
+    expect(outputKeys({ kind: 'prefix', prefix: 'books/' }).counts).toBe(
+      'results/prefix/books/index.counts.tsv',
+    );
+    expect(outputKeys({ kind: 'keys', keys: ['b', 'a', 'a'] })).toEqual(
+      outputKeys({ kind: 'keys', keys: ['a', 'b'] }),
+    );
+    expect(outputKeys({ kind: 'keys', keys: ['a', 'b'] }).summary).toMatch(
+      /^results\/keys\/[0-9a-f]{32}\.json$/,
+    );
+  });
+
+  it('never publishes two different inputs to the same key', () => {
+    const segment = fc.stringMatching(/^[a-z./]{0,6}$/);
+    const input: fc.Arbitrary<InputName> = fc.oneof(
+      segment.map((key) => ({ kind: 'key' as const, key: `input/${key}x` })),
+      segment.map((key) => ({ kind: 'key' as const, key: `${key}x` })),
+      segment.map((prefix) => ({ kind: 'prefix' as const, prefix })),
+      fc
+        .uniqueArray(
+          segment.map((k) => `${k}x`),
+          { minLength: 1, maxLength: 3 },
+        )
+        .map((keys) => ({ kind: 'keys' as const, keys })),
+    );
+    const same = (a: InputName, b: InputName) =>
+      JSON.stringify(a.kind === 'keys' ? { ...a, keys: [...a.keys].sort() } : a) ===
+      JSON.stringify(b.kind === 'keys' ? { ...b, keys: [...b.keys].sort() } : b);
+    fc.assert(
+      fc.property(input, input, (a, b) => {
+        const ka = outputKeys(a);
+        const kb = outputKeys(b);
+        const collide = [ka.summary, ka.counts].some((k) => k === kb.summary || k === kb.counts);
+        expect(collide).toBe(same(a, b));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('derives the same job id from the same object versions and options only', () => {
+    const base = {
+      bucket: 'b',
+      input: { kind: 'key', key: 'input/x' } as InputName,
+      objects: [{ key: 'input/x', etag: '"e1"' }],
+      mode: 'words',
+      chunkSize: 16,
+    };
     expect(jobIdFor(base)).toBe(jobIdFor({ ...base }));
     for (const change of [
-      { etag: '"e2"' },
+      { objects: [{ key: 'input/x', etag: '"e2"' }] },
+      {
+        objects: [
+          { key: 'input/x', etag: '"e1"' },
+          { key: 'input/y', etag: '"e1"' },
+        ],
+      },
       { mode: 'whitespace' },
       { chunkSize: 17 },
-      { key: 'input/y' },
+      { input: { kind: 'prefix', prefix: 'input/' } as InputName },
       { bucket: 'c' },
     ]) {
       expect(jobIdFor({ ...base, ...change })).not.toBe(jobIdFor(base));
     }
   });
 
-  it('keeps everything the system writes out of the trigger prefix', () => {
-    const id = jobIdFor({ bucket: 'b', key: 'input/x', etag: 'e', mode: 'words', chunkSize: 1 });
-    for (const key of [
-      summaryKey('input/x'),
-      countsKey('input/x'),
+  it('versions an input by every object', () => {
+    expect(inputEtag([{ key: 'a', etag: '"x"' }])).toBe('"x"');
+    const two = inputEtag([
+      { key: 'a', etag: '"x"' },
+      { key: 'b', etag: '"y"' },
+    ]);
+    expect(two).toMatch(/^2-[0-9a-f]{32}$/);
+    expect(
+      inputEtag([
+        { key: 'a', etag: '"x"' },
+        { key: 'b', etag: '"z"' },
+      ]),
+    ).not.toBe(two);
+  });
+
+  it('keeps everything the system writes out of the trigger prefix and out of listings', () => {
+    const id = jobIdFor({
+      bucket: 'b',
+      input: { kind: 'key', key: 'input/x' },
+      objects: [],
+      mode: 'words',
+      chunkSize: 1,
+    });
+    const written = [
+      ...Object.values(outputKeys({ kind: 'key', key: 'input/x' })),
+      ...Object.values(outputKeys({ kind: 'prefix', prefix: 'input/' })),
       statusKey(id),
       claimKey(id),
-      partialKey(partialsPrefix(id), 3, 1),
-    ]) {
+      planKey(id),
+      mapSpillPart(mapSpillPrefix(jobPrefix(id), 3), 1),
+      shardKey(jobPrefix(id), 2),
+    ];
+    for (const key of written) {
       expect(key.startsWith(INPUT_PREFIX)).toBe(false);
+      expect(isExcludedFromListing(key)).toBe(true);
     }
+    expect(isExcludedFromListing('input/a.manifest.json')).toBe(true);
+    expect(isExcludedFromListing('input/a.txt')).toBe(false);
   });
 });
 
@@ -87,6 +178,7 @@ describe('function configuration', () => {
       counterFunction: 'ctr',
       concurrency: 8,
       chunkSize: 1024 * 1024,
+      taskTimeoutMs: 330_000,
     });
     expect(Object.isFrozen(orchestratorConfig(env))).toBe(true);
     expect(counterConfig(env)).toEqual({ bucket: 'bkt' });

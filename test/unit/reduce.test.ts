@@ -1,25 +1,279 @@
+/**
+ * The reduce side as pure functions: partition, merge, sort and the k-way merge of
+ * sorted shards, each against an oracle that sums with a Map and sorts UTF-8 buffers.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareUtf8, countsTsv, mergeEntries, sortCounts, topCounts } from '../../lib/reduce.js';
+import { MalformedPartialError } from '../../lib/errors.js';
+import { CountTable, writeDecimal } from '../../lib/reduce/count-table.js';
+import { EntryList } from '../../lib/reduce/entry-list.js';
+import { mergePartials, sortTable } from '../../lib/reduce/merge-partials.js';
+import { mergeShards } from '../../lib/reduce/merge-shards.js';
+import { compareUtf8, mergeTop } from '../../lib/reduce/order.js';
+import {
+  choosePartitions,
+  chooseReduceTasks,
+  groupPartitions,
+  MAX_PARTITIONS,
+  MIN_PARTITIONS,
+  partitionLines,
+  partitionOf,
+} from '../../lib/reduce/partition.js';
+import { sortEntries, sortedLines } from '../../lib/reduce/sort-entries.js';
+import { countsTsvOf, mergeEntries } from '../support/oracle.js';
+import { concat, linesOf, partial, sumOf, text, word } from '../support/partials.js';
 
-describe('mergeEntries', () => {
-  it('adds counts of the same word across partials', () => {
-    const map = new Map<string, number>();
-    mergeEntries(map, 'a\t2\nb\t1\n');
-    mergeEntries(map, 'a\t3\nc\t1\n');
-    expect([...map]).toEqual([
-      ['a', 5],
-      ['b', 1],
-      ['c', 1],
-    ]);
+function tableOf(lines: Uint8Array): CountTable {
+  const table = new CountTable(4);
+  table.addLines(lines, 'test partial');
+  return table;
+}
+
+async function collect(pieces: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const list: Uint8Array[] = [];
+  for await (const p of pieces) list.push(p.slice());
+  return concat(list);
+}
+
+async function* once(bytes: Uint8Array, pieceBytes: number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < bytes.length; i += pieceBytes) yield bytes.slice(i, i + pieceBytes);
+}
+
+describe('CountTable and the output order', () => {
+  it('sums any partials and writes them sorted exactly like the oracle', () => {
+    fc.assert(
+      fc.property(fc.array(partial, { maxLength: 6 }), (partials) => {
+        const table = new CountTable(2);
+        for (const p of partials) table.addLines(linesOf(p), 'partial');
+        const expected = sumOf(partials);
+        expect(table.size).toBe(expected.size);
+        expect(table.total).toBe([...expected.values()].reduce((a, b) => a + b, 0));
+        expect(text(concat(sortedLines(sortTable(table), { pieceBytes: 7 })))).toBe(
+          countsTsvOf(expected),
+        );
+      }),
+      { numRuns: 300 },
+    );
   });
 
-  it('rejects a line without a count', () => {
-    expect(() => mergeEntries(new Map(), 'oops\n')).toThrow(/malformed partial entry: oops/);
+  it('keeps counts past 2^31 exact', () => {
+    const table = tableOf(
+      linesOf([
+        ['a', 2 ** 31 - 1],
+        ['a', 2 ** 31 - 1],
+        ['a', 5],
+      ]),
+    );
+    table.addLines(linesOf([['a', 2 ** 40]]), 'big');
+    expect(text(concat(sortedLines(sortTable(table))))).toBe(
+      `a\t${2 * (2 ** 31 - 1) + 5 + 2 ** 40}\n`,
+    );
+  });
+
+  it('orders a key before the longer keys it is a prefix of, NUL bytes included', () => {
+    const words = [
+      'ab',
+      'ab\u0000',
+      'ab\u0000\u0000',
+      'abcdefgh',
+      'abcdefgh\u0000',
+      'abcdefghi',
+      'abcdefgha',
+    ];
+    const table = tableOf(linesOf(words.map((w) => [w, 1] as const)));
+    expect(text(concat(sortedLines(sortTable(table))))).toBe(
+      countsTsvOf(new Map(words.map((w) => [w, 1]))),
+    );
+  });
+
+  it('stops after `limit` lines', () => {
+    const table = tableOf(
+      linesOf([
+        ['a', 3],
+        ['b', 2],
+        ['c', 1],
+      ]),
+    );
+    expect(text(concat(sortedLines(sortTable(table), { limit: 2 })))).toBe('a\t3\nb\t2\n');
+  });
+
+  it('rejects malformed lines, naming the partial and the byte', () => {
+    const bad = (s: string) => () => tableOf(new TextEncoder().encode(s));
+    expect(bad('oops\n')).toThrow(MalformedPartialError);
+    expect(bad('oops\n')).toThrow(/test partial: malformed line at byte 0: no tab/);
+    expect(bad('a\t1\n\t2\n')).toThrow(/at byte 4: an empty key/);
+    expect(bad('a\t0\n')).toThrow(/not a positive integer/);
+    expect(bad('a\tx\n')).toThrow(/not a positive integer/);
+    expect(bad('a\t1')).toThrow(/not a positive integer followed by a newline/);
+  });
+
+  it('empties on reset and counts again', () => {
+    const table = tableOf(linesOf([['a', 1]]));
+    table.reset();
+    table.addLines(linesOf([['b', 2]]), 'again');
+    expect(text(concat(sortedLines(sortTable(table))))).toBe('b\t2\n');
+  });
+
+  it('writes decimal numbers up to 2^53', () => {
+    fc.assert(
+      fc.property(fc.maxSafeNat(), (n) => {
+        const out = new Uint8Array(20);
+        expect(text(out.subarray(0, writeDecimal(n, out, 0)))).toBe(String(n));
+      }),
+    );
+  });
+
+  it('sorts an empty list to nothing', () => {
+    expect([...sortedLines(sortEntries(new EntryList()))]).toEqual([]);
   });
 });
 
-describe('ordering', () => {
+describe('partitioning', () => {
+  it('puts each line in the partition of its key, once, for any P', () => {
+    fc.assert(
+      fc.property(partial, fc.integer({ min: 1, max: 70 }), (entries, partitions) => {
+        const lines = linesOf(entries);
+        const { bytes, offsets } = partitionLines(lines, partitions);
+        expect(offsets).toHaveLength(partitions + 1);
+        expect(offsets[partitions]).toBe(lines.length);
+        const seen: string[] = [];
+        for (let p = 0; p < partitions; p++) {
+          const part = bytes.subarray(offsets[p], offsets[p + 1]);
+          for (const line of text(part).split('\n').filter(Boolean)) {
+            const key = new TextEncoder().encode(line.slice(0, line.lastIndexOf('\t')));
+            expect(partitionOf(key, 0, key.length, partitions)).toBe(p);
+            seen.push(line);
+          }
+        }
+        expect(seen.sort()).toEqual(text(lines).split('\n').filter(Boolean).sort());
+      }),
+    );
+  });
+
+  it('chooses P from the input size, between its bounds, a power of two', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 2 ** 45 }), (bytes) => {
+        const p = choosePartitions(bytes);
+        expect(p).toBeGreaterThanOrEqual(MIN_PARTITIONS);
+        expect(p).toBeLessThanOrEqual(MAX_PARTITIONS);
+        expect(Math.log2(p) % 1).toBe(0);
+      }),
+    );
+    expect(choosePartitions(1000)).toBe(MIN_PARTITIONS);
+    expect(choosePartitions(2 ** 40)).toBe(MAX_PARTITIONS);
+  });
+
+  it('groups partitions into contiguous runs covering them all', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.nat({ max: 1000 }), { minLength: 1, maxLength: 64 }),
+        fc.integer({ min: 1, max: 80 }),
+        (sizes, groups) => {
+          const runs = groupPartitions(sizes, groups);
+          expect(runs.length).toBeGreaterThanOrEqual(1);
+          expect(runs.length).toBeLessThanOrEqual(Math.min(groups, sizes.length));
+          let next = 0;
+          for (const [from, to] of runs) {
+            expect(from).toBe(next);
+            expect(to).toBeGreaterThan(from);
+            next = to;
+          }
+          expect(next).toBe(sizes.length);
+        },
+      ),
+    );
+  });
+
+  it('runs as many reduce tasks as fit the size and the fan-out, never more than P', () => {
+    const MiB = 2 ** 20;
+    expect(chooseReduceTasks(0, 16, 8)).toBe(1);
+    expect(chooseReduceTasks(70 * MiB, 256, 8)).toBe(8);
+    expect(chooseReduceTasks(280 * MiB, 1024, 2)).toBe(5);
+    expect(chooseReduceTasks(10 * MiB, 16, 64)).toBe(3);
+    expect(chooseReduceTasks(100 * 1024 * MiB, 1024, 64)).toBe(1024);
+  });
+});
+
+describe('the shuffle end to end', () => {
+  it('partition + merge + k-way merge of sorted shards equal the single-pass counts file', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(partial, { maxLength: 6 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 64 }),
+        async (partials, partitions, reducers, pieceBytes) => {
+          const outputs = partials.map((p) => partitionLines(linesOf(p), partitions));
+          const sizes = Array.from({ length: partitions }, (_, p) =>
+            outputs.reduce(
+              (n, o) => n + (o.offsets[p + 1] as number) - (o.offsets[p] as number),
+              0,
+            ),
+          );
+          const shards = groupPartitions(sizes, reducers).map(([from, to], r) => {
+            const runs = outputs.map((o, i) => {
+              const start = o.offsets[from] as number;
+              return {
+                bytes: o.bytes.subarray(start, o.offsets[to]),
+                offsets: o.offsets.slice(from, to + 1).map((x) => x - start),
+                name: `output ${i}`,
+              };
+            });
+            const { list } = mergePartials(runs, from, to);
+            return { name: `shard ${r}`, bytes: concat(sortedLines(sortEntries(list))) };
+          });
+          const merged = await collect(
+            mergeShards(
+              shards.map((s) => ({ name: s.name, pieces: once(s.bytes, pieceBytes) })),
+              16,
+            ),
+          );
+          expect(text(merged)).toBe(countsTsvOf(sumOf(partials)));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('merges shards in any piece size, lines cut anywhere', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(word, fc.integer({ min: 1, max: 9 })), { maxLength: 50 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 9 }),
+        async (entries, k, pieceBytes) => {
+          const shards: Map<string, number>[] = Array.from({ length: k }, () => new Map());
+          for (const [w, c] of entries) {
+            const home =
+              shards.find((s) => s.has(w)) ?? (shards[w.length % k] as Map<string, number>);
+            home.set(w, (home.get(w) ?? 0) + c);
+          }
+          const merged = await collect(
+            mergeShards(
+              shards.map((s, i) => ({
+                name: `s${i}`,
+                pieces: once(new TextEncoder().encode(countsTsvOf(s)), pieceBytes),
+              })),
+              3,
+            ),
+          );
+          const all = new Map<string, number>();
+          for (const s of shards) for (const [w, c] of s) all.set(w, c);
+          expect(text(merged)).toBe(countsTsvOf(all));
+        },
+      ),
+    );
+  });
+
+  it('names the shard that ends inside a line', async () => {
+    const pieces = once(new TextEncoder().encode('a\t2\nb\t1'), 3);
+    await expect(collect(mergeShards([{ name: 'jobs/x/reduce/0.tsv', pieces }]))).rejects.toThrow(
+      /jobs\/x\/reduce\/0.tsv: ends inside a line/,
+    );
+  });
+});
+
+describe('ordering helpers', () => {
   it('compares strings by their UTF-8 bytes', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (a, b) => {
@@ -32,47 +286,25 @@ describe('ordering', () => {
     expect(compareUtf8('\uff5e', '😀')).toBeLessThan(0);
   });
 
-  it('sorts by count descending, then by UTF-8 bytes', () => {
-    const rows = sortCounts(
-      new Map([
-        ['b', 2],
-        ['😀', 1],
-        ['\uff5e', 1],
-        ['a', 2],
-        ['Z', 1],
-      ]),
-    );
-    expect(rows).toEqual([
-      ['a', 2],
-      ['b', 2],
-      ['Z', 1],
-      ['\uff5e', 1],
-      ['😀', 1],
-    ]);
-  });
-
-  it('topCounts equals the head of the full sort', () => {
+  it('merges the top lists of disjoint partitions into the global top', () => {
     fc.assert(
       fc.property(
-        fc.dictionary(fc.string(), fc.integer({ min: 1, max: 5 })),
-        fc.integer({ min: 0, max: 100 }),
-        (dict, k) => {
-          const map = new Map(Object.entries(dict));
-          expect(topCounts(map, k)).toEqual(sortCounts(map).slice(0, k));
+        fc.dictionary(word, fc.integer({ min: 1, max: 5 })),
+        fc.integer({ min: 0, max: 30 }),
+        fc.integer({ min: 1, max: 4 }),
+        (dict, k, lists) => {
+          const all = new Map(Object.entries(dict));
+          const tops = Array.from({ length: lists }, (_, i) => {
+            const mine = new Map([...all].filter(([w]) => w.length % lists === i));
+            const tsv = countsTsvOf(mine);
+            const parsed = new Map<string, number>();
+            mergeEntries(parsed, tsv);
+            return [...parsed].map(([w, c]) => ({ word: w, count: c })).slice(0, k);
+          });
+          const expected = countsTsvOf(all).split('\n').filter(Boolean).slice(0, k);
+          expect(mergeTop(tops, k).map((t) => `${t.word}\t${t.count}`)).toEqual(expected);
         },
       ),
     );
-  });
-
-  it('writes word<TAB>count lines', () => {
-    expect(
-      [
-        ...countsTsv([
-          ['a', 2],
-          ['b', 1],
-        ]),
-      ].join(''),
-    ).toBe('a\t2\nb\t1\n');
-    expect([...countsTsv([])]).toEqual([]);
   });
 });

@@ -10,7 +10,6 @@
  * finished.
  */
 import {
-  ASCII_LOWER,
   ASCII_WHITESPACE,
   ASCII_WORD_CLASS,
   foldSegment,
@@ -24,8 +23,9 @@ import {
   segmentRun,
   WORD,
   wordClass,
-} from './tokenize.js';
-import { decodeUnit, isContinuationByte, NEED_MORE, unitLength } from './utf8.js';
+} from '../tokenize.js';
+import { decodeUnit, isContinuationByte, NEED_MORE, unitLength } from '../utf8.js';
+import { TaskCounts } from './task-counts.js';
 
 /** Tokens longer than this many bytes are counted under their first bytes plus "…". */
 export const TOKEN_CAP_BYTES = 4096;
@@ -35,7 +35,6 @@ export const LOOKBACK_BYTES = 16;
 export const LONG_TOKEN_SUFFIX = '…';
 
 const LONG_SUFFIX_BYTES = new TextEncoder().encode(LONG_TOKEN_SUFFIX);
-const FNV_OFFSET = 0x811c9dc5 | 0;
 // Per byte in `words` mode: the ASCII class, or NOT_ASCII.
 const NOT_ASCII = 3;
 const WORD_BYTE_CLASS = new Uint8Array(256).map((_, b) =>
@@ -45,7 +44,6 @@ const WORD_BYTE_CLASS = new Uint8Array(256).map((_, b) =>
 const WHITESPACE_CLASS = new Uint8Array(256).map((_, b) =>
   b >= 0x80 ? 2 : ASCII_WHITESPACE[b] === 1 ? 1 : 0,
 );
-const FNV_PRIME = 16777619;
 const PRELUDE_BYTES = LOOKBACK_BYTES + 8;
 
 // Scanner states between pieces.
@@ -75,203 +73,6 @@ export interface RangeCounts {
   bytesScanned: number;
 }
 
-// A TokenTable slot is 4 ints (16 bytes, four to a cache line): tag, a, b, count.
-// tag = hash bits above the low 4, which hold the key length (1-8) or LONG_KEY.
-// Keys of up to 8 bytes live packed in a and b; longer keys are in the arena at
-// offset a with length b.
-const SLOT = 4;
-const LONG_KEY = 15;
-
-/**
- * Open-addressing hash table keyed by byte strings: the hot path of the kernel. Most
- * words are at most 8 bytes, so a lookup usually compares three integers in one cache
- * line and touches nothing else.
- */
-class TokenTable {
-  private slots: Int32Array;
-  private mask: number;
-  private size = 0;
-  private arena = new Uint8Array(1 << 16);
-  private arenaUsed = 0;
-
-  constructor(capacity = 1 << 14) {
-    this.slots = new Int32Array(capacity * SLOT);
-    this.mask = capacity - 1;
-  }
-
-  /**
-   * Counts one occurrence of buf[s..e); `view` is a DataView over `buf`. With `lower`
-   * (words mode, where a table key holds only [A-Za-z0-9'-]) setting bit 0x20 of each
-   * byte is exactly ASCII lower-casing.
-   */
-  add(buf: Uint8Array, view: DataView, s: number, e: number, lower: boolean): void {
-    const len = e - s;
-    if (len > 8) {
-      this.addLong(buf, s, e, lower);
-      return;
-    }
-    let w0: number;
-    let w1 = 0;
-    if (s + 8 <= buf.length) {
-      // Little-endian words masked to the token's bytes: two loads instead of a loop.
-      const fold = lower ? 0x20202020 : 0;
-      if (len <= 4) w0 = (view.getInt32(s, true) | fold) & (BYTE_MASKS[len] as number);
-      else {
-        w0 = view.getInt32(s, true) | fold;
-        w1 = (view.getInt32(s + 4, true) | fold) & (BYTE_MASKS[len - 4] as number);
-      }
-    } else {
-      w0 = pack(buf, s, Math.min(e, s + 4), lower);
-      w1 = pack(buf, s + 4, e, lower);
-    }
-    let h = Math.imul(w0 ^ Math.imul(w1 ^ len, 0x9e3779b1), 0x85ebca6b);
-    h = ((h ^ (h >>> 15)) & ~15) | len;
-    const slots = this.slots;
-    const mask = this.mask;
-    let idx = ((h >>> 4) & mask) << 2;
-    for (;;) {
-      const tag = slots[idx] as number;
-      if (tag === h && slots[idx + 1] === w0 && slots[idx + 2] === w1) {
-        slots[idx + 3] = (slots[idx + 3] as number) + 1;
-        return;
-      }
-      if (tag === 0) break;
-      idx = (idx + SLOT) & ((mask << 2) | 3);
-    }
-    slots[idx] = h;
-    slots[idx + 1] = w0;
-    slots[idx + 2] = w1;
-    slots[idx + 3] = 1;
-    if (++this.size * 2 > mask + 1) this.rehash();
-  }
-
-  private addLong(buf: Uint8Array, s: number, e: number, lower: boolean): void {
-    const len = e - s;
-    let h = FNV_OFFSET;
-    if (lower)
-      for (let k = s; k < e; k++)
-        h = Math.imul(h ^ (ASCII_LOWER[buf[k] as number] as number), FNV_PRIME);
-    else for (let k = s; k < e; k++) h = Math.imul(h ^ (buf[k] as number), FNV_PRIME);
-    h = ((h ^ (h >>> 15)) & ~15) | LONG_KEY;
-    const slots = this.slots;
-    const mask = this.mask;
-    let idx = ((h >>> 4) & mask) << 2;
-    for (;;) {
-      const tag = slots[idx] as number;
-      if (tag === 0) break;
-      if (
-        tag === h &&
-        slots[idx + 2] === len &&
-        this.sameKey(slots[idx + 1] as number, buf, s, len, lower)
-      ) {
-        slots[idx + 3] = (slots[idx + 3] as number) + 1;
-        return;
-      }
-      idx = (idx + SLOT) & ((mask << 2) | 3);
-    }
-    slots[idx] = h;
-    slots[idx + 1] = this.store(buf, s, e, lower);
-    slots[idx + 2] = len;
-    slots[idx + 3] = 1;
-    if (++this.size * 2 > mask + 1) this.rehash();
-  }
-
-  /** `word\tcount\n` for every key, keys decoded as UTF-8 with replacement. */
-  entries(): string {
-    const slots = this.slots;
-    let bytes = 0;
-    for (let i = 0; i < slots.length; i += SLOT) {
-      const tag = slots[i] as number;
-      if (tag !== 0) bytes += ((tag & 15) === LONG_KEY ? (slots[i + 2] as number) : 8) + 13;
-    }
-    const out = new Uint8Array(bytes);
-    let o = 0;
-    for (let i = 0; i < slots.length; i += SLOT) {
-      const tag = slots[i] as number;
-      if (tag === 0) continue;
-      const len = tag & 15;
-      if (len === LONG_KEY) {
-        const off = slots[i + 1] as number;
-        const longLen = slots[i + 2] as number;
-        out.set(this.arena.subarray(off, off + longLen), o);
-        o += longLen;
-      } else {
-        o = unpack(slots[i + 1] as number, Math.min(len, 4), out, o);
-        o = unpack(slots[i + 2] as number, Math.max(0, len - 4), out, o);
-      }
-      out[o++] = 9;
-      o += encoder.encodeInto(String(slots[i + 3]), out.subarray(o)).written;
-      out[o++] = 10;
-    }
-    return decoder.decode(out.subarray(0, o));
-  }
-
-  /** Sum of all counts. */
-  total(): number {
-    let total = 0;
-    for (let i = 3; i < this.slots.length; i += SLOT) total += this.slots[i] as number;
-    return total;
-  }
-
-  private sameKey(off: number, buf: Uint8Array, s: number, len: number, lower: boolean): boolean {
-    const arena = this.arena;
-    let k = 0;
-    if (lower) while (k < len && arena[off + k] === ASCII_LOWER[buf[s + k] as number]) k++;
-    else while (k < len && arena[off + k] === buf[s + k]) k++;
-    return k === len;
-  }
-
-  private store(buf: Uint8Array, s: number, e: number, lower: boolean): number {
-    const len = e - s;
-    if (this.arenaUsed + len > this.arena.length) {
-      const next = new Uint8Array(Math.max(this.arena.length * 2, this.arenaUsed + len));
-      next.set(this.arena.subarray(0, this.arenaUsed));
-      this.arena = next;
-    }
-    const off = this.arenaUsed;
-    const arena = this.arena;
-    if (lower)
-      for (let k = 0; k < len; k++) arena[off + k] = ASCII_LOWER[buf[s + k] as number] as number;
-    else arena.set(buf.subarray(s, e), off);
-    this.arenaUsed += len;
-    return off;
-  }
-
-  private rehash(): void {
-    const old = this.slots;
-    const capacity = (this.mask + 1) * 2;
-    const slots = new Int32Array(capacity * SLOT);
-    const mask = capacity - 1;
-    for (let i = 0; i < old.length; i += SLOT) {
-      const tag = old[i] as number;
-      if (tag === 0) continue;
-      let idx = ((tag >>> 4) & mask) << 2;
-      while (slots[idx] !== 0) idx = (idx + SLOT) & ((mask << 2) | 3);
-      slots.set(old.subarray(i, i + SLOT), idx);
-    }
-    this.slots = slots;
-    this.mask = mask;
-  }
-}
-
-const BYTE_MASKS = new Int32Array([0, 0xff, 0xffff, 0xffffff, -1]);
-
-/** buf[s..e) (at most 4 bytes) as a little-endian int, ASCII-lowered with `lower`. */
-function pack(buf: Uint8Array, s: number, e: number, lower: boolean): number {
-  let w = 0;
-  for (let k = s; k < e; k++) {
-    const b = buf[k] as number;
-    w |= (lower ? (ASCII_LOWER[b] as number) : b) << (8 * (k - s));
-  }
-  return w;
-}
-
-/** Writes the `count` low bytes of w, least significant first. */
-function unpack(w: number, count: number, out: Uint8Array, o: number): number {
-  for (let k = 0; k < count; k++) out[o++] = (w >>> (8 * k)) & 0xff;
-  return o;
-}
-
 /** The first TOKEN_CAP_BYTES of buf[s..], extended to the end of the character it cuts. */
 function capPrefix(buf: Uint8Array, s: number): Uint8Array {
   // Whole UTF-8 units (a character, or one invalid sequence) that start before the cap:
@@ -282,30 +83,14 @@ function capPrefix(buf: Uint8Array, s: number): Uint8Array {
   return buf.slice(s, e);
 }
 
-function tableCapacityFor(rangeBytes: number): number {
-  let capacity = 1 << 10;
-  while (capacity < 1 << 17 && capacity * 64 < rangeBytes) capacity *= 2;
-  return capacity;
-}
-
-function sum(values: Iterable<number>): number {
-  let total = 0;
-  for (const v of values) total += v;
-  return total;
-}
-
 /** Counts the tokens of one byte range; see the module comment for the protocol. */
 export class RangeCounter {
   /** True once every token owned by the range has been counted: stop feeding. */
   done = false;
+  /** Where the counts go: the range's own, or a task's shared by several ranges. */
+  counts: TaskCounts;
 
-  private readonly table: TokenTable;
-  private readonly words = new Map<string, number>();
-  private invalid = 0;
   private invalidMark = 0;
-  private longTokens = 0;
-  private bytesScanned = 0;
-
   private started = false;
   private next: number;
   private carry: Uint8Array | null = null;
@@ -318,18 +103,22 @@ export class RangeCounter {
     readonly mode: Mode,
     readonly start: number,
     readonly end: number,
+    counts?: TaskCounts,
   ) {
     this.next = readStartFor(start);
     if (end <= start) this.done = true;
-    // Sized for the range (prose has roughly one new word per 300 bytes) so a 16 MiB
-    // range rarely rehashes and a tiny one allocates little.
-    this.table = new TokenTable(tableCapacityFor(end - start));
+    this.counts = counts ?? new TaskCounts(end - start);
+  }
+
+  /** Sends the counts of the pieces after this call elsewhere (a task spilled its table). */
+  retarget(counts: TaskCounts): void {
+    this.counts = counts;
   }
 
   /** Feeds the next bytes; the first piece starts at `readStartFor(start)`. */
   feed(piece: Uint8Array): void {
     if (this.done) return;
-    this.bytesScanned += piece.length;
+    this.counts.bytesScanned += piece.length;
     let buf = piece;
     let base = this.next;
     if (this.carry !== null) {
@@ -343,28 +132,26 @@ export class RangeCounter {
     this.scan(buf, base, false);
   }
 
-  /** Ends the input (end of object or enough read) and returns the counts. */
+  /** Ends the input (end of object or enough read): counts the last token, if any. */
+  endInput(): void {
+    if (this.done) return;
+    const buf = this.carry ?? new Uint8Array(0);
+    const base = this.carry !== null ? this.carryBase : this.next;
+    this.carry = null;
+    this.scan(buf, base, true);
+    this.done = true;
+  }
+
+  /** Ends the input and returns the counts (of this range alone, unless they are shared). */
   finish(): RangeCounts {
-    if (!this.done) {
-      const buf = this.carry ?? new Uint8Array(0);
-      const base = this.carry !== null ? this.carryBase : this.next;
-      this.carry = null;
-      this.scan(buf, base, true);
-      this.done = true;
-    }
-    let entries = this.table.entries();
-    if (this.words.size > 0) {
-      const parts: string[] = [entries];
-      for (const [word, count] of this.words) parts.push(`${word}\t${count}\n`);
-      entries = parts.join('');
-    }
+    this.endInput();
+    const { counts } = this;
     return {
-      entries,
-      // Every counted token is in the table or the map: their sum is the total.
-      tokens: this.table.total() + sum(this.words.values()),
-      invalidSequences: this.invalid,
-      longTokens: this.longTokens,
-      bytesScanned: this.bytesScanned,
+      entries: decoder.decode(counts.lines()),
+      tokens: counts.tokens(),
+      invalidSequences: counts.invalidSequences,
+      longTokens: counts.longTokens,
+      bytesScanned: counts.bytesScanned,
     };
   }
 
@@ -406,7 +193,7 @@ export class RangeCounter {
     // Carried bytes are scanned again; count each sequence once.
     if (pos < this.invalidMark) return;
     this.invalidMark = pos + len;
-    if (pos >= this.start && pos < this.end) this.invalid++;
+    if (pos >= this.start && pos < this.end) this.counts.invalidSequences++;
   }
 
   /** A token cut by the end of the buffer: carry it, or follow it without its bytes. */
@@ -422,14 +209,14 @@ export class RangeCounter {
   }
 
   private countLongToken(buf: Uint8Array, s: number): void {
-    this.longTokens++;
+    this.counts.longTokens++;
     const prefix = this.longPrefix ?? capPrefix(buf, s);
     this.longPrefix = null;
     if (this.mode === 'whitespace') {
       const key = new Uint8Array(prefix.length + LONG_SUFFIX_BYTES.length);
       key.set(prefix);
       key.set(LONG_SUFFIX_BYTES, prefix.length);
-      this.table.add(
+      this.counts.table.add(
         key,
         new DataView(key.buffer, key.byteOffset, key.length),
         0,
@@ -442,7 +229,7 @@ export class RangeCounter {
   }
 
   private addWord(word: string): void {
-    this.words.set(word, (this.words.get(word) ?? 0) + 1);
+    this.counts.addWord(word);
   }
 
   private scanWhitespace(buf: Uint8Array, from: number, base: number, final: boolean): void {
@@ -454,7 +241,7 @@ export class RangeCounter {
       i = this.skipLongWhitespace(buf, i, base, final, endIdx);
       if (this.state === LONG || this.done) return;
     }
-    const table = this.table;
+    const table = this.counts.table;
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     for (;;) {
       // Separators. A token starting at or after endIdx belongs to the next range.
@@ -578,7 +365,7 @@ export class RangeCounter {
       i = this.scanRun(buf, i, base, final, this.owned, endIdx);
       if (this.state === RUN || this.done) return;
     }
-    const table = this.table;
+    const table = this.counts.table;
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     for (;;) {
       let cls = SEP;
@@ -791,7 +578,7 @@ export class RangeCounter {
   private countSegment(segment: string): void {
     // At most 3 UTF-8 bytes per UTF-16 unit: short segments need no encoding to check.
     if (segment.length * 3 > TOKEN_CAP_BYTES && Buffer.byteLength(segment) > TOKEN_CAP_BYTES) {
-      this.longTokens++;
+      this.counts.longTokens++;
       this.addWord(
         foldSegment(decoder.decode(capPrefix(encoder.encode(segment), 0))) + LONG_TOKEN_SUFFIX,
       );

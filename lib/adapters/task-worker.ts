@@ -1,16 +1,14 @@
-/** Worker-thread entry of the embedded backend: the counter function over local files. */
+/** Worker-thread entry of the embedded backend: the task function over local files. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { CountRequestSchema, parsePayload } from '../contracts.js';
-import { countRange } from '../count-range.js';
+import { runTask } from '../job/task.js';
 import { FileObjectStore } from './file-store.js';
 import type { WorkerReply, WorkerRequest } from './worker-pool-runner.js';
 
-const { storeRoot } = workerData as { storeRoot: string };
-const store = new FileObjectStore(storeRoot);
+const { sourceRoot, workRoot } = workerData as { sourceRoot: string; workRoot: string };
+const stores = { source: new FileObjectStore(sourceRoot), work: new FileObjectStore(workRoot) };
 
 const functions: Record<string, (payload: unknown) => Promise<unknown>> = {
-  counter: (payload) =>
-    countRange(store, parsePayload(CountRequestSchema, payload, 'count request')),
+  counter: (payload) => runTask(stores, payload),
 };
 
 parentPort?.on('message', async (request: WorkerRequest) => {

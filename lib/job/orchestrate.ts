@@ -1,44 +1,57 @@
 /**
- * The orchestrator use case: one counting job per uploaded object version, exactly
- * once. S3 notifications and async invokes can arrive twice; the job id depends only
- * on the object version and options, a finished job is answered from its output, and
+ * The orchestrator use case: one counting job per input version, exactly once. S3
+ * notifications and async invokes can arrive twice; the job id depends only on the
+ * objects' versions and the options, a finished job is answered from its output, and
  * of two concurrent duplicates one loses the `If-None-Match` claim and stops. Output is
- * published only when every range was counted: counts first, summary last.
+ * published only when every task succeeded: counts first, summary last.
  */
-import { parseSize } from './chunks.js';
+import { mapLimit } from '../concurrency.js';
 import {
   type JobStatus,
   JobStatusSchema,
   parsePayload,
   type Summary,
   SummarySchema,
-} from './contracts.js';
+} from '../contracts.js';
 import {
   JobFailedError,
   messageOf,
   ObjectNotFoundError,
   PreconditionFailedError,
-} from './errors.js';
-import { runCountJob } from './job.js';
-import { claimKey, countsKey, jobIdFor, partialsPrefix, statusKey, summaryKey } from './keys.js';
-import type { FunctionRunner, ObjectStore } from './ports.js';
-import { countsTsv, forEachEntry, sortCounts, topCounts } from './reduce.js';
-import type { Mode } from './tokenize.js';
+} from '../errors.js';
+import {
+  claimKey,
+  type InputName,
+  inputEtag,
+  jobIdFor,
+  jobPrefix,
+  outputKeys,
+  planKey,
+  scratchFolders,
+  statusKey,
+} from '../keys.js';
+import type { FunctionRunner, ObjectStore } from '../ports.js';
+import { forEachLine } from '../reduce/order.js';
+import { parseSize } from '../sizes.js';
+import type { Mode } from '../tokenize.js';
+import { resolveInput } from './inputs.js';
+import { runJob } from './run-job.js';
 
 /** Top words in the published summary; a direct invocation may ask for another number. */
 export const PUBLISHED_TOP = 20;
 
-/** Hash partitions of a spilled partial: partition p of every range holds the same words. */
-export const SPILL_PARTITIONS = 16;
-
 /** Inline results stay well under Lambda's 6 MB synchronous payload limit. */
 export const INLINE_RESULT_LIMIT_BYTES = 4 * 1024 * 1024;
+
+/** Scratch keys deleted at once after publishing. */
+const CLEANUP_CONCURRENCY = 16;
 
 export interface OrchestratorDeps {
   store: ObjectStore;
   bucket: string;
   runner: FunctionRunner;
-  counterFunction: string;
+  /** The function that runs map and reduce tasks. */
+  taskFunction: string;
   concurrency: number;
   defaultChunkSize: number;
   inlineLimitBytes?: number;
@@ -53,7 +66,7 @@ export interface OrchestratorDeps {
 }
 
 export interface JobRequestOptions {
-  key: string;
+  input: InputName;
   mode?: Mode;
   chunkSize?: number | string;
   top?: number;
@@ -75,10 +88,6 @@ async function readJson(store: ObjectStore, key: string): Promise<unknown | unde
   }
 }
 
-function toTop(rows: readonly (readonly [string, number])[]): Summary['top'] {
-  return rows.map(([word, count]) => ({ word, count }));
-}
-
 /** The summary with `top` words: cut from its own list, or read from the head of the counts file. */
 async function withTop(
   store: ObjectStore,
@@ -90,19 +99,20 @@ async function withTop(
   if (top < summary.top.length || summary.top.length === summary.distinctWords) {
     return { ...summary, top: summary.top.slice(0, top) };
   }
-  const rows: [string, number][] = [];
-  const streaming = new TextDecoder('utf-8', { ignoreBOM: true });
-  let text = '';
+  const rows: Summary['top'] = [];
+  let carry = new Uint8Array(0);
   for await (const piece of store.readRange(countsKey, { start: 0, pieceSize: 1 << 16 })) {
-    text += streaming.decode(piece, { stream: true });
-    const complete = text.lastIndexOf('\n') + 1;
-    forEachEntry(text.slice(0, complete), (word, count) => {
-      if (rows.length < top) rows.push([word, count]);
+    const joined = new Uint8Array(carry.length + piece.length);
+    joined.set(carry);
+    joined.set(piece, carry.length);
+    const complete = joined.lastIndexOf(10) + 1;
+    forEachLine(joined.subarray(0, complete), (word, count) => {
+      if (rows.length < top) rows.push({ word, count });
     });
-    text = text.slice(complete);
+    carry = joined.slice(complete);
     if (rows.length >= top) break;
   }
-  return { ...summary, top: toTop(rows) };
+  return { ...summary, top: rows };
 }
 
 export const DEFAULT_CLAIM_TTL_MS = 16 * 60 * 1000;
@@ -140,10 +150,24 @@ async function takeOverClaim(
   }
 }
 
+/** Deletes a finished job's spilled partials and shards; logs what it could not. */
+async function removeScratch(deps: OrchestratorDeps, jobId: string): Promise<void> {
+  try {
+    const keys: string[] = [];
+    for (const folder of scratchFolders(jobPrefix(jobId))) {
+      for await (const info of deps.store.list(folder)) keys.push(info.key);
+    }
+    await mapLimit(keys, CLEANUP_CONCURRENCY, (key) => deps.store.delete(key));
+  } catch (error) {
+    deps.log?.(`job ${jobId}: could not delete its partials: ${messageOf(error)}`);
+  }
+}
+
 export async function runJobOnce(
   deps: OrchestratorDeps,
   request: JobRequestOptions,
 ): Promise<JobOutcome> {
+  const startedAt = performance.now();
   const { store } = deps;
   const now = deps.now ?? (() => new Date());
   const mode = request.mode ?? 'words';
@@ -151,18 +175,19 @@ export async function runJobOnce(
     typeof request.chunkSize === 'string'
       ? parseSize(request.chunkSize)
       : (request.chunkSize ?? deps.defaultChunkSize);
-  const info = await store.head(request.key);
+  const input = await resolveInput(store, request.input);
+  const etag = inputEtag(input.objects);
   const jobId = jobIdFor({
     bucket: deps.bucket,
-    key: request.key,
-    etag: info.etag,
+    input: input.name,
+    objects: input.objects,
     mode,
     chunkSize,
   });
-  const output = { summary: summaryKey(request.key), counts: countsKey(request.key) };
+  const output = outputKeys(input.name);
 
   // A finished job answers from its output, as long as that output is still its own:
-  // output/ is per input key, so a later job with other options may have replaced it.
+  // output/ is per input, so a later job with other options may have replaced it.
   let superseded = false;
   const previous = await readJson(store, statusKey(jobId));
   if (previous !== undefined) {
@@ -173,7 +198,7 @@ export async function runJobOnce(
       if (
         summary !== undefined &&
         summary.mode === mode &&
-        summary.source.etag === info.etag &&
+        summary.source.etag === etag &&
         summary.stats.chunkSize === chunkSize
       ) {
         return {
@@ -193,22 +218,22 @@ export async function runJobOnce(
     if (!(error instanceof PreconditionFailedError)) throw error;
     // A finished job's claim is taken over at once when its output was replaced since.
     if (!(await takeOverClaim(deps, jobId, claim, now(), superseded))) {
-      deps.log?.(
-        `job ${jobId} for ${store.uri(request.key)} is claimed by another invocation; stopping`,
-      );
+      deps.log?.(`job ${jobId} for ${input.uri} is claimed by another invocation; stopping`);
       return { outcome: 'claimed-elsewhere', jobId };
     }
     deps.log?.(`job ${jobId}: took over its claim (${superseded ? 'output replaced' : 'stale'})`);
   }
 
+  const bytes = input.objects.reduce((sum, o) => sum + o.size, 0);
   const status: JobStatus = {
     jobId,
     state: 'running',
-    source: { bucket: deps.bucket, key: request.key, etag: info.etag, bytes: info.size },
+    input: { bucket: deps.bucket, uri: input.uri, etag, objects: input.objects.length, bytes },
     mode,
     chunkSize,
     updatedAt: now().toISOString(),
-    ranges: [],
+    tasks: { map: 0, mapDone: 0, reduce: 0, reduceDone: 0 },
+    output,
   };
   const writeStatus = () => {
     status.updatedAt = now().toISOString();
@@ -217,44 +242,57 @@ export async function runJobOnce(
     });
   };
 
-  let result: Awaited<ReturnType<typeof runCountJob>>;
+  const top = Math.max(PUBLISHED_TOP, request.top ?? PUBLISHED_TOP);
+  let summary: Summary;
   try {
-    result = await runCountJob(
+    const counted = await runJob(
       {
-        store,
+        sources: store,
+        work: store,
         runner: deps.runner,
-        counterFunction: deps.counterFunction,
-        onChunk: (range) => {
-          const entry = status.ranges[range.index];
-          if (entry) entry.counted = true;
+        taskFunction: deps.taskFunction,
+        onProgress: (p) => {
+          if (p.phase === 'map') status.tasks.mapDone = p.tasksDone;
+          else if (p.phase === 'reduce')
+            Object.assign(status.tasks, { reduce: p.tasks, reduceDone: p.tasksDone });
         },
       },
-      request.key,
       {
+        source: { uri: input.uri, etag },
+        objects: input.objects,
         mode,
         chunkSize,
         concurrency: deps.concurrency,
-        top: PUBLISHED_TOP,
+        top,
         bucket: deps.bucket,
-        spill: {
-          prefix: partialsPrefix(jobId),
-          inlineLimitBytes: deps.inlineLimitBytes ?? INLINE_RESULT_LIMIT_BYTES,
-          partitions: SPILL_PARTITIONS,
-        },
-        onPlan: ({ ranges }) => {
-          status.ranges = ranges.map((r) => ({ ...r, counted: false }));
-          return writeStatus();
+        workPrefix: jobPrefix(jobId),
+        inlineLimitBytes: deps.inlineLimitBytes ?? INLINE_RESULT_LIMIT_BYTES,
+        counts: { store, key: output.counts },
+        startedAt,
+        onPlan: async ({ tasks }) => {
+          status.tasks.map = tasks.length;
+          await store.put(
+            planKey(jobId),
+            JSON.stringify({ jobId, objects: input.objects, tasks }),
+            { contentType: 'application/json' },
+          );
+          await writeStatus();
         },
       },
     );
-    // Counts first, summary last: a reader that sees the summary finds the counts.
-    await store.put(output.counts, countsTsv(sortCounts(result.counts)), {
-      contentType: 'text/tab-separated-values',
-    });
-    await store.put(output.summary, `${JSON.stringify(result.summary, null, 2)}\n`, {
+    // Counts first (written by the job), summary last: a reader that sees the summary
+    // finds the counts. elapsedMs covers everything up to this last write.
+    summary = {
+      ...counted,
+      top: counted.top.slice(0, PUBLISHED_TOP),
+      elapsedMs: Math.round(performance.now() - startedAt),
+    };
+    await store.put(output.summary, `${JSON.stringify(summary, null, 2)}\n`, {
       contentType: 'application/json',
     });
+    summary = { ...summary, top: counted.top.slice(0, request.top ?? PUBLISHED_TOP) };
   } catch (error) {
+    await removeScratch(deps, jobId);
     status.state = 'failed';
     status.reason = messageOf(error);
     await writeStatus().catch((e: unknown) =>
@@ -266,20 +304,15 @@ export async function runJobOnce(
       .catch((e: unknown) =>
         deps.log?.(`job ${jobId}: could not release its claim: ${messageOf(e)}`),
       );
-    throw new JobFailedError(
-      `job ${jobId} for ${store.uri(request.key)} failed: ${messageOf(error)}`,
-      {
-        cause: error,
-      },
-    );
+    throw new JobFailedError(`job ${jobId} for ${input.uri} failed: ${messageOf(error)}`, {
+      cause: error,
+    });
   }
   // Published. If this last write fails the invocation fails, but the job is not marked
   // failed: its output is complete, and a retry finds the claim and stops.
-  const { summary, counts } = result;
   status.state = 'succeeded';
-  status.output = output;
   await writeStatus();
   deps.log?.(`job ${jobId}: published ${store.uri(output.summary)} (${summary.totalWords} words)`);
-  const top = request.top === undefined ? summary.top : toTop(topCounts(counts, request.top));
-  return { outcome: 'published', jobId, summary: { ...summary, top } };
+  await removeScratch(deps, jobId);
+  return { outcome: 'published', jobId, summary };
 }

@@ -1,0 +1,93 @@
+/**
+ * Everything one task counts, whatever number of ranges and objects feed it: the
+ * kernel's table of byte keys, the non-ASCII words of `words` mode (folded strings),
+ * and the task's statistics. Range counters add into one of these.
+ */
+import { isUtf8 } from 'node:buffer';
+import {
+  interleavePartitions,
+  type PartitionedLines,
+  partitionLines,
+} from '../reduce/partition.js';
+import { TokenTable } from './token-table.js';
+
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+const encoder = new TextEncoder();
+
+/**
+ * A table sized for `bytes` of input: prose has roughly one new word per 300 bytes.
+ * With `expectedDistinct` (what other tasks of the job held), room for that many keys,
+ * but never more than `bytes` could hold: the table then rarely grows.
+ */
+export function tableCapacityFor(bytes: number, expectedDistinct = 0): number {
+  let capacity = 1 << 10;
+  while (capacity < 1 << 17 && capacity * 64 < bytes) capacity *= 2;
+  const wanted = Math.min(expectedDistinct, bytes / 2) * 2;
+  while (capacity < wanted && capacity < 1 << 24) capacity *= 2;
+  return capacity;
+}
+
+export class TaskCounts {
+  readonly table: TokenTable;
+  /** Words that are not plain ASCII, already folded. */
+  readonly words = new Map<string, number>();
+  /** Ill-formed UTF-8 sequences starting in the counted ranges. */
+  invalidSequences = 0;
+  /** Tokens longer than TOKEN_CAP_BYTES, counted under a truncated key. */
+  longTokens = 0;
+  /** Bytes fed to the counters, look-behind and overrun included. */
+  bytesScanned = 0;
+
+  constructor(expectedBytes = 0, expectedDistinct = 0) {
+    this.table = new TokenTable(tableCapacityFor(expectedBytes, expectedDistinct));
+  }
+
+  addWord(word: string): void {
+    this.words.set(word, (this.words.get(word) ?? 0) + 1);
+  }
+
+  /** Distinct keys held (a word may be held twice: as bytes and as a folded string). */
+  distinct(): number {
+    return this.table.distinct() + this.words.size;
+  }
+
+  /** Tokens counted: the sum of every count. */
+  tokens(): number {
+    let total = this.table.total();
+    for (const count of this.words.values()) total += count;
+    return total;
+  }
+
+  /**
+   * Every count as `word\tcount\n` lines of UTF-8 (a word may have more than one
+   * line). Keys holding ill-formed UTF-8 (whitespace mode keeps such bytes inside a
+   * token) are written as they decode, each bad sequence as U+FFFD, so two tokens that
+   * differ only in their invalid bytes are one word, as in a single decoded pass.
+   */
+  lines(): Uint8Array {
+    let bytes: Uint8Array = this.table.lines();
+    if (!isUtf8(bytes)) bytes = encoder.encode(decoder.decode(bytes));
+    if (this.words.size === 0) return bytes;
+    const words = this.wordLines();
+    const all = new Uint8Array(bytes.length + words.length);
+    all.set(bytes);
+    all.set(words, bytes.length);
+    return all;
+  }
+
+  /** The lines of `lines()`, grouped by the partition of their word among `partitions`. */
+  partitioned(partitions: number): PartitionedLines {
+    let table = this.table.partitionedLines(partitions);
+    // Decoding changes keys, and so their partitions: partition the decoded lines again.
+    if (!isUtf8(table.bytes))
+      table = partitionLines(encoder.encode(decoder.decode(table.bytes)), partitions);
+    if (this.words.size === 0) return table;
+    return interleavePartitions(table, partitionLines(this.wordLines(), partitions));
+  }
+
+  private wordLines(): Uint8Array {
+    const parts: string[] = [];
+    for (const [word, count] of this.words) parts.push(`${word}\t${count}\n`);
+    return encoder.encode(parts.join(''));
+  }
+}

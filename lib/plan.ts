@@ -1,0 +1,145 @@
+/**
+ * Planning (Hadoop's InputSplits): the objects of a job become map tasks from their
+ * sizes alone, without reading them. A big object is cut into byte ranges; the
+ * counters settle the tokens that straddle a boundary (see kernel/range-counter.ts).
+ * Small objects are packed together into one task up to the chunk size, so ten
+ * thousand small objects are a few dozen tasks, not ten thousand. A gzip object (the
+ * driver looks at the first two bytes of every object big enough to be cut) is one
+ * task of its own: gzip cannot be split.
+ */
+import { UsageError } from './errors.js';
+import { GiB, KiB, MiB } from './sizes.js';
+
+export const DEFAULT_CHUNK_SIZE = 16 * MiB;
+/** Counts in a range must fit the kernel's 32-bit counters. */
+export const MAX_CHUNK_SIZE = 1 * GiB;
+/** More tasks than this is a mistake in the chunk size, not a plan. */
+export const MAX_TASKS = 1_000_000;
+/** Smallest chunk the automatic planner makes when it spreads a small input over workers. */
+export const MIN_AUTO_CHUNK_SIZE = 256 * KiB;
+/** A pack holds at most this many objects: each costs the task one read request. */
+export const MAX_OBJECTS_PER_TASK = 256;
+
+export interface ByteRange {
+  index: number;
+  /** First byte, inclusive. */
+  start: number;
+  /** Last byte, exclusive. */
+  end: number;
+}
+
+/** An object of the job, as listed: nothing of its content is known but (maybe) gzip. */
+export interface SourceObject {
+  key: string;
+  /** For messages: a path or s3://bucket/key. */
+  uri: string;
+  size: number;
+  etag: string;
+  /** Whether it starts with the gzip magic bytes; looked at only for objects over the chunk size. */
+  gzip?: boolean;
+}
+
+/** What a map task counts of one object. */
+export interface Slice {
+  key: string;
+  etag: string;
+  /** The owned byte range: tokens that start in [start, end). */
+  start: number;
+  end: number;
+  /** The whole object, decompressed first if it turns out to be gzip. */
+  whole: boolean;
+}
+
+export interface MapTaskPlan {
+  index: number;
+  slices: Slice[];
+  /** Stored bytes the task owns. */
+  bytes: number;
+}
+
+export function checkChunkSize(chunkSize: number): void {
+  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE) {
+    throw new UsageError(`chunk size must be between 1 byte and 1GiB, got ${chunkSize}`);
+  }
+}
+
+/** Splits [0, size) into consecutive ranges of `chunkSize` bytes (the last may be shorter). */
+export function planRanges(size: number, chunkSize: number): ByteRange[] {
+  if (!Number.isSafeInteger(size) || size < 0) throw new UsageError(`invalid object size: ${size}`);
+  checkChunkSize(chunkSize);
+  const count = Math.ceil(size / chunkSize);
+  if (count > MAX_TASKS) {
+    throw new UsageError(
+      `chunk size ${chunkSize} would split ${size} bytes into ${count} ranges (at most ${MAX_TASKS})`,
+    );
+  }
+  const ranges: ByteRange[] = [];
+  for (let index = 0; index < count; index++) {
+    const start = index * chunkSize;
+    ranges.push({ index, start, end: Math.min(size, start + chunkSize) });
+  }
+  return ranges;
+}
+
+/** Whether the planner must know if `object` is gzip before planning it. */
+export function needsPeek(object: { size: number }, chunkSize: number): boolean {
+  return object.size > chunkSize;
+}
+
+/**
+ * The map tasks for `objects`, in their order: ranges of each big plain object, one
+ * task per big gzip object, and packs of consecutive small objects up to `chunkSize`
+ * bytes. Empty objects hold no token and get no task.
+ */
+export function planTasks(objects: readonly SourceObject[], chunkSize: number): MapTaskPlan[] {
+  checkChunkSize(chunkSize);
+  const tasks: MapTaskPlan[] = [];
+  let pack: MapTaskPlan | undefined;
+  const push = (task: Omit<MapTaskPlan, 'index'>): MapTaskPlan => {
+    if (tasks.length >= MAX_TASKS) {
+      throw new UsageError(`chunk size ${chunkSize} would make more than ${MAX_TASKS} tasks`);
+    }
+    const planned = { index: tasks.length, ...task };
+    tasks.push(planned);
+    return planned;
+  };
+  for (const object of objects) {
+    if (object.size === 0) continue;
+    const whole = { key: object.key, etag: object.etag, start: 0, end: object.size, whole: true };
+    if (needsPeek(object, chunkSize)) {
+      if (object.gzip === undefined) {
+        throw new Error(`planning ${object.uri}: whether it is gzip must be known`);
+      }
+      pack = undefined;
+      if (object.gzip) push({ slices: [whole], bytes: object.size });
+      else {
+        for (const range of planRanges(object.size, chunkSize)) {
+          push({
+            slices: [{ ...whole, start: range.start, end: range.end, whole: false }],
+            bytes: range.end - range.start,
+          });
+        }
+      }
+      continue;
+    }
+    if (
+      pack === undefined ||
+      pack.bytes + object.size > chunkSize ||
+      pack.slices.length >= MAX_OBJECTS_PER_TASK
+    ) {
+      pack = push({ slices: [], bytes: 0 });
+    }
+    pack.slices.push(whole);
+    pack.bytes += object.size;
+  }
+  return tasks;
+}
+
+/**
+ * The chunk size used when the user gives none: DEFAULT_CHUNK_SIZE, or smaller so an
+ * input under `workers` x 16 MiB still keeps every worker busy.
+ */
+export function autoChunkSize(size: number, workers: number): number {
+  const even = Math.ceil(size / Math.max(1, workers));
+  return Math.min(DEFAULT_CHUNK_SIZE, Math.max(MIN_AUTO_CHUNK_SIZE, even));
+}

@@ -1,0 +1,147 @@
+/**
+ * The k-way merge of sorted shards into one counts file. Each shard is `key\tcount\n`
+ * lines in output order (count descending, then key bytes ascending) and comes as a
+ * stream of byte pieces; no two shards hold the same key (they are hash partitions).
+ * Lines are compared and copied as bytes, never decoded, and memory is a piece per
+ * shard plus one output piece: bounded by the number of shards, not the vocabulary.
+ */
+import { MalformedPartialError } from '../errors.js';
+
+const TAB = 9;
+const NEWLINE = 10;
+
+/** The current line of one shard. */
+class Cursor {
+  buf: Uint8Array = new Uint8Array(0);
+  /** Current line: key at [start, tab), the whole line at [start, end). */
+  start = 0;
+  tab = 0;
+  end = 0;
+  count = 0;
+  done = false;
+
+  constructor(
+    private readonly pieces: AsyncIterator<Uint8Array>,
+    readonly name: string,
+  ) {}
+
+  /** Moves to the next line; false when it is not wholly in the buffer yet. */
+  advance(): boolean {
+    const buf = this.buf;
+    const n = buf.length;
+    const start = this.end;
+    let tab = start;
+    while (tab < n && buf[tab] !== TAB) tab++;
+    let count = 0;
+    let j = tab + 1;
+    for (; j < n; j++) {
+      const d = (buf[j] as number) - 48;
+      if (d < 0 || d > 9) break;
+      count = count * 10 + d;
+    }
+    if (j >= n) return false;
+    if (tab === start || buf[j] !== NEWLINE || j === tab + 1) {
+      throw new MalformedPartialError(`${this.name}: malformed line in a sorted shard`);
+    }
+    this.start = start;
+    this.tab = tab;
+    this.end = j + 1;
+    this.count = count;
+    return true;
+  }
+
+  /** Reads until the next line is complete (or the shard ends). */
+  async load(): Promise<void> {
+    for (;;) {
+      if (this.advance()) return;
+      const { value, done } = await this.pieces.next();
+      const rest = this.buf.subarray(this.end);
+      if (done) {
+        if (rest.length > 0) {
+          throw new MalformedPartialError(`${this.name}: ends inside a line`);
+        }
+        this.done = true;
+        return;
+      }
+      if (rest.length === 0) this.buf = value;
+      else {
+        const joined = new Uint8Array(rest.length + value.length);
+        joined.set(rest);
+        joined.set(value, rest.length);
+        this.buf = joined;
+      }
+      this.end = 0;
+    }
+  }
+}
+
+/** Negative when a's line goes before b's. */
+function compare(a: Cursor, b: Cursor): number {
+  if (a.count !== b.count) return b.count - a.count;
+  const ab = a.buf;
+  const bb = b.buf;
+  const la = a.tab - a.start;
+  const lb = b.tab - b.start;
+  const m = la < lb ? la : lb;
+  for (let k = 0; k < m; k++) {
+    const d = (ab[a.start + k] as number) - (bb[b.start + k] as number);
+    if (d !== 0) return d;
+  }
+  return la - lb;
+}
+
+function siftDown(heap: Cursor[], i: number): void {
+  const n = heap.length;
+  const item = heap[i] as Cursor;
+  for (;;) {
+    let child = 2 * i + 1;
+    if (child >= n) break;
+    const right = child + 1;
+    if (right < n && compare(heap[right] as Cursor, heap[child] as Cursor) < 0) child = right;
+    if (compare(heap[child] as Cursor, item) >= 0) break;
+    heap[i] = heap[child] as Cursor;
+    i = child;
+  }
+  heap[i] = item;
+}
+
+export interface ShardSource {
+  /** Names the shard in errors. */
+  name: string;
+  pieces: AsyncIterable<Uint8Array>;
+}
+
+/** The merged counts file of `shards`, in pieces of about `pieceBytes`. */
+export async function* mergeShards(
+  shards: readonly ShardSource[],
+  pieceBytes = 1 << 20,
+): AsyncGenerator<Uint8Array> {
+  const heap: Cursor[] = [];
+  for (const shard of shards) {
+    const cursor = new Cursor(shard.pieces[Symbol.asyncIterator](), shard.name);
+    await cursor.load();
+    if (!cursor.done) heap.push(cursor);
+  }
+  for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(heap, i);
+  let out = new Uint8Array(pieceBytes);
+  let o = 0;
+  while (heap.length > 0) {
+    const top = heap[0] as Cursor;
+    const len = top.end - top.start;
+    if (o + len > out.length) {
+      if (o > 0) yield out.subarray(0, o);
+      out = new Uint8Array(Math.max(pieceBytes, len));
+      o = 0;
+    }
+    const buf = top.buf;
+    for (let k = top.start; k < top.end; k++) out[o++] = buf[k] as number;
+    if (!top.advance()) await top.load();
+    if (top.done) {
+      const last = heap.pop() as Cursor;
+      if (heap.length === 0) break;
+      heap[0] = last;
+    }
+    siftDown(heap, 0);
+  }
+  if (o > 0) yield out.subarray(0, o);
+}

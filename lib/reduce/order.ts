@@ -1,0 +1,54 @@
+/** The order of every output (count descending, then UTF-8 bytes) and top-K lists. */
+
+export interface WordCount {
+  word: string;
+  count: number;
+}
+
+function codeUnitRank(u: number): number {
+  // UTF-16 order differs from code point (= UTF-8 byte) order only between surrogates
+  // (characters above U+FFFF) and U+E000-U+FFFF: move surrogates above them.
+  if (u >= 0xd800 && u <= 0xdfff) return u + 0x2000;
+  if (u >= 0xe000) return u - 0x800;
+  return u;
+}
+
+/** Orders strings by their UTF-8 bytes. */
+export function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codeUnitRank(x) - codeUnitRank(y);
+  }
+  return a.length - b.length;
+}
+
+/** Count descending, then the word's UTF-8 bytes ascending: the order of every output. */
+export function compareCounts(a: WordCount, b: WordCount): number {
+  return b.count - a.count || compareUtf8(a.word, b.word);
+}
+
+/** The first `k` of several lists in output order whose words are disjoint (partitions). */
+export function mergeTop(lists: readonly (readonly WordCount[])[], k: number): WordCount[] {
+  return lists.flat().sort(compareCounts).slice(0, k);
+}
+
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/** Calls `fn` for each `word\tcount\n` line of UTF-8 `lines` (the last newline may be absent). */
+export function forEachLine(lines: Uint8Array, fn: (word: string, count: number) => void): void {
+  let pos = 0;
+  while (pos < lines.length) {
+    let nl = lines.indexOf(10, pos);
+    if (nl < 0) nl = lines.length;
+    const tab = lines.lastIndexOf(9, nl);
+    if (tab < pos)
+      throw new Error(`malformed counts line: ${decoder.decode(lines.subarray(pos, nl))}`);
+    fn(
+      decoder.decode(lines.subarray(pos, tab)),
+      Number(decoder.decode(lines.subarray(tab + 1, nl))),
+    );
+    pos = nl + 1;
+  }
+}

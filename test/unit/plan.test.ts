@@ -1,0 +1,159 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  autoChunkSize,
+  DEFAULT_CHUNK_SIZE,
+  MAX_OBJECTS_PER_TASK,
+  type MapTaskPlan,
+  planRanges,
+  planTasks,
+  type SourceObject,
+} from '../../lib/plan.js';
+import { formatSize, MiB, parseSize } from '../../lib/sizes.js';
+
+describe('planRanges', () => {
+  it('covers [0, size) with consecutive ranges of chunkSize bytes', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 100_000 }),
+        fc.integer({ min: 1, max: 5000 }),
+        (size, chunk) => {
+          const ranges = planRanges(size, chunk);
+          expect(ranges.length).toBe(Math.ceil(size / chunk));
+          let pos = 0;
+          const broken = ranges.filter((r, i) => {
+            const ok =
+              r.index === i && r.start === pos && r.end > r.start && r.end - r.start <= chunk;
+            pos = r.end;
+            return !ok;
+          });
+          expect(broken).toEqual([]);
+          expect(pos).toBe(size);
+        },
+      ),
+    );
+  });
+
+  it('plans no range for an empty object', () => {
+    expect(planRanges(0, 10)).toEqual([]);
+  });
+
+  it('refuses a chunk size that would make millions of ranges', () => {
+    expect(() => planRanges(10_000_000, 1)).toThrow(
+      /would split 10000000 bytes into 10000000 ranges/,
+    );
+    expect(() => planRanges(10, 0)).toThrow(/chunk size must be/);
+  });
+});
+
+describe('sizes', () => {
+  it('parses bytes and binary units', () => {
+    expect(parseSize('1')).toBe(1);
+    expect(parseSize('64KiB')).toBe(64 * 1024);
+    expect(parseSize('16MiB')).toBe(16 * MiB);
+    expect(parseSize('16m')).toBe(16 * MiB);
+    expect(parseSize('1GiB')).toBe(1024 * MiB);
+    expect(() => parseSize('ten')).toThrow(/invalid size 'ten'/);
+    expect(() => parseSize('1.5MiB')).toThrow(/invalid size/);
+    expect(() => parseSize('4TB')).toThrow(/invalid size/);
+  });
+
+  it('formats sizes in the largest exact unit', () => {
+    expect(formatSize(16 * MiB)).toBe('16MiB');
+    expect(formatSize(1000)).toBe('1000B');
+    expect(formatSize(2202206)).toBe('2.10MiB');
+  });
+
+  it('spreads a small file over the workers, within bounds', () => {
+    expect(autoChunkSize(1024 * MiB, 2)).toBe(16 * MiB);
+    expect(autoChunkSize(4 * MiB, 2)).toBe(2 * MiB);
+    expect(autoChunkSize(100, 2)).toBe(256 * 1024);
+  });
+});
+
+const object = (key: string, size: number, gzip?: boolean): SourceObject => ({
+  key,
+  uri: `/data/${key}`,
+  size,
+  etag: `e-${key}`,
+  gzip,
+});
+
+/** Every owned byte of every object, as "key@offset", once. */
+function ownedBytes(tasks: readonly MapTaskPlan[]): string[] {
+  const owned: string[] = [];
+  for (const task of tasks)
+    for (const s of task.slices) for (let b = s.start; b < s.end; b++) owned.push(`${s.key}@${b}`);
+  return owned.sort();
+}
+
+describe('planTasks', () => {
+  const objects = fc.array(
+    fc.record({
+      size: fc.nat({ max: 300 }),
+      gzip: fc.boolean(),
+    }),
+    { maxLength: 30 },
+  );
+
+  it('owns every byte of every object exactly once, whatever the chunk size', () => {
+    fc.assert(
+      fc.property(objects, fc.integer({ min: 1, max: 120 }), (specs, chunkSize) => {
+        const listed = specs.map((s, i) =>
+          object(`k${String(i).padStart(3, '0')}`, s.size, s.gzip),
+        );
+        const tasks = planTasks(listed, chunkSize);
+        const expected = listed.flatMap((o) =>
+          Array.from({ length: o.size }, (_, b) => `${o.key}@${b}`),
+        );
+        expect(ownedBytes(tasks)).toEqual(expected.sort());
+        expect(tasks.map((t) => t.index)).toEqual(tasks.map((_, i) => i));
+        for (const task of tasks) {
+          expect(task.bytes).toBe(task.slices.reduce((n, s) => n + s.end - s.start, 0));
+          // A pack stays within the chunk size; a range is at most one chunk.
+          if (task.slices.length > 1) expect(task.bytes).toBeLessThanOrEqual(chunkSize);
+          expect(task.slices.length).toBeLessThanOrEqual(MAX_OBJECTS_PER_TASK);
+        }
+      }),
+    );
+  });
+
+  it('keeps a gzip object whole in a task of its own and cuts a big text object into ranges', () => {
+    const tasks = planTasks(
+      [
+        object('a.txt', 10),
+        object('big.gz', 500, true),
+        object('big.txt', 250, false),
+        object('b.txt', 10),
+      ],
+      100,
+    );
+    expect(
+      tasks.map((t) =>
+        t.slices.map((s) => `${s.key}:${s.start}-${s.end}${s.whole ? ' whole' : ''}`),
+      ),
+    ).toEqual([
+      ['a.txt:0-10 whole'],
+      ['big.gz:0-500 whole'],
+      ['big.txt:0-100'],
+      ['big.txt:100-200'],
+      ['big.txt:200-250'],
+      ['b.txt:0-10 whole'],
+    ]);
+  });
+
+  it('packs 500 small objects into a handful of tasks at the default chunk size', () => {
+    const small = Array.from({ length: 500 }, (_, i) => object(`doc-${i}.txt`, 20_000 + i));
+    const tasks = planTasks(small, DEFAULT_CHUNK_SIZE);
+    expect(tasks.length).toBeLessThanOrEqual(20);
+    expect(tasks.length).toBe(Math.ceil(500 / MAX_OBJECTS_PER_TASK));
+  });
+
+  it('gives empty objects no task', () => {
+    expect(planTasks([object('empty', 0), object('also', 0)], 10)).toEqual([]);
+  });
+
+  it('must know whether an object too big for one task is gzip', () => {
+    expect(() => planTasks([object('big', 11)], 10)).toThrow(/whether it is gzip must be known/);
+  });
+});
