@@ -158,6 +158,16 @@ export const SummarySchema = z.object({
     reduceTasks: nonNegativeInt,
     /** Peak resident memory of any one process of the job (the driver, a task). */
     maxRssBytes: nonNegativeInt,
+    /**
+     * Where the time went: listing and planning; the map tasks, until the last one
+     * answered; the reduce tasks (0 when merged inline); writing the output.
+     */
+    phasesMs: z.object({
+      plan: nonNegativeInt,
+      map: nonNegativeInt,
+      reduce: nonNegativeInt,
+      publish: nonNegativeInt,
+    }),
   }),
 });
 export type Summary = z.infer<typeof SummarySchema>;

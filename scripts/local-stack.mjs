@@ -40,7 +40,8 @@ export const LOCAL_ROLE = 'arn:aws:iam::000000000000:role/wordcount-local';
 
 const RUNTIME = 'nodejs22.x';
 const HANDLER = 'index.handler';
-const COUNTER = { memorySize: 1769, timeout: 60 };
+// As in sst.config.ts: the counter runs map and reduce tasks (a gzip object is one task).
+const COUNTER = { memorySize: 1769, timeout: 300 };
 const ORCHESTRATOR = { memorySize: 3008, timeout: 900 };
 // Fixed zip timestamps keep the archive (and CodeSha256) stable for unchanged code.
 const ZIP_MTIME = new Date('2020-01-01T00:00:00Z');
@@ -266,6 +267,7 @@ export async function deployStack({
         WORDCOUNT_COUNTER_FUNCTION: counterName,
         WORDCOUNT_CHUNK_SIZE: String(chunkSize),
         WORDCOUNT_CONCURRENCY: String(concurrency),
+        WORDCOUNT_TASK_TIMEOUT_SECONDS: String(COUNTER.timeout + 30),
       },
     });
     log(`function ${orchestrator.name}: ${orchestrator.action} (${orchestrator.codeSize} bytes)`);

@@ -282,10 +282,19 @@ export async function runJobOnce(
     );
     // Counts first (written by the job), summary last: a reader that sees the summary
     // finds the counts. elapsedMs covers everything up to this last write.
+    const now = performance.now();
+    const published = now - startedAt - counted.elapsedMs;
     summary = {
       ...counted,
       top: counted.top.slice(0, PUBLISHED_TOP),
-      elapsedMs: Math.round(performance.now() - startedAt),
+      elapsedMs: Math.round(now - startedAt),
+      stats: {
+        ...counted.stats,
+        phasesMs: {
+          ...counted.stats.phasesMs,
+          publish: counted.stats.phasesMs.publish + Math.max(0, Math.round(published)),
+        },
+      },
     };
     await store.put(output.summary, `${JSON.stringify(summary, null, 2)}\n`, {
       contentType: 'application/json',

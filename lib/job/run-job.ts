@@ -151,6 +151,7 @@ export async function runJob(deps: JobDeps, spec: JobSpec): Promise<Summary> {
   const tasks = planTasks(objects, chunkSize);
   const partitions = choosePartitions(bytes);
   await spec.onPlan?.({ chunkSize, partitions, tasks });
+  const planned = performance.now();
   const mode = spec.reduce ?? 'auto';
   const inlineLimitBytes =
     mode === 'inline'
@@ -274,6 +275,8 @@ export async function runJob(deps: JobDeps, spec: JobSpec): Promise<Summary> {
     await merging;
   }
   if (mergeFailure) throw mergeFailure.error;
+  const mapped = performance.now();
+  let reduced = mapped;
 
   let distinct: number;
   let top: Summary['top'];
@@ -292,11 +295,12 @@ export async function runJob(deps: JobDeps, spec: JobSpec): Promise<Summary> {
   } else {
     await spillInline();
     const results = await reduce(deps, spec, partitions, parts, progress, report);
+    reduced = performance.now();
     reduceTasks = results.length;
-    const reduced = results.reduce((sum, r) => sum + r.tokens, 0);
-    if (reduced !== totals.tokens) {
+    const sum = results.reduce((n, r) => n + r.tokens, 0);
+    if (sum !== totals.tokens) {
       throw new JobFailedError(
-        `the reduce tasks hold ${reduced} words but the map tasks counted ${totals.tokens}: a partial was lost`,
+        `the reduce tasks hold ${sum} words but the map tasks counted ${totals.tokens}: a partial was lost`,
       );
     }
     distinct = results.reduce((sum, r) => sum + r.distinct, 0);
@@ -341,6 +345,12 @@ export async function runJob(deps: JobDeps, spec: JobSpec): Promise<Summary> {
       partitions,
       reduceTasks,
       maxRssBytes: Math.max(maxRssBytes, peakRssBytes()),
+      phasesMs: {
+        plan: Math.round(planned - startedAt),
+        map: Math.round(mapped - planned),
+        reduce: Math.round(reduced - mapped),
+        publish: Math.round(performance.now() - reduced),
+      },
     },
   };
   return summary;

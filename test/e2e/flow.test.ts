@@ -3,9 +3,10 @@
  * counter Lambdas → S3 output, compared with the embedded backend.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import {
   DeleteFunctionConcurrencyCommand,
   InvokeCommand,
@@ -17,7 +18,7 @@ import { LambdaRunner } from '../../lib/adapters/lambda-runner.js';
 import { S3ObjectStore } from '../../lib/adapters/s3-store.js';
 import { type JobStatus, JobStatusSchema, SummarySchema } from '../../lib/contracts.js';
 import { InvocationError } from '../../lib/errors.js';
-import { countsKey, jobPrefix, summaryKey } from '../../lib/keys.js';
+import { outputKeys } from '../../lib/keys.js';
 import { objectStoreContract } from '../contract/object-store.js';
 import { runCli } from '../support/cli.js';
 import {
@@ -34,6 +35,8 @@ import {
 } from './aws.js';
 
 const endpoint = inject('endpoint');
+const summaryKey = (key: string) => outputKeys({ kind: 'key', key }).summary;
+const countsKey = (key: string) => outputKeys({ kind: 'key', key }).counts;
 const { s3, lambda } = clients(endpoint);
 const run = randomUUID().slice(0, 8);
 const sample = new URL('../../samples/kjv-genesis.txt', import.meta.url).pathname;
@@ -47,10 +50,11 @@ afterAll(() => {
   lambda.destroy();
 });
 
-/** What the embedded backend (the local CLI) says about a file. */
-async function embedded(path: string, mode = 'words') {
+/** What the embedded backend (the local CLI) says about files or directories. */
+async function embedded(path: string | string[], mode = 'words') {
   const counts = join(dir, `embedded-${randomUUID()}.tsv`);
-  const result = await runCli(['count', path, '--mode', mode, '--json', '--counts', counts]);
+  const paths = typeof path === 'string' ? [path] : path;
+  const result = await runCli(['count', ...paths, '--mode', mode, '--json', '--counts', counts]);
   expect(result.code).toBe(0);
   return {
     summary: SummarySchema.parse(JSON.parse(result.stdout)),
@@ -58,13 +62,13 @@ async function embedded(path: string, mode = 'words') {
   };
 }
 
-/** The status record of the job counting `key`, if there is one. */
+/** The status record of the job counting `key` (or prefix), if there is one. */
 async function jobStatus(key: string): Promise<JobStatus | undefined> {
   const statusKeys = (await listKeys(s3, 'jobs/')).filter((k) => k.endsWith('/status.json'));
   const statuses = await Promise.all(statusKeys.map((k) => download(s3, k)));
   return statuses
     .map((body) => JobStatusSchema.parse(JSON.parse(body ?? '{}')))
-    .find((status) => status.source.key === key);
+    .find((status) => status.input.uri === `s3://${BUCKET}/${key}`);
 }
 
 async function waitForStatus(key: string, state: JobStatus['state']): Promise<JobStatus> {
@@ -109,7 +113,8 @@ describe('upload → S3 notification → orchestrator → counters → output', 
     expect(summary.chunks).toBeGreaterThan(1); // the stack is deployed with 64KiB chunks
     // status.json is written after the summary: wait for its final state.
     const status = await waitForStatus(key, 'succeeded');
-    expect(status?.ranges.every((r) => r.counted)).toBe(true);
+    expect(status.tasks.mapDone).toBe(status.tasks.map);
+    expect(status.tasks.map).toBe(summary.chunks);
   });
 
   it('publishes once when the same event is delivered again', async () => {
@@ -175,15 +180,15 @@ describe('upload → S3 notification → orchestrator → counters → output', 
     const reply = await invoke(FAILING_ORCHESTRATOR, { bucket: BUCKET, key, chunkSize: '64KiB' });
     expect(reply.functionError).toBeDefined();
     expect(reply.body.errorMessage).toContain(`s3://${BUCKET}/${key} failed`);
-    expect(reply.body.errorMessage).toMatch(/counter refuses range \d+/);
+    expect(reply.body.errorMessage).toMatch(/counter refuses map task \d+/);
     expect(await download(s3, summaryKey(key))).toBeUndefined();
     expect(await download(s3, countsKey(key))).toBeUndefined();
     const status = await jobStatus(key);
     expect(status?.state).toBe('failed');
-    expect(status?.reason).toMatch(/counter refuses range/);
+    expect(status?.reason).toMatch(/counter refuses map task/);
   });
 
-  it('spills a chunk with two million distinct words instead of returning it inline', async () => {
+  it('reduces two million distinct words in several reduce tasks, through S3', async () => {
     const key = `staging/${run}/wide.txt`;
     const words: string[] = [];
     for (let i = 0; i < 2_000_000; i++) words.push(`w${i.toString(36)}`);
@@ -198,17 +203,98 @@ describe('upload → S3 notification → orchestrator → counters → output', 
     expect(reply.functionError).toBeUndefined();
     const summary = SummarySchema.parse(reply.body);
     expect(summary).toMatchObject({ chunks: 1, totalWords: 2_000_000, distinctWords: 2_000_000 });
-    const jobs = (await listKeys(s3, 'jobs/')).filter((k) => k.includes('/partials/0/'));
-    const status = (await listKeys(s3, 'jobs/')).find(
-      (k) =>
-        k.endsWith('status.json') && jobs.some((j) => j.startsWith(k.replace('status.json', ''))),
-    );
-    expect(status).toBeDefined();
-    expect(
-      jobs.filter((k) => k.startsWith(jobPrefix(status?.split('/')[1] ?? ''))).length,
-    ).toBeGreaterThan(1);
-    const tsv = await download(s3, countsKey(key));
+    expect(summary.stats.reduceTasks).toBeGreaterThanOrEqual(4);
+    const out = outputKeys({ kind: 'key', key });
+    expect(out.counts.startsWith('results/key/')).toBe(true);
+    const tsv = await download(s3, out.counts);
     expect(tsv?.split('\n').length).toBe(2_000_001);
+    // The job's partials and shards are deleted once it has published.
+    const status = await jobStatus(key);
+    const scratch = (await listKeys(s3, `jobs/${status?.jobId}/`)).filter((k) =>
+      /\/(map|reduce)\//.test(k),
+    );
+    expect(scratch).toEqual([]);
+  });
+
+  it('fails a job over a corrupt gzip object, naming it, and publishes nothing', async () => {
+    const key = `staging/${run}/corrupt.gz`;
+    const gz = gzipSync('some text that will not survive '.repeat(1000));
+    await upload(s3, key, gz.subarray(0, gz.length - 20));
+    const reply = await invoke(ORCHESTRATOR, { bucket: BUCKET, key });
+    expect(reply.functionError).toBeDefined();
+    expect(reply.body.errorMessage).toContain(`s3://${BUCKET}/${key}: not a valid gzip stream`);
+    const out = outputKeys({ kind: 'key', key });
+    expect(await download(s3, out.summary)).toBeUndefined();
+    expect(await download(s3, out.counts)).toBeUndefined();
+    expect((await jobStatus(key))?.state).toBe('failed');
+  });
+});
+
+describe('a corpus of many objects', () => {
+  const prefix = `corpus-${run}/`;
+  let local: string;
+  let expected: { summary: ReturnType<typeof SummarySchema.parse>; tsv: string };
+
+  beforeAll(async () => {
+    // A few hundred small documents, one object big enough to be cut into ranges at the
+    // stack's 64KiB chunks, and a gzip one; the same files on disk for the embedded count.
+    local = join(dir, 'corpus');
+    const genesis = await readFile(sample, 'utf8');
+    const files = new Map<string, Uint8Array>();
+    for (let i = 0; i < 300; i++) {
+      const from = (i * 997) % (genesis.length - 600);
+      files.set(
+        `doc-${String(i).padStart(3, '0')}.txt`,
+        new TextEncoder().encode(genesis.slice(from, from + 500)),
+      );
+    }
+    files.set('books/genesis.txt', await readFile(sample));
+    files.set('books/genesis-again.txt.gz', gzipSync(await readFile(sample)));
+    for (const [name, body] of files) {
+      await mkdir(dirname(join(local, name)), { recursive: true });
+      await writeFile(join(local, name), body);
+    }
+    const entries = [...files];
+    for (let i = 0; i < entries.length; i += 32) {
+      await Promise.all(
+        entries.slice(i, i + 32).map(([name, body]) => upload(s3, `${prefix}${name}`, body)),
+      );
+    }
+    expected = await embedded(local);
+  }, 120_000);
+
+  it('counts a prefix through the CLI exactly as the embedded backend counts the files', async () => {
+    const counts = join(dir, 'corpus-s3.tsv');
+    const result = await runCli(
+      [
+        'count',
+        `s3://${BUCKET}/${prefix}`,
+        '--function',
+        ORCHESTRATOR,
+        '--json',
+        '--counts',
+        counts,
+      ],
+      emulatorEnv(endpoint),
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const summary = SummarySchema.parse(JSON.parse(result.stdout));
+    expect(await readFile(counts, 'utf8')).toBe(expected.tsv);
+    expect(summary.sources.objects).toBe(302);
+    expect(summary.totalWords).toBe(expected.summary.totalWords);
+    expect(summary.stats.uncompressedBytes).toBe(expected.summary.stats.uncompressedBytes);
+    // 300 small objects are packed: a few tasks, not hundreds.
+    expect(summary.stats.mapTasks).toBeLessThan(20);
+  });
+
+  it('runs the job a manifest upload names and publishes it under output/', async () => {
+    const manifest = `input/${prefix.slice(0, -1)}.manifest.json`;
+    await upload(s3, manifest, JSON.stringify({ prefix }));
+    const out = outputKeys({ kind: 'key', key: manifest });
+    const summary = SummarySchema.parse(JSON.parse(await waitFor(s3, out.summary)));
+    expect(summary.sources.objects).toBe(302);
+    expect(await download(s3, out.counts)).toBe(expected.tsv);
   });
 });
 
