@@ -106,14 +106,14 @@ describe('sst.config.ts', () => {
     ]);
   });
 
-  it('counter: nodejs22.x on arm64, 1769 MB (one vCPU), 60 s, linked to the bucket', () => {
+  it('counter: nodejs22.x on arm64, 1769 MB (one vCPU), 300 s, linked to the bucket', () => {
     const counter = resource('Counter');
     expect(counter.args).toMatchObject({
       handler: 'functions/counter.handler',
       runtime: 'nodejs22.x',
       architecture: 'arm64',
       memory: '1769 MB',
-      timeout: '60 seconds',
+      timeout: '300 seconds',
     });
     expect(counter.args.link).toEqual([resource('Data').self]);
   });
@@ -133,11 +133,15 @@ describe('sst.config.ts', () => {
     expect(link[1]).toBe(resource('Counter').self);
   });
 
-  it('orchestrator environment: concurrency and chunk size as strings', () => {
+  it('orchestrator environment: concurrency, chunk size, and a task timeout past the counter timeout', () => {
     expect(resource('Orchestrator').args.environment).toEqual({
       WORDCOUNT_CONCURRENCY: '64',
       WORDCOUNT_CHUNK_SIZE: '16MiB',
+      WORDCOUNT_TASK_TIMEOUT_SECONDS: '330',
     });
+    const counterSeconds = Number.parseInt(String(resource('Counter').args.timeout), 10);
+    const environment = resource('Orchestrator').args.environment as Record<string, string>;
+    expect(Number(environment.WORDCOUNT_TASK_TIMEOUT_SECONDS)).toBeGreaterThan(counterSeconds);
   });
 
   it('notifies the orchestrator of object creations under input/ only', () => {
@@ -155,7 +159,8 @@ describe('sst.config.ts', () => {
       ],
     });
     // Nothing the system writes may fall under the trigger prefix.
-    for (const written of ['output/', 'jobs/']) expect(written.startsWith('input/')).toBe(false);
+    for (const written of ['output/', 'results/', 'jobs/'])
+      expect(written.startsWith('input/')).toBe(false);
   });
 
   it('returns the bucket, orchestrator and counter names', () => {
