@@ -3,7 +3,7 @@ import { Resource } from 'sst';
 import { createS3Client } from '../lib/adapters/aws-clients.js';
 import { S3ObjectStore } from '../lib/adapters/s3-store.js';
 import { counterConfig, sstLinksActive } from '../lib/config.js';
-import type { MapResult, ReduceResult } from '../lib/contracts.js';
+import type { FinalizeResult, MapResult, ReduceResult } from '../lib/contracts.js';
 import { runTask } from '../lib/job/task.js';
 
 const config = counterConfig(
@@ -12,7 +12,7 @@ const config = counterConfig(
 );
 const s3 = createS3Client({ maxSockets: 16, forcePathStyle: true });
 
-export async function handler(event: unknown): Promise<MapResult | ReduceResult> {
+export async function handler(event: unknown): Promise<MapResult | ReduceResult | FinalizeResult> {
   const bucket =
     typeof event === 'object' &&
     event !== null &&

@@ -108,6 +108,22 @@ export type ReduceRequest = z.infer<typeof ReduceRequestSchema>;
 
 export const WordCountSchema = z.object({ word: z.string(), count: positiveInt });
 
+/** A line of a sorted shard and where it starts: what the parallel finalize splits at. */
+export const ShardSampleSchema = z.object({
+  offset: nonNegativeInt,
+  count: positiveInt,
+  word: z.string(),
+});
+export type ShardSample = z.infer<typeof ShardSampleSchema>;
+
+export const ShardSchema = z.object({
+  key: z.string().min(1),
+  bytes: nonNegativeInt,
+  /** Lines every few hundred KiB, in order, the first at offset 0. */
+  samples: z.array(ShardSampleSchema),
+});
+export type Shard = z.infer<typeof ShardSchema>;
+
 export const ReduceResultSchema = z.object({
   type: z.literal('reduce'),
   index: nonNegativeInt,
@@ -117,16 +133,48 @@ export const ReduceResultSchema = z.object({
   tokens: nonNegativeInt,
   /** The task's most frequent words, in output order. */
   top: z.array(WordCountSchema),
-  shard: z.object({ key: z.string().min(1), bytes: nonNegativeInt }).optional(),
+  shard: ShardSchema.optional(),
   elapsedMs: z.number().nonnegative(),
   maxRssBytes: nonNegativeInt,
 });
 export type ReduceResult = z.infer<typeof ReduceResultSchema>;
 
+const PlaceSchema = z.object({ count: positiveInt, word: z.string() });
+
+/**
+ * A finalize task: merge, from sorted shards, the lines of output order in [from, to)
+ * (open-ended where absent) into one part of the counts file.
+ */
+export const FinalizeRequestSchema = z.object({
+  type: z.literal('finalize'),
+  bucket: z.string().min(1).optional(),
+  index: nonNegativeInt,
+  /** Byte windows of the shards that hold every line of the range. */
+  shards: z.array(
+    z
+      .object({ key: z.string().min(1), start: nonNegativeInt, end: nonNegativeInt })
+      .refine((w) => w.end >= w.start, { message: 'window end must not be before its start' }),
+  ),
+  from: PlaceSchema.optional(),
+  to: PlaceSchema.optional(),
+  partKey: z.string().min(1),
+});
+export type FinalizeRequest = z.infer<typeof FinalizeRequestSchema>;
+
+export const FinalizeResultSchema = z.object({
+  type: z.literal('finalize'),
+  index: nonNegativeInt,
+  part: z.object({ key: z.string().min(1), bytes: nonNegativeInt }),
+  elapsedMs: z.number().nonnegative(),
+  maxRssBytes: nonNegativeInt,
+});
+export type FinalizeResult = z.infer<typeof FinalizeResultSchema>;
+
 /** What the task function (the counter Lambda, a pool worker) accepts. */
 export const TaskRequestSchema = z.discriminatedUnion('type', [
   MapRequestSchema,
   ReduceRequestSchema,
+  FinalizeRequestSchema,
 ]);
 export type TaskRequest = z.infer<typeof TaskRequestSchema>;
 

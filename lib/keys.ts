@@ -123,9 +123,14 @@ export function shardKey(workPrefix: string, index: number): string {
   return `${workPrefix}reduce/${index}.tsv`;
 }
 
-/** The folders of a job's work prefix that hold its scratch (partials, shards). */
+/** Part `index` of the counts file, merged by a finalize task. */
+export function finalPartKey(workPrefix: string, index: number): string {
+  return `${workPrefix}final/${index}.tsv`;
+}
+
+/** The folders of a job's work prefix that hold its scratch (partials, shards, parts). */
 export function scratchFolders(workPrefix: string): string[] {
-  return [`${workPrefix}map/`, `${workPrefix}reduce/`];
+  return [`${workPrefix}map/`, `${workPrefix}reduce/`, `${workPrefix}final/`];
 }
 
 /** S3 event keys arrive form-encoded: `+` is a space, the rest percent-escapes. */

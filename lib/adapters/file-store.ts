@@ -8,6 +8,7 @@ import { ObjectNotFoundError, PreconditionFailedError, UsageError } from '../err
 import type { Body, ObjectInfo, ObjectStore, PutOptions, ReadRangeOptions } from '../ports.js';
 
 const DEFAULT_PIECE_SIZE = 2 * 1024 * 1024;
+const WRITE_BUFFER_BYTES = 16 * 1024 * 1024;
 
 function systemCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error
@@ -107,14 +108,20 @@ export class FileObjectStore implements ObjectStore {
           });
         return bytesRead === want ? buffer : buffer.subarray(0, bytesRead);
       };
+      // Read ahead: a failure surfaces when the piece is awaited, not as an unhandled rejection.
+      const ahead = (position: number) => {
+        const piece = readAt(position);
+        piece.catch(() => undefined);
+        return piece;
+      };
       // One piece ahead: the next read runs while the caller counts this one.
       let position = options.start;
-      next = readAt(position);
+      next = ahead(position);
       for (;;) {
         const piece = await next;
         if (piece.length === 0) return;
         position += piece.length;
-        next = readAt(position);
+        next = ahead(position);
         yield piece;
       }
     } finally {
@@ -136,7 +143,11 @@ export class FileObjectStore implements ObjectStore {
     // Write aside, then move into place: readers never see half an object.
     const temporary = `${path}.${randomUUID()}.tmp`;
     try {
-      await pipeline(toChunks(body), createWriteStream(temporary));
+      // A deep buffer lets a producer (a merge) run on while earlier pieces are written.
+      await pipeline(
+        toChunks(body),
+        createWriteStream(temporary, { highWaterMark: WRITE_BUFFER_BYTES }),
+      );
       if (options.ifNoneMatch) {
         await link(temporary, path).catch((error: unknown) => {
           if (systemCode(error) === 'EEXIST') {

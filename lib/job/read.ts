@@ -25,16 +25,22 @@ export async function readSpan(
 }
 
 /**
- * The `size` bytes of `key` as blocks of `blockBytes`, each its own bounded read (no
- * connection idles while a slow consumer works), the next block read ahead.
+ * The `size` bytes of `key` from `offset` as blocks of `blockBytes`, each its own
+ * bounded read (no connection idles while a slow consumer works), the next read ahead.
  */
 export async function* readBlocks(
   store: ObjectStore,
   key: string,
   size: number,
   blockBytes: number,
+  offset = 0,
 ): AsyncGenerator<Uint8Array> {
-  const read = (start: number) => readSpan(store, key, start, Math.min(size, start + blockBytes));
+  const read = (start: number) => {
+    const block = readSpan(store, key, offset + start, offset + Math.min(size, start + blockBytes));
+    // Read ahead: a failure surfaces when the block is awaited, not as an unhandled rejection.
+    block.catch(() => undefined);
+    return block;
+  };
   let next = size > 0 ? read(0) : undefined;
   try {
     for (let start = 0; start < size; start += blockBytes) {

@@ -4,7 +4,7 @@
  * the vocabulary: the partitions' bytes, never the whole job's.
  */
 import { mapLimit } from '../concurrency.js';
-import type { ReduceRequest, ReduceResult } from '../contracts.js';
+import type { ReduceRequest, ReduceResult, ShardSample } from '../contracts.js';
 import type { ObjectStore } from '../ports.js';
 import { mergePartials } from '../reduce/merge-partials.js';
 import { forEachLine, type WordCount } from '../reduce/order.js';
@@ -14,6 +14,8 @@ import { readSpan } from './read.js';
 
 /** Map outputs fetched at once. */
 const FETCH_CONCURRENCY = 8;
+/** A shard is sampled about this often. */
+const SAMPLE_BYTES = 256 * 1024;
 
 export async function runReduceTask(
   work: ObjectStore,
@@ -37,14 +39,18 @@ export async function runReduceTask(
   let shard: ReduceResult['shard'];
   if (request.shardKey !== undefined) {
     let written = 0;
+    const samples: ShardSample[] = [];
+    // Every piece starts a line: its first one is a sample for the parallel finalize.
     const counted = function* () {
-      for (const piece of sortedLines(sorted)) {
+      for (const piece of sortedLines(sorted, { pieceBytes: SAMPLE_BYTES })) {
+        const [first] = topOf([piece.subarray(0, piece.indexOf(10) + 1)]);
+        if (first) samples.push({ offset: written, ...first });
         written += piece.length;
         yield piece;
       }
     };
     await work.put(request.shardKey, counted(), { contentType: 'text/tab-separated-values' });
-    shard = { key: request.shardKey, bytes: written };
+    shard = { key: request.shardKey, bytes: written, samples };
   }
   return {
     type: 'reduce',

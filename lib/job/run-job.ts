@@ -13,6 +13,9 @@
  */
 import { mapLimit } from '../concurrency.js';
 import {
+  type FinalizeRequest,
+  type FinalizeResult,
+  FinalizeResultSchema,
   type MapRequest,
   type MapResult,
   MapResultSchema,
@@ -20,12 +23,13 @@ import {
   type ReduceRequest,
   type ReduceResult,
   ReduceResultSchema,
+  type Shard,
   type SpilledPart,
   type Summary,
 } from '../contracts.js';
 import { JobFailedError, messageOf } from '../errors.js';
 import { TOKEN_CAP_BYTES } from '../kernel/range-counter.js';
-import { mapSpillPart, mapSpillPrefix, shardKey } from '../keys.js';
+import { finalPartKey, mapSpillPart, mapSpillPrefix, shardKey } from '../keys.js';
 import {
   autoChunkSize,
   checkChunkSize,
@@ -47,7 +51,13 @@ import {
 import { sortedLines } from '../reduce/sort-entries.js';
 import { peakRssBytes } from '../rss.js';
 import type { Mode } from '../tokenize.js';
-import { type CountsTarget, finalizeCounts } from './finalize.js';
+import {
+  type CountsTarget,
+  concatenateParts,
+  FINALIZE_MIN_BYTES,
+  mergeIntoTarget,
+  planFinalize,
+} from './finalize.js';
 import { topOf } from './reduce-task.js';
 
 /** Distinct words the driver merges inline before the job goes partitioned. */
@@ -310,11 +320,9 @@ export async function runJob(deps: JobDeps, spec: JobSpec): Promise<Summary> {
     );
     maxRssBytes = Math.max(maxRssBytes, ...results.map((r) => r.maxRssBytes));
     if (spec.counts) {
-      progress.phase = 'finalize';
-      report();
       const shards = results.flatMap((r) => (r.shard ? [r.shard] : []));
       try {
-        await finalizeCounts(work, shards, spec.counts);
+        await finalize(deps, spec, shards, spec.counts, progress, report);
       } catch (error) {
         throw new JobFailedError(
           `writing ${spec.counts.store.uri(spec.counts.key)} failed: ${messageOf(error)}`,
@@ -407,6 +415,52 @@ async function reduce(
     report();
     return result;
   });
+}
+
+/**
+ * Finalize: a big output in parallel finalize tasks (a range of output order each) whose
+ * parts are concatenated; a small one merged here.
+ */
+async function finalize(
+  deps: JobDeps,
+  spec: JobSpec,
+  shards: readonly Shard[],
+  target: CountsTarget,
+  progress: JobProgress,
+  report: () => void,
+): Promise<void> {
+  const bytes = shards.reduce((sum, s) => sum + s.bytes, 0);
+  const tasks = Math.min(spec.concurrency, Math.floor(bytes / FINALIZE_MIN_BYTES));
+  Object.assign(progress, { phase: 'finalize', tasksDone: 0, tasks: Math.max(1, tasks) });
+  report();
+  if (tasks < 2) {
+    await mergeIntoTarget(deps.work, shards, target);
+    return;
+  }
+  const requests: FinalizeRequest[] = planFinalize(shards, tasks).map((plan, index) => ({
+    type: 'finalize',
+    bucket: spec.bucket,
+    index,
+    shards: plan.shards.filter((w) => w.end > w.start),
+    from: plan.from && { count: plan.from.count, word: plan.from.word },
+    to: plan.to && { count: plan.to.count, word: plan.to.word },
+    partKey: finalPartKey(spec.workPrefix, index),
+  }));
+  const parts = await mapLimit(requests, spec.concurrency, async (request) => {
+    let result: FinalizeResult;
+    try {
+      const reply = await deps.runner.invoke(deps.taskFunction, request);
+      result = parsePayload(FinalizeResultSchema, reply, 'finalize result');
+    } catch (error) {
+      throw new JobFailedError(`finalize task ${request.index} failed: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+    progress.tasksDone++;
+    report();
+    return result.part;
+  });
+  await concatenateParts(deps.work, parts, target);
 }
 
 const encoder = new TextEncoder();

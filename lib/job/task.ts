@@ -1,20 +1,29 @@
 /**
- * The task function: one entry for both phases, as Corral runs map and reduce in one
- * Lambda. The payload's `type` says which; a warm instance serves either.
+ * The task function: one entry for every phase, as Corral runs map and reduce in one
+ * Lambda. The payload's `type` says which; a warm instance serves any.
  */
 import {
+  type FinalizeResult,
   type MapResult,
   parsePayload,
   type ReduceResult,
   TaskRequestSchema,
 } from '../contracts.js';
+import { runFinalizeTask } from './finalize.js';
 import { type MapStores, runMapTask } from './map-task.js';
 import { runReduceTask } from './reduce-task.js';
 
 export async function runTask(
   stores: MapStores,
   payload: unknown,
-): Promise<MapResult | ReduceResult> {
+): Promise<MapResult | ReduceResult | FinalizeResult> {
   const request = parsePayload(TaskRequestSchema, payload, 'task request');
-  return request.type === 'map' ? runMapTask(stores, request) : runReduceTask(stores.work, request);
+  switch (request.type) {
+    case 'map':
+      return runMapTask(stores, request);
+    case 'reduce':
+      return runReduceTask(stores.work, request);
+    case 'finalize':
+      return runFinalizeTask(stores.work, request);
+  }
 }

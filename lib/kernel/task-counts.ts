@@ -9,7 +9,7 @@ import {
   type PartitionedLines,
   partitionLines,
 } from '../reduce/partition.js';
-import { TokenTable } from './token-table.js';
+import { loadLimit, TokenTable } from './token-table.js';
 
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const encoder = new TextEncoder();
@@ -22,8 +22,8 @@ const encoder = new TextEncoder();
 export function tableCapacityFor(bytes: number, expectedDistinct = 0): number {
   let capacity = 1 << 10;
   while (capacity < 1 << 17 && capacity * 64 < bytes) capacity *= 2;
-  const wanted = Math.min(expectedDistinct, bytes / 2) * 2;
-  while (capacity < wanted && capacity < 1 << 24) capacity *= 2;
+  const wanted = Math.min(expectedDistinct, bytes / 2);
+  while (loadLimit(capacity) < wanted && capacity < 1 << 24) capacity *= 2;
   return capacity;
 }
 

@@ -37,6 +37,8 @@ export class TokenTable {
   private slots: Int32Array;
   private mask: number;
   private size = 0;
+  /** Keys the table holds before it grows: see loadLimit. */
+  private limit: number;
   private arena = new Uint8Array(1 << 16);
   private arenaUsed = 0;
   /** Keys whose count filled a slot (2^31 - 1 of one word: only a gzip task sees that). */
@@ -45,6 +47,7 @@ export class TokenTable {
   constructor(capacity = 1 << 14) {
     this.slots = new Int32Array(capacity * SLOT);
     this.mask = capacity - 1;
+    this.limit = loadLimit(capacity);
   }
 
   /**
@@ -89,7 +92,7 @@ export class TokenTable {
     slots[idx + 1] = w0;
     slots[idx + 2] = w1;
     slots[idx + 3] = 1;
-    if (++this.size * 2 > mask + 1) this.rehash();
+    if (++this.size > this.limit) this.rehash();
   }
 
   private bump(idx: number): void {
@@ -130,7 +133,7 @@ export class TokenTable {
     slots[idx + 1] = this.store(buf, s, e, lower);
     slots[idx + 2] = len;
     slots[idx + 3] = 1;
-    if (++this.size * 2 > mask + 1) this.rehash();
+    if (++this.size > this.limit) this.rehash();
   }
 
   /** `key\tcount\n` for every key, as raw key bytes (not yet checked as UTF-8). */
@@ -283,7 +286,20 @@ export class TokenTable {
     }
     this.slots = slots;
     this.mask = mask;
+    this.limit = loadLimit(capacity);
   }
+}
+
+/** Tables up to this many slots (4 MiB) stay in the cache: there, short probes matter most. */
+export const CACHED_SLOTS = 1 << 18;
+
+/**
+ * Keys a table of `capacity` slots holds before it doubles: half full while it fits the
+ * cache, where a frequent word's probe should end in its first slot; three quarters
+ * once it does not, where every key costs a cache miss and a smaller table misses less.
+ */
+export function loadLimit(capacity: number): number {
+  return capacity <= CACHED_SLOTS ? capacity / 2 : (capacity * 3) / 4;
 }
 
 /** Decimal digits of a count (a positive 31-bit integer). */

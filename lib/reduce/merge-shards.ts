@@ -18,6 +18,8 @@ class Cursor {
   tab = 0;
   end = 0;
   count = 0;
+  /** The key's first 4 bytes, big-endian, zero-padded: most comparisons end here. */
+  prefix = 0;
   done = false;
 
   constructor(
@@ -47,7 +49,22 @@ class Cursor {
     this.tab = tab;
     this.end = j + 1;
     this.count = count;
+    const len = tab - start;
+    this.prefix =
+      len >= 4
+        ? (((buf[start] as number) << 24) |
+            ((buf[start + 1] as number) << 16) |
+            ((buf[start + 2] as number) << 8) |
+            (buf[start + 3] as number)) >>>
+          0
+        : prefixOf(buf, start, len);
     return true;
+  }
+
+  /** Stops reading the shard: it has no more lines this merge wants. */
+  async close(): Promise<void> {
+    this.done = true;
+    await this.pieces.return?.();
   }
 
   /** Reads until the next line is complete (or the shard ends). */
@@ -75,9 +92,16 @@ class Cursor {
   }
 }
 
+function prefixOf(buf: Uint8Array, start: number, len: number): number {
+  let p = 0;
+  for (let k = 0; k < 4; k++) p = (p << 8) | (k < len ? (buf[start + k] as number) : 0);
+  return p >>> 0;
+}
+
 /** Negative when a's line goes before b's. */
 function compare(a: Cursor, b: Cursor): number {
   if (a.count !== b.count) return b.count - a.count;
+  if (a.prefix !== b.prefix) return a.prefix < b.prefix ? -1 : 1;
   const ab = a.buf;
   const bb = b.buf;
   const la = a.tab - a.start;
@@ -111,15 +135,48 @@ export interface ShardSource {
   pieces: AsyncIterable<Uint8Array>;
 }
 
+/** A place in output order: the line of `key` (UTF-8 bytes) with `count`. */
+export interface Bound {
+  count: number;
+  key: Uint8Array;
+}
+
+/** Negative when the cursor's line goes before `bound`. */
+function compareToBound(c: Cursor, bound: Bound): number {
+  if (c.count !== bound.count) return bound.count - c.count;
+  const key = bound.key;
+  const len = c.tab - c.start;
+  const m = len < key.length ? len : key.length;
+  for (let k = 0; k < m; k++) {
+    const d = (c.buf[c.start + k] as number) - (key[k] as number);
+    if (d !== 0) return d;
+  }
+  return len - key.length;
+}
+
+export interface MergeOptions {
+  pieceBytes?: number;
+  /** Only lines at or after this one (a shard may start earlier: those lines are skipped). */
+  from?: Bound;
+  /** Only lines before this one (a shard may go on: it is not read further). */
+  to?: Bound;
+}
+
 /** The merged counts file of `shards`, in pieces of about `pieceBytes`. */
 export async function* mergeShards(
   shards: readonly ShardSource[],
-  pieceBytes = 1 << 20,
+  options: MergeOptions = {},
 ): AsyncGenerator<Uint8Array> {
+  const pieceBytes = options.pieceBytes ?? 1 << 20;
+  const { from, to } = options;
   const heap: Cursor[] = [];
   for (const shard of shards) {
     const cursor = new Cursor(shard.pieces[Symbol.asyncIterator](), shard.name);
     await cursor.load();
+    while (from && !cursor.done && compareToBound(cursor, from) < 0) {
+      if (!cursor.advance()) await cursor.load();
+    }
+    if (to && !cursor.done && compareToBound(cursor, to) >= 0) await cursor.close();
     if (!cursor.done) heap.push(cursor);
   }
   for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(heap, i);
@@ -136,6 +193,7 @@ export async function* mergeShards(
     const buf = top.buf;
     for (let k = top.start; k < top.end; k++) out[o++] = buf[k] as number;
     if (!top.advance()) await top.load();
+    if (to && !top.done && compareToBound(top, to) >= 0) await top.close();
     if (top.done) {
       const last = heap.pop() as Cursor;
       if (heap.length === 0) break;

@@ -114,7 +114,10 @@ export function chooseReduceTasks(
 ): number {
   const bySize = Math.ceil(totalBytes / REDUCE_TARGET_BYTES);
   const byFanOut = Math.min(parallelism, Math.ceil(totalBytes / REDUCE_MIN_BYTES));
-  return Math.max(1, Math.min(partitions, Math.max(bySize, byFanOut)));
+  let tasks = Math.max(bySize, byFanOut);
+  // More tasks than run at once: whole waves, so no wave ends with one task and idle slots.
+  if (tasks > parallelism) tasks = Math.ceil(tasks / parallelism) * parallelism;
+  return Math.max(1, Math.min(partitions, tasks));
 }
 
 /**

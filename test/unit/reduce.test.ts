@@ -4,7 +4,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { ShardSample } from '../../lib/contracts.js';
 import { MalformedPartialError } from '../../lib/errors.js';
+import { planFinalize } from '../../lib/job/finalize.js';
 import { CountTable, writeDecimal } from '../../lib/reduce/count-table.js';
 import { EntryList } from '../../lib/reduce/entry-list.js';
 import { mergePartials, sortTable } from '../../lib/reduce/merge-partials.js';
@@ -188,7 +190,8 @@ describe('partitioning', () => {
     const MiB = 2 ** 20;
     expect(chooseReduceTasks(0, 16, 8)).toBe(1);
     expect(chooseReduceTasks(70 * MiB, 256, 8)).toBe(8);
-    expect(chooseReduceTasks(280 * MiB, 1024, 2)).toBe(5);
+    expect(chooseReduceTasks(280 * MiB, 1024, 2)).toBe(6); // 5 by size, in whole waves of 2
+    expect(chooseReduceTasks(200 * MiB, 1024, 2)).toBe(4);
     expect(chooseReduceTasks(10 * MiB, 16, 64)).toBe(3);
     expect(chooseReduceTasks(100 * 1024 * MiB, 1024, 64)).toBe(1024);
   });
@@ -225,7 +228,7 @@ describe('the shuffle end to end', () => {
           const merged = await collect(
             mergeShards(
               shards.map((s) => ({ name: s.name, pieces: once(s.bytes, pieceBytes) })),
-              16,
+              { pieceBytes: 16 },
             ),
           );
           expect(text(merged)).toBe(countsTsvOf(sumOf(partials)));
@@ -254,7 +257,7 @@ describe('the shuffle end to end', () => {
                 name: `s${i}`,
                 pieces: once(new TextEncoder().encode(countsTsvOf(s)), pieceBytes),
               })),
-              3,
+              { pieceBytes: 3 },
             ),
           );
           const all = new Map<string, number>();
@@ -269,6 +272,67 @@ describe('the shuffle end to end', () => {
     const pieces = once(new TextEncoder().encode('a\t2\nb\t1'), 3);
     await expect(collect(mergeShards([{ name: 'jobs/x/reduce/0.tsv', pieces }]))).rejects.toThrow(
       /jobs\/x\/reduce\/0.tsv: ends inside a line/,
+    );
+  });
+});
+
+describe('the parallel finalize', () => {
+  it('splits output order so the parts, concatenated, are the whole merge, for any number of tasks', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(partial, { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 8, max: 64 }),
+        async (partials, tasks, pieceBytes, sampleBytes) => {
+          // Each partial, summed on its own, is a shard sorted in output order (words may
+          // repeat across shards here; the parts must still add up to the merge).
+          const shards = partials.map((p, i) => {
+            const bytes = concat(
+              sortedLines(sortTable(tableOf(linesOf(p))), { pieceBytes: sampleBytes }),
+            );
+            const samples: ShardSample[] = [];
+            for (let o = 0; o < bytes.length; ) {
+              const nl = bytes.indexOf(10, o);
+              const tab = bytes.lastIndexOf(9, nl);
+              if (samples.length === 0 || o - (samples.at(-1)?.offset ?? 0) >= sampleBytes) {
+                samples.push({
+                  offset: o,
+                  count: Number(text(bytes.subarray(tab + 1, nl))),
+                  word: text(bytes.subarray(o, tab)),
+                });
+              }
+              o = nl + 1;
+            }
+            return { key: `s${i}`, bytes, samples };
+          });
+          const all = await collect(
+            mergeShards(shards.map((s) => ({ name: s.key, pieces: once(s.bytes, pieceBytes) }))),
+          );
+          const plans = planFinalize(
+            shards.map((s) => ({ key: s.key, bytes: s.bytes.length, samples: s.samples })),
+            tasks,
+          );
+          expect(plans.length).toBeLessThanOrEqual(tasks);
+          const parts: Uint8Array[] = [];
+          for (const plan of plans) {
+            const bound = (p?: ShardSample) =>
+              p && { count: p.count, key: new TextEncoder().encode(p.word) };
+            const windows = plan.shards.map((w, i) => ({
+              name: w.key,
+              pieces: once(
+                (shards[i] as { bytes: Uint8Array }).bytes.subarray(w.start, w.end),
+                pieceBytes,
+              ),
+            }));
+            parts.push(
+              await collect(mergeShards(windows, { from: bound(plan.from), to: bound(plan.to) })),
+            );
+          }
+          expect(text(concat(parts))).toBe(text(all));
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });
