@@ -53,21 +53,24 @@ export async function runMapTask(
   let tokens = 0;
   const stats = { invalidSequences: 0, longTokens: 0, bytesScanned: 0 };
   // Counters share one TaskCounts; a spill swaps in a fresh one for the pieces after it.
+  /** Writes `full` hash-partitioned as the next part of the task's output. */
+  const writePart = async (full: TaskCounts): Promise<void> => {
+    const { bytes, offsets } = full.partitioned(request.spill.partitions);
+    const key = mapSpillPart(request.spill.prefix, spilled.length);
+    spilled.push({ key, offsets });
+    await stores.work.put(key, bytes, { contentType: 'text/tab-separated-values' });
+  };
   const spill = async (): Promise<void> => {
     const full = counts;
     counts = fresh();
     tokens += full.tokens();
     for (const k of ['invalidSequences', 'longTokens', 'bytesScanned'] as const)
       stats[k] += full[k];
-    const { bytes, offsets } = full.partitioned(request.spill.partitions);
-    const key = mapSpillPart(request.spill.prefix, spilled.length);
-    spilled.push({ key, offsets });
-    await stores.work.put(key, bytes, { contentType: 'text/tab-separated-values' });
+    await writePart(full);
   };
   const feeder = {
     counts: () => counts,
-    afterPiece: () =>
-      counts.table.distinct() + counts.words.size > maxDistinct ? spill() : undefined,
+    afterPiece: () => (counts.distinct() > maxDistinct ? spill() : undefined),
   };
   let uncompressedBytes = 0;
   await mapLimit(request.slices, WHOLE_OBJECTS_IN_FLIGHT, async (slice) => {
@@ -99,12 +102,7 @@ export async function runMapTask(
       if (Buffer.byteLength(JSON.stringify(entries)) <= limit) return finish({ ...base, entries });
     }
   }
-  if (counts.distinct() > 0 || spilled.length === 0) {
-    const { bytes, offsets } = counts.partitioned(request.spill.partitions);
-    const key = mapSpillPart(request.spill.prefix, spilled.length);
-    spilled.push({ key, offsets });
-    await stores.work.put(key, bytes, { contentType: 'text/tab-separated-values' });
-  }
+  if (counts.distinct() > 0 || spilled.length === 0) await writePart(counts);
   return finish({ ...base, spilled });
 
   function finish(result: Omit<MapResult, 'elapsedMs' | 'maxRssBytes'>): MapResult {

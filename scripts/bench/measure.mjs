@@ -99,9 +99,12 @@ export function runCases(cases, runs, bytes) {
   });
 }
 
-/** A markdown table, padded so it also reads well in a terminal. */
-export function markdownTable(headers, rows, align) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+/** A markdown table, padded so it also reads well in a terminal; `|` in a cell is escaped. */
+export function markdownTable(rawHeaders, rawRows, align) {
+  const escapePipes = (cell) => cell.replaceAll('|', '\\|');
+  const headers = rawHeaders.map(escapePipes);
+  const rows = rawRows.map((r) => r.map(escapePipes));
+  const widths = headers.map((h, i) => Math.max(3, h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) =>
     `| ${cells.map((c, i) => (align[i] === 'r' ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
   const rule = `| ${widths.map((w, i) => (align[i] === 'r' ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;

@@ -1,0 +1,104 @@
+/** What the phases of one job share: the ports, the request, and its progress. */
+import type { z } from 'zod';
+import type { MapResult } from '../contracts.js';
+import { parsePayload } from '../contracts.js';
+import { JobFailedError, messageOf } from '../errors.js';
+import type { MapTaskPlan, SourceObject } from '../plan.js';
+import type { FunctionRunner, ObjectStore } from '../ports.js';
+import type { Mode } from '../tokenize.js';
+import type { CountsTarget } from './finalize.js';
+
+export type JobPhase = 'map' | 'reduce' | 'finalize';
+
+export interface JobProgress {
+  phase: JobPhase;
+  tasksDone: number;
+  tasks: number;
+  /** Map phase: stored bytes of the finished tasks, and of all. */
+  bytesDone: number;
+  bytes: number;
+}
+
+export interface JobDeps {
+  /** Where the job's objects are. */
+  sources: ObjectStore;
+  /** Scratch for spilled partials, shards and parts, under `JobSpec.workPrefix`. */
+  work: ObjectStore;
+  runner: FunctionRunner;
+  /** The name the runner knows the task function by (every task type). */
+  taskFunction: string;
+  onProgress?: (progress: JobProgress) => void;
+}
+
+export interface JobSpec {
+  /** The input as the summary names it: a URI, and a version that changes with any object. */
+  source: { uri: string; etag: string };
+  /** The objects, listed (sizes and versions; content unread). */
+  objects: readonly SourceObject[];
+  mode: Mode;
+  /** Bytes per map task; chosen from the size and concurrency when absent. */
+  chunkSize?: number;
+  /** Tasks in flight at once. */
+  concurrency: number;
+  top: number;
+  /** The bucket task requests name (S3 backends). */
+  bucket?: string;
+  /** Work-store keys of this job start with this. */
+  workPrefix: string;
+  /** A map result whose JSON is bigger than this spills to the work store. */
+  inlineLimitBytes: number;
+  /** Where the counts file goes; absent when only the summary is wanted. */
+  counts?: CountsTarget;
+  /** `performance.now()` when the job was asked for; elapsedMs counts from it. */
+  startedAt?: number;
+  /** For measuring: merge inline (counters never spill) or always partition. */
+  reduce?: 'auto' | 'inline' | 'partitioned';
+  /** Distinct words the driver merges inline before it spills them (INLINE_MAX_DISTINCT). */
+  inlineMaxDistinct?: number;
+  /** Called once the tasks are planned, before any runs. */
+  onPlan?: (plan: {
+    chunkSize: number;
+    partitions: number;
+    tasks: readonly MapTaskPlan[];
+  }) => Promise<void> | void;
+  /** Called as each map task finishes. */
+  onMapTask?: (task: MapTaskPlan, result: MapResult) => void;
+}
+
+/** A planned job on its way: what every phase reads, and the progress they all report. */
+export interface JobContext {
+  deps: JobDeps;
+  spec: JobSpec;
+  chunkSize: number;
+  /** The job's hash partitions P. */
+  partitions: number;
+  progress: JobProgress;
+}
+
+export function report(ctx: JobContext): void {
+  ctx.deps.onProgress?.({ ...ctx.progress });
+}
+
+/** Starts a phase of `tasks` tasks. */
+export function startPhase(ctx: JobContext, phase: JobPhase, tasks: number): void {
+  Object.assign(ctx.progress, { phase, tasksDone: 0, tasks });
+  report(ctx);
+}
+
+/**
+ * Runs one task through the task function and parses its result; a failure (the
+ * function's, or a result that does not parse) fails the job naming `what`.
+ */
+export async function invokeTask<T>(
+  ctx: JobContext,
+  request: unknown,
+  schema: z.ZodType<T>,
+  what: string,
+): Promise<T> {
+  try {
+    const reply = await ctx.deps.runner.invoke(ctx.deps.taskFunction, request);
+    return parsePayload(schema, reply, 'task result');
+  } catch (error) {
+    throw new JobFailedError(`${what} failed: ${messageOf(error)}`, { cause: error });
+  }
+}
