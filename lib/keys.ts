@@ -114,7 +114,7 @@ export function mapSpillPrefix(workPrefix: string, index: number | string): stri
   return `${workPrefix}map/${index}/`;
 }
 
-export function mapSpillPart(spillPrefix: string, part: number): string {
+export function mapSpillPart(spillPrefix: string, part: number | string): string {
   return `${spillPrefix}${part}.tsv`;
 }
 

@@ -91,7 +91,14 @@ export async function countLocal(args: readonly string[], options: LocalOptions)
   const startedAt = performance.now();
   const scratch = await mkdtemp(join(tmpdir(), 'wordcount-'));
   const removeScratch = () => rmSync(scratch, { recursive: true, force: true });
+  // Partials can be gigabytes: remove them on Ctrl-C too, then die of the signal as usual.
+  const interrupted = (signal: NodeJS.Signals) => {
+    removeScratch();
+    process.kill(process.pid, signal);
+  };
   process.once('exit', removeScratch);
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   const sources = new FileObjectStore(ROOT);
   let runner: WorkerPoolRunner | undefined;
   const bar = progressBar();
@@ -137,5 +144,7 @@ export async function countLocal(args: readonly string[], options: LocalOptions)
     await runner?.close();
     removeScratch();
     process.removeListener('exit', removeScratch);
+    process.removeListener('SIGINT', interrupted);
+    process.removeListener('SIGTERM', interrupted);
   }
 }

@@ -115,9 +115,10 @@ export async function runMapPhase(
     ] as const)
       outcome[k] += result[k];
     outcome.maxRssBytes = Math.max(outcome.maxRssBytes, result.maxRssBytes);
+    // Per byte of text (a gzip task's stored bytes would overstate it many times).
     expectedDistinct = Math.max(
       expectedDistinct,
-      Math.ceil((result.distinct / Math.max(1, task.bytes)) * chunkSize),
+      Math.ceil((result.distinct / Math.max(1, result.uncompressedBytes)) * chunkSize),
     );
     if (result.spilled) outcome.parts.push(...result.spilled);
     if (result.entries !== undefined && result.entries.length > 0) {

@@ -4,6 +4,7 @@
  * counts back inline or, when they are too big to travel, hash-partitioned in the
  * work store for the reduce tasks.
  */
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -50,13 +51,16 @@ export async function runMapTask(
   const fresh = () => new TaskCounts(owned, request.expectedDistinct);
   let counts = fresh();
   const spilled: SpilledPart[] = [];
+  // Part keys are this attempt's own: a retried task (its first attempt still running)
+  // splits its counts differently and must not overwrite the parts it answered with.
+  const attempt = randomUUID().slice(0, 8);
   let tokens = 0;
   const stats = { invalidSequences: 0, longTokens: 0, bytesScanned: 0 };
   // Counters share one TaskCounts; a spill swaps in a fresh one for the pieces after it.
   /** Writes `full` hash-partitioned as the next part of the task's output. */
   const writePart = async (full: TaskCounts): Promise<void> => {
     const { bytes, offsets } = full.partitioned(request.spill.partitions);
-    const key = mapSpillPart(request.spill.prefix, spilled.length);
+    const key = mapSpillPart(request.spill.prefix, `${attempt}-${spilled.length}`);
     spilled.push({ key, offsets });
     await stores.work.put(key, bytes, { contentType: 'text/tab-separated-values' });
   };
@@ -68,17 +72,27 @@ export async function runMapTask(
       stats[k] += full[k];
     await writePart(full);
   };
+  let failed = false;
   const feeder = {
     counts: () => counts,
-    afterPiece: () => (counts.distinct() > maxDistinct ? spill() : undefined),
+    afterPiece: () => {
+      // Once a slice failed the task fails: the others stop at their next piece.
+      if (failed) throw new Error('another slice of this task failed');
+      return counts.distinct() > maxDistinct ? spill() : undefined;
+    },
   };
   let uncompressedBytes = 0;
   await mapLimit(request.slices, WHOLE_OBJECTS_IN_FLIGHT, async (slice) => {
-    // Awaited first: `total += await …` would read the total before another slice adds to it.
-    const counted = slice.whole
-      ? await countWhole(stores.source, slice, request.mode, feeder)
-      : await countRange(stores.source, slice, request.mode, feeder);
-    uncompressedBytes += counted;
+    try {
+      // Awaited first: `total += await …` would read the total before another slice adds to it.
+      const counted = slice.whole
+        ? await countWhole(stores.source, slice, request.mode, feeder)
+        : await countRange(stores.source, slice, request.mode, feeder);
+      uncompressedBytes += counted;
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
   });
 
   tokens += counts.tokens();
@@ -193,6 +207,24 @@ async function countWhole(
   const pieces = store
     .readRange(slice.key, { start: 0, ifMatch: slice.etag })
     [Symbol.asyncIterator]();
+  try {
+    await countStream(store, slice, pieces, feed);
+  } finally {
+    // A failure (corrupt gzip, a spill that could not be written) leaves the read open.
+    await pieces.return?.();
+  }
+  counter.retarget(feeder.counts());
+  counter.endInput();
+  return fed;
+}
+
+/** Feeds the object's bytes, through gunzip when they start with the gzip magic bytes. */
+async function countStream(
+  store: ObjectStore,
+  slice: Slice,
+  pieces: AsyncIterator<Uint8Array>,
+  feed: (piece: Uint8Array) => Promise<void>,
+): Promise<void> {
   // Enough of the start to recognise gzip (a piece may be a single byte).
   let head = new Uint8Array(0);
   let ended = false;
@@ -236,7 +268,4 @@ async function countWhole(
   } else {
     for await (const piece of rest()) await feed(piece);
   }
-  counter.retarget(feeder.counts());
-  counter.endInput();
-  return fed;
 }

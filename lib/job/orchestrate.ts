@@ -106,9 +106,13 @@ async function withTop(
     joined.set(carry);
     joined.set(piece, carry.length);
     const complete = joined.lastIndexOf(10) + 1;
-    forEachLine(joined.subarray(0, complete), (word, count) => {
-      if (rows.length < top) rows.push({ word, count });
-    });
+    forEachLine(
+      joined.subarray(0, complete),
+      (word, count) => {
+        if (rows.length < top) rows.push({ word, count });
+      },
+      store.uri(countsKey),
+    );
     carry = joined.slice(complete);
     if (rows.length >= top) break;
   }

@@ -32,6 +32,7 @@ export async function runReduceTask(
       bytes: await readSpan(work, input.key, start, input.offsets.at(-1) as number),
       offsets: input.offsets.map((o) => o - start),
       name: work.uri(input.key),
+      base: start,
     };
   });
   const { list, tokens } = mergePartials(runs, from, to);

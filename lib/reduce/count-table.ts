@@ -154,11 +154,22 @@ export class CountTable {
     for (let pos = 0; pos < buf.length; ) pos = this.addLine(buf, view, pos, what);
   }
 
-  /** Adds the line at `pos` (see addLines), which ends before `n`; returns where the next starts. */
-  addLine(buf: Uint8Array, view: DataView, pos: number, what: string, n = buf.length): number {
+  /**
+   * Adds the line at `pos` (see addLines), which ends before `n`; returns where the next
+   * starts. `base` is where `buf` starts in the partial `what`, for the error's offset.
+   */
+  addLine(
+    buf: Uint8Array,
+    view: DataView,
+    pos: number,
+    what: string,
+    n = buf.length,
+    base = 0,
+  ): number {
     let tab = pos;
     while (tab < n && buf[tab] !== TAB) tab++;
-    if (tab === pos || tab === n) throw malformed(what, pos, tab === n ? 'no tab' : 'an empty key');
+    if (tab === pos || tab === n)
+      throw malformed(what, base + pos, tab === n ? 'no tab' : 'an empty key');
     let count = 0;
     let j = tab + 1;
     for (; j < n; j++) {
@@ -167,7 +178,11 @@ export class CountTable {
       count = count * 10 + d;
     }
     if (j >= n || buf[j] !== NEWLINE || j === tab + 1 || count === 0) {
-      throw malformed(what, pos, 'a count that is not a positive integer followed by a newline');
+      throw malformed(
+        what,
+        base + pos,
+        'a count that is not a positive integer followed by a newline',
+      );
     }
     this.add(buf, view, pos, tab, count);
     return j + 1;

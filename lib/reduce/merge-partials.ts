@@ -15,7 +15,12 @@ export interface PartialRun {
   offsets: readonly number[];
   /** Names the map output in errors. */
   name: string;
+  /** Where `bytes` start in the map output, so errors give the object's own offsets. */
+  base?: number;
 }
+
+/** A line of partial counts is rarely shorter than this (a short word, a tab, a count). */
+const BYTES_PER_LINE = 8;
 
 export interface MergedPartials {
   list: EntryList;
@@ -29,17 +34,19 @@ export function mergePartials(
   from: number,
   to: number,
 ): MergedPartials {
-  let largest = 0;
-  let total = 0;
+  // Sized for the biggest single run of a partition: a word repeated in every map output
+  // is one key however many runs hold it. Tables and lists grow when there are more.
+  let biggestRun = 0;
+  let expected = 0;
   for (let j = 0; j < to - from; j++) {
-    let bytes = 0;
-    for (const run of runs) bytes += (run.offsets[j + 1] as number) - (run.offsets[j] as number);
-    largest = Math.max(largest, bytes);
-    total += bytes;
+    let most = 0;
+    for (const run of runs)
+      most = Math.max(most, (run.offsets[j + 1] as number) - (run.offsets[j] as number));
+    biggestRun = Math.max(biggestRun, most);
+    expected += most;
   }
-  // A line is rarely under 8 bytes; the table grows if it must.
-  const table = new CountTable(Math.ceil(largest / 8));
-  const list = new EntryList(Math.ceil(total / 12));
+  const table = new CountTable(Math.ceil(biggestRun / BYTES_PER_LINE));
+  const list = new EntryList(Math.ceil(expected / BYTES_PER_LINE));
   const views = runs.map(
     (r) => new DataView(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength),
   );
@@ -50,7 +57,7 @@ export function mergePartials(
       const end = run.offsets[j + 1] as number;
       const what = `${run.name} (partition ${from + j})`;
       for (let pos = run.offsets[j] as number; pos < end; )
-        pos = table.addLine(run.bytes, views[i] as DataView, pos, what, end);
+        pos = table.addLine(run.bytes, views[i] as DataView, pos, what, end, run.base);
     });
     tokens += table.total;
     list.appendTable(table);

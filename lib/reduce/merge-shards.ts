@@ -169,16 +169,19 @@ export async function* mergeShards(
 ): AsyncGenerator<Uint8Array> {
   const pieceBytes = options.pieceBytes ?? 1 << 20;
   const { from, to } = options;
-  const heap: Cursor[] = [];
-  for (const shard of shards) {
-    const cursor = new Cursor(shard.pieces[Symbol.asyncIterator](), shard.name);
-    await cursor.load();
-    while (from && !cursor.done && compareToBound(cursor, from) < 0) {
-      if (!cursor.advance()) await cursor.load();
-    }
-    if (to && !cursor.done && compareToBound(cursor, to) >= 0) await cursor.close();
-    if (!cursor.done) heap.push(cursor);
-  }
+  // Every shard's first read at once: one after the other, R shards would cost R latencies.
+  const cursors = await Promise.all(
+    shards.map(async (shard) => {
+      const cursor = new Cursor(shard.pieces[Symbol.asyncIterator](), shard.name);
+      await cursor.load();
+      while (from && !cursor.done && compareToBound(cursor, from) < 0) {
+        if (!cursor.advance()) await cursor.load();
+      }
+      if (to && !cursor.done && compareToBound(cursor, to) >= 0) await cursor.close();
+      return cursor;
+    }),
+  );
+  const heap = cursors.filter((c) => !c.done);
   for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(heap, i);
   let out = new Uint8Array(pieceBytes);
   let o = 0;

@@ -1,4 +1,5 @@
 /** The order of every output (count descending, then UTF-8 bytes) and top-K lists. */
+import { MalformedPartialError } from '../errors.js';
 
 export interface WordCount {
   word: string;
@@ -36,15 +37,25 @@ export function mergeTop(lists: readonly (readonly WordCount[])[], k: number): W
 
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
-/** Calls `fn` for each `word\tcount\n` line of UTF-8 `lines` (the last newline may be absent). */
-export function forEachLine(lines: Uint8Array, fn: (word: string, count: number) => void): void {
+/**
+ * Calls `fn` for each `word\tcount\n` line of UTF-8 `lines` (the last newline may be
+ * absent); `what` names them in the error a line without a tab raises.
+ */
+export function forEachLine(
+  lines: Uint8Array,
+  fn: (word: string, count: number) => void,
+  what = 'counts',
+): void {
   let pos = 0;
   while (pos < lines.length) {
     let nl = lines.indexOf(10, pos);
     if (nl < 0) nl = lines.length;
     const tab = lines.lastIndexOf(9, nl);
-    if (tab < pos)
-      throw new Error(`malformed counts line: ${decoder.decode(lines.subarray(pos, nl))}`);
+    if (tab < pos) {
+      throw new MalformedPartialError(
+        `${what}: malformed line: ${decoder.decode(lines.subarray(pos, nl))}`,
+      );
+    }
     fn(
       decoder.decode(lines.subarray(pos, tab)),
       Number(decoder.decode(lines.subarray(tab + 1, nl))),

@@ -1,12 +1,13 @@
+import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SummarySchema } from '../../lib/contracts.js';
 import { countBytes, LONG_TOKEN_SUFFIX, TOKEN_CAP_BYTES } from '../../lib/kernel/range-counter.js';
-import { runCli } from '../support/cli.js';
+import { cliPath, runCli } from '../support/cli.js';
 import { countsTsvOf, expectedTsv, singlePassCounts } from '../support/oracle.js';
 
 let dir: string;
@@ -227,6 +228,39 @@ describe('wordcount count over many sources', () => {
     await writeFile(join(root, 'x.txt'), 'same words');
     const summary = await countJson([root, join(root, 'x.txt'), root]);
     expect(summary).toMatchObject({ totalWords: 2, sources: { objects: 1 } });
+  });
+});
+
+describe('wordcount count interrupted', () => {
+  it('removes its temporary partials on SIGINT and dies of the signal', async () => {
+    const words = Array.from({ length: 300_000 }, (_, i) => `i${i.toString(36)}`).join(' ');
+    const path = join(dir, 'interrupted.txt');
+    await writeFile(path, `${words}\n`.repeat(20));
+    const scratch = await mkdtemp(join(dir, 'tmp-'));
+    const child = spawn(
+      process.execPath,
+      [cliPath, 'count', path, '--workers', '2', '--chunk-size', '1MiB'],
+      {
+        env: { ...process.env, TMPDIR: scratch },
+        stdio: 'ignore',
+      },
+    );
+    // Wait until the job has written partials under its temporary directory.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const dirs = await readdir(scratch);
+      const spilled =
+        dirs.length > 0 && (await readdir(join(scratch, dirs[0] as string))).includes('map');
+      if (spilled) break;
+      if (Date.now() > deadline) throw new Error('no partials appeared');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGINT');
+    const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
+      child.on('exit', (c, s) => r([c, s])),
+    );
+    expect(signal ?? code).toBe('SIGINT');
+    expect(await readdir(scratch)).toEqual([]);
   });
 });
 

@@ -260,6 +260,67 @@ describe('gzip', () => {
   });
 });
 
+describe('map task hygiene', () => {
+  const request = (key: string, etag: string, end: number, whole: boolean) => ({
+    type: 'map' as const,
+    index: 0,
+    mode: 'whitespace' as const,
+    slices: [{ key, etag, start: 0, end, whole }],
+    spill: { prefix: `${dir.slice(1)}/hygiene/`, inlineLimitBytes: 0, partitions: 4 },
+  });
+
+  it('closes the object it reads when its gzip stream turns out corrupt', async () => {
+    const gz = gzipSync(Buffer.from('words '.repeat(200_000)));
+    gz[2] = 0x07; // compression method: not deflate
+    const path = await file('broken-method.gz', gz);
+    const [object] = await pool(1).objects([path]);
+    // The real file store, watched: every read it starts must be finished or closed.
+    const files = new FileObjectStore('/');
+    let open = 0;
+    const watched = Object.assign(Object.create(files) as FileObjectStore, {
+      async *readRange(key: string, options: Parameters<FileObjectStore['readRange']>[1]) {
+        open++;
+        try {
+          yield* files.readRange(key, options);
+        } finally {
+          open--;
+        }
+      },
+    });
+    const stores = { source: watched, work: files };
+    await expect(
+      runMapTask(stores, request(object?.key as string, object?.etag as string, gz.length, true)),
+    ).rejects.toThrow(/broken-method\.gz: not a valid gzip stream/);
+    expect(open).toBe(0);
+  });
+
+  it('writes each attempt of a task under keys of its own, so a retry cannot overwrite the answer', async () => {
+    const path = await file(
+      'retried.txt',
+      Array.from({ length: 5000 }, (_, i) => `r${i}`).join(' '),
+    );
+    const [object] = await pool(1).objects([path]);
+    const stores = { source: new FileObjectStore('/'), work: new FileObjectStore('/') };
+    const size = object?.size as number;
+    const first = await runMapTask(
+      stores,
+      request(object?.key as string, object?.etag as string, size, false),
+    );
+    const second = await runMapTask(
+      stores,
+      request(object?.key as string, object?.etag as string, size, false),
+    );
+    const keys = (r: typeof first) => (r.spilled ?? []).map((p) => p.key);
+    expect(keys(first)).toHaveLength(1);
+    expect(keys(first).some((k) => keys(second).includes(k))).toBe(false);
+    for (const r of [first, second]) {
+      const part = r.spilled?.[0];
+      const bytes = await stores.work.get(part?.key as string);
+      expect(bytes.length).toBe(part?.offsets.at(-1));
+    }
+  });
+});
+
 describe('a map task whose vocabulary outgrows its table', () => {
   it('spills in several parts and the reduce still adds up exactly', async () => {
     // Bigger than one decompressed piece, so the table fills more than once.

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const CLI = fileURLToPath(new URL('../../dist/lib/cli/main.js', import.meta.url));
+/** The built command, as users run it. */
+export const cliPath = fileURLToPath(new URL('../../dist/lib/cli/main.js', import.meta.url));
 
 export interface CliRun {
   code: number | null;
@@ -16,7 +17,7 @@ export function runCli(
   stdin?: Uint8Array | string,
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [cliPath, ...args], {
       env,
       stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
