@@ -61,8 +61,16 @@ async function resolveSources(
       continue;
     }
     const path = resolve(arg);
-    const found = await stat(path).catch(() => undefined);
-    if (!found) throw new ObjectNotFoundError(path, 'no such file or directory');
+    const found = await stat(path).catch((error: { code?: string }) => {
+      const denied = error.code === 'EACCES' || error.code === 'EPERM';
+      throw new ObjectNotFoundError(
+        path,
+        denied ? 'permission denied' : 'no such file or directory',
+        {
+          cause: error,
+        },
+      );
+    });
     if (found.isDirectory()) {
       const listed: SourceObject[] = [];
       for await (const info of store.list(keyOf(path === ROOT ? path : `${path}/`)))
