@@ -21,5 +21,15 @@ export async function handler(event: unknown): Promise<MapResult | ReduceResult 
       ? event.bucket
       : config.bucket;
   const store = new S3ObjectStore(s3, bucket);
-  return runTask({ source: store, work: store }, event);
+  try {
+    return await runTask({ source: store, work: store }, event);
+  } catch (error) {
+    // The error's name leads its message: Lambda reports it as the errorType, but
+    // emulators report every error as Runtime.HandlerError, and the orchestrator decides
+    // from the name whether another attempt could succeed.
+    if (error instanceof Error && !error.message.startsWith(`${error.name}: `)) {
+      error.message = `${error.name}: ${error.message}`;
+    }
+    throw error;
+  }
 }

@@ -26,6 +26,8 @@ export interface OrchestratorConfig {
   chunkSize: number;
   /** How long one task invocation may take before it is given up: past the counter's timeout. */
   taskTimeoutMs: number;
+  /** The job claim's heartbeat period: a claim silent for two is taken over. */
+  heartbeatMs: number;
 }
 
 function required(env: Env, name: string, linked: string | undefined): string {
@@ -63,6 +65,7 @@ export function orchestratorConfig(
     concurrency: positiveInt(env, 'WORDCOUNT_CONCURRENCY', 64),
     chunkSize: chunkText ? parseSize(chunkText) : DEFAULT_CHUNK_SIZE,
     taskTimeoutMs: positiveInt(env, 'WORDCOUNT_TASK_TIMEOUT_SECONDS', 330) * 1000,
+    heartbeatMs: positiveInt(env, 'WORDCOUNT_HEARTBEAT_SECONDS', 30) * 1000,
   });
 }
 

@@ -179,6 +179,8 @@ export const TaskRequestSchema = z.discriminatedUnion('type', [
 export type TaskRequest = z.infer<typeof TaskRequestSchema>;
 
 export const SummarySchema = z.object({
+  /** The job that counted it (on S3: the counts object carries the same id). */
+  jobId: z.string().optional(),
   /** What was asked for: a path, an s3:// key, prefix or manifest, or several. */
   source: z.object({ uri: z.string(), bytes: nonNegativeInt, etag: z.string() }),
   /** The objects counted and their bytes as stored. */
@@ -229,18 +231,30 @@ export function parsePayload<T>(schema: z.ZodType<T>, value: unknown, what: stri
   throw new InvalidPayloadError(`invalid ${what}${path}: ${issue?.message ?? 'malformed'}`);
 }
 
+/** Most top words a response carries; the counts file has the rest. */
+export const MAX_RESPONSE_TOP = 1000;
+
 /** A direct orchestrator invocation (the CLI's `count s3://…`, scripts, tests). */
 export const JobRequestSchema = z
   .object({
     bucket: z.string().min(1),
-    key: z.string().min(1).optional(),
+    key: z
+      .string()
+      .min(1)
+      .refine((k) => !k.endsWith('/'), {
+        message: 'a key ending in / is a folder: to count what is under it, send "prefix"',
+      })
+      .optional(),
     prefix: z.string().optional(),
     keys: z.array(z.string().min(1)).min(1).max(1_000_000).optional(),
     mode: ModeSchema.optional(),
     /** Bytes, or a size such as "16MiB". */
     chunkSize: z.union([positiveInt, z.string().min(1)]).optional(),
-    top: nonNegativeInt.max(1_000_000).optional(),
+    top: nonNegativeInt.max(MAX_RESPONSE_TOP).optional(),
+    /** Count again even when this input version was already counted. */
+    force: z.boolean().optional(),
   })
+  .strict()
   .refine((r) => [r.key, r.prefix, r.keys].filter((v) => v !== undefined).length === 1, {
     message: 'give exactly one of key, prefix or keys',
   });
@@ -277,7 +291,11 @@ export type S3Event = z.infer<typeof S3EventSchema>;
 /** What jobs/JOBID/status.json holds. */
 export const JobStatusSchema = z.object({
   jobId: z.string(),
-  state: z.enum(['running', 'succeeded', 'failed']),
+  /**
+   * running → counted (the counts file waits in jobs/ID/) → succeeded (published), or
+   * superseded (a newer version of the input exists: nothing published), or failed.
+   */
+  state: z.enum(['running', 'counted', 'succeeded', 'superseded', 'failed']),
   input: z.object({
     bucket: z.string(),
     /** The key, prefix or manifest the job was asked for, as an s3:// URI. */
@@ -298,5 +316,7 @@ export const JobStatusSchema = z.object({
     reduceDone: nonNegativeInt,
   }),
   output: z.object({ summary: z.string(), counts: z.string() }),
+  /** Once counted: the summary to publish, so a failed publish is repaired without recounting. */
+  summary: SummarySchema.optional(),
 });
 export type JobStatus = z.infer<typeof JobStatusSchema>;

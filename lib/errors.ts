@@ -25,6 +25,14 @@ export class PreconditionFailedError extends WordcountError {
   override name = 'PreconditionFailedError';
 }
 
+/**
+ * Two conditional writes of one key raced and S3 answered `409 ConditionalRequestConflict`:
+ * neither lost yet, the write should be tried again.
+ */
+export class ConditionalConflictError extends WordcountError {
+  override name = 'ConditionalConflictError';
+}
+
 /** A payload crossing a process boundary does not match its schema. */
 export class InvalidPayloadError extends WordcountError {
   override name = 'InvalidPayloadError';
@@ -51,6 +59,14 @@ export class InvocationError extends WordcountError {
   ) {
     super(`${functionName}: ${message}`, options);
   }
+}
+
+/**
+ * The job is being run by another live invocation (its claim's heartbeat is fresh).
+ * Retryable: by the time a retry comes, that invocation has finished or its claim is stale.
+ */
+export class JobBusyError extends WordcountError {
+  override name = 'JobBusyError';
 }
 
 /** A counting job failed; nothing was published. */

@@ -11,6 +11,7 @@
  *   a list of keys (direct invocation)    → results/keys/DIGEST.json, … (DIGEST of the sorted list)
  */
 import { createHash } from 'node:crypto';
+import { UsageError } from './errors.js';
 
 export const INPUT_PREFIX = 'input/';
 export const OUTPUT_PREFIX = 'output/';
@@ -105,6 +106,21 @@ export function claimKey(jobId: string): string {
   return `${jobPrefix(jobId)}claim.json`;
 }
 
+/** Where a job keeps its counts file until it publishes. */
+export function stagedCountsKey(jobId: string): string {
+  return `${jobPrefix(jobId)}counts.tsv`;
+}
+
+/** The lock publishers of one output take turns on (see job/publish.ts). */
+export function publishLockKey(summaryKey: string): string {
+  return `${JOBS_PREFIX}publish/${summaryKey}`;
+}
+
+/** Which job last started for an output: what `wordcount status` reads. */
+export function latestJobKey(summaryKey: string): string {
+  return `${JOBS_PREFIX}latest/${summaryKey}`;
+}
+
 export function planKey(jobId: string): string {
   return `${jobPrefix(jobId)}plan.json`;
 }
@@ -135,18 +151,29 @@ export function scratchFolders(workPrefix: string): string[] {
 
 /** S3 event keys arrive form-encoded: `+` is a space, the rest percent-escapes. */
 export function decodeS3Key(raw: string): string {
-  return decodeURIComponent(raw.replace(/\+/g, ' '));
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch (error) {
+    throw new UsageError(`S3 event key '${raw}' is not valid percent-encoding`, { cause: error });
+  }
 }
 
-/** The objects an S3 notification reports as created, keys decoded; other events are skipped. */
+/** A key ending in `/`: what the S3 console's "Create folder" uploads, never an input. */
+export function isFolderKey(key: string): boolean {
+  return key.endsWith('/');
+}
+
+/**
+ * The objects an S3 notification reports as created, keys decoded; other events and
+ * folder placeholders are skipped.
+ */
 export function createdObjects(event: {
   Records: readonly {
     eventName: string;
     s3: { bucket: { name: string }; object: { key: string } };
   }[];
 }): { bucket: string; key: string }[] {
-  return event.Records.filter((r) => r.eventName.startsWith('ObjectCreated:')).map((r) => ({
-    bucket: r.s3.bucket.name,
-    key: decodeS3Key(r.s3.object.key),
-  }));
+  return event.Records.filter((r) => r.eventName.startsWith('ObjectCreated:'))
+    .map((r) => ({ bucket: r.s3.bucket.name, key: decodeS3Key(r.s3.object.key) }))
+    .filter((o) => !isFolderKey(o.key));
 }

@@ -7,6 +7,8 @@ export interface ObjectInfo {
   size: number;
   /** Changes whenever the content does: S3's ETag, a file's size and mtime. */
   etag: string;
+  /** User metadata written with the object (S3 `x-amz-meta-*`); from head() only. */
+  metadata?: Record<string, string>;
 }
 
 export interface ReadRangeOptions {
@@ -25,6 +27,13 @@ export interface PutOptions {
   /** Fail with PreconditionFailedError unless the key exists with this etag (S3 `If-Match`). */
   ifMatch?: string;
   contentType?: string;
+  /** Small user metadata kept with the object (lower-case names). */
+  metadata?: Record<string, string>;
+}
+
+export interface PutResult {
+  /** The etag of what was written: the If-Match of a later conditional write. */
+  etag: string;
 }
 
 export type Body =
@@ -46,7 +55,13 @@ export interface ObjectStore {
   /** Streams bytes of [start, end) in order, lazily: stop iterating to stop reading. */
   readRange(key: string, options: ReadRangeOptions): AsyncIterable<Uint8Array>;
   get(key: string): Promise<Uint8Array>;
-  put(key: string, body: Body, options?: PutOptions): Promise<void>;
+  put(key: string, body: Body, options?: PutOptions): Promise<PutResult>;
+  /** Copies `from` to `to` within the store (server-side on S3), with new metadata. */
+  copy(
+    from: string,
+    to: string,
+    options?: Pick<PutOptions, 'contentType' | 'metadata'>,
+  ): Promise<void>;
   /** Removes the key; removing a missing key is not an error. */
   delete(key: string): Promise<void>;
 }

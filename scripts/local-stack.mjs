@@ -220,7 +220,7 @@ async function notifyOnInput(s3, bucket, id, functionArn) {
  * @param {{ endpoint?: string, region?: string, bucket?: string, prefix?: string,
  *   chunkSize?: string, concurrency?: string, counterEntry?: string | null,
  *   orchestratorEntry?: string, counterName?: string, orchestratorName?: string,
- *   notify?: boolean, log?: (message: string) => void }} [options]
+ *   notify?: boolean, environment?: Record<string, string>, log?: (message: string) => void }} [options]
  */
 export async function deployStack({
   endpoint,
@@ -234,6 +234,7 @@ export async function deployStack({
   counterName = `${prefix}-counter`,
   orchestratorName = `${prefix}-orchestrator`,
   notify = true,
+  environment = {},
   log = () => {},
 } = {}) {
   const { config, s3, lambda } = localClients({ endpoint, region });
@@ -268,6 +269,7 @@ export async function deployStack({
         WORDCOUNT_CHUNK_SIZE: String(chunkSize),
         WORDCOUNT_CONCURRENCY: String(concurrency),
         WORDCOUNT_TASK_TIMEOUT_SECONDS: String(COUNTER.timeout + 30),
+        ...environment,
       },
     });
     log(`function ${orchestrator.name}: ${orchestrator.action} (${orchestrator.codeSize} bytes)`);

@@ -12,8 +12,10 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 export interface ClientSettings {
   /** Sockets kept for concurrent calls; the SDK's default of 50 caps a wider fan-out. */
   maxSockets: number;
-  /** Milliseconds a request may wait for its response before it fails. */
+  /** Milliseconds a socket may stay silent (no response byte) before the request fails. */
   requestTimeoutMs?: number;
+  /** Milliseconds to establish a connection. */
+  connectionTimeoutMs?: number;
 }
 
 function handler(settings: ClientSettings): NodeHttpHandler {
@@ -22,8 +24,16 @@ function handler(settings: ClientSettings): NodeHttpHandler {
     httpAgent: new HttpAgent(agentOptions),
     httpsAgent: new HttpsAgent(agentOptions),
     requestTimeout: settings.requestTimeoutMs,
+    connectionTimeout: settings.connectionTimeoutMs,
   });
 }
+
+/**
+ * S3 calls that stall fail instead of waiting out a function's whole timeout: a
+ * connection within 5 s, and no 30 s without a byte. The SDK retries them (3 attempts);
+ * a body that stalls mid-stream fails its task, which is retried as a whole.
+ */
+export const S3_TIMEOUTS = { requestTimeoutMs: 30_000, connectionTimeoutMs: 5_000 } as const;
 
 /** Lambda client for LambdaRunner: retries are the runner's, so the SDK makes one attempt. */
 export function createLambdaClient(settings: ClientSettings): LambdaClient {
@@ -33,7 +43,7 @@ export function createLambdaClient(settings: ClientSettings): LambdaClient {
 /** S3 client; path-style addressing keeps emulators on a bare host:port working. */
 export function createS3Client(settings: ClientSettings & { forcePathStyle?: boolean }): S3Client {
   return new S3Client({
-    requestHandler: handler(settings),
+    requestHandler: handler({ ...S3_TIMEOUTS, ...settings }),
     forcePathStyle: settings.forcePathStyle,
   });
 }

@@ -1,13 +1,35 @@
 /** ObjectStore over a local directory: the embedded backend's twin of S3ObjectStore. */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import {
+  copyFile,
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ObjectNotFoundError, PreconditionFailedError, UsageError } from '../errors.js';
-import type { Body, ObjectInfo, ObjectStore, PutOptions, ReadRangeOptions } from '../ports.js';
+import type {
+  Body,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+  PutResult,
+  ReadRangeOptions,
+} from '../ports.js';
 
 const DEFAULT_PIECE_SIZE = 2 * 1024 * 1024;
+/** Object metadata lives beside the tree, under this directory of the root (never listed). */
+const METADATA_DIR = '.wordcount-meta';
 const WRITE_BUFFER_BYTES = 16 * 1024 * 1024;
 
 function systemCode(error: unknown): string | undefined {
@@ -53,7 +75,8 @@ export class FileObjectStore implements ObjectStore {
         info.isDirectory() ? REASONS.EISDIR : 'not a regular file',
       );
     }
-    return { key, uri: path, size: info.size, etag: etagOf(info) };
+    const metadata = await this.readMetadata(key);
+    return { key, uri: path, size: info.size, etag: etagOf(info), ...(metadata && { metadata }) };
   }
 
   /**
@@ -70,6 +93,7 @@ export class FileObjectStore implements ObjectStore {
       });
       for (const entry of entries) {
         const key = `${dirKey}${entry.name}`;
+        if (dirKey === '' && entry.name === METADATA_DIR) continue;
         if (entry.isDirectory()) {
           const sub = `${key}/`;
           if (sub.startsWith(prefix) || prefix.startsWith(sub)) await walk(sub);
@@ -137,7 +161,7 @@ export class FileObjectStore implements ObjectStore {
     });
   }
 
-  async put(key: string, body: Body, options: PutOptions = {}): Promise<void> {
+  async put(key: string, body: Body, options: PutOptions = {}): Promise<PutResult> {
     const path = this.path(key);
     await mkdir(dirname(path), { recursive: true });
     // Write aside, then move into place: readers never see half an object.
@@ -148,33 +172,98 @@ export class FileObjectStore implements ObjectStore {
         toChunks(body),
         createWriteStream(temporary, { highWaterMark: WRITE_BUFFER_BYTES }),
       );
-      if (options.ifNoneMatch) {
-        await link(temporary, path).catch((error: unknown) => {
-          if (systemCode(error) === 'EEXIST') {
-            throw new PreconditionFailedError(`${path} already exists`, { cause: error });
-          }
-          throw error;
-        });
-      } else {
-        if (options.ifMatch !== undefined) {
-          // Compare-then-rename: atomic enough for one machine's embedded backend.
-          // Like S3: a missing key is not found, a changed one fails the precondition.
-          const current = await stat(path).catch((error: unknown) => {
-            throw this.translate(error, key);
-          });
-          if (etagOf(current) !== options.ifMatch) {
-            throw new PreconditionFailedError(`${path} changed`);
-          }
-        }
-        await rename(temporary, path);
-      }
+      return await this.place(key, temporary, options);
     } finally {
       await unlink(temporary).catch(() => undefined);
     }
   }
 
+  async copy(
+    from: string,
+    to: string,
+    options: Pick<PutOptions, 'contentType' | 'metadata'> = {},
+  ): Promise<void> {
+    const path = this.path(to);
+    await mkdir(dirname(path), { recursive: true });
+    const temporary = `${path}.${randomUUID()}.tmp`;
+    try {
+      await copyFile(this.path(from), temporary).catch((error: unknown) => {
+        throw this.translate(error, from);
+      });
+      await this.place(to, temporary, options);
+    } finally {
+      await unlink(temporary).catch(() => undefined);
+    }
+  }
+
+  /** Moves a written temporary file into place under the put's conditions. */
+  private async place(key: string, temporary: string, options: PutOptions): Promise<PutResult> {
+    const path = this.path(key);
+    if (options.ifNoneMatch) {
+      // link() fails if the name exists: an atomic create, across threads and processes.
+      await link(temporary, path).catch((error: unknown) => {
+        if (systemCode(error) === 'EEXIST') {
+          throw new PreconditionFailedError(`${path} already exists`, { cause: error });
+        }
+        throw error;
+      });
+    } else if (options.ifMatch !== undefined) {
+      const ifMatch = options.ifMatch;
+      // Compare and replace under a lock directory (mkdir is atomic), so two writers
+      // holding the same etag cannot both win. Like S3: a missing key is not found.
+      await this.locked(path, async () => {
+        const current = await stat(path).catch((error: unknown) => {
+          throw this.translate(error, key);
+        });
+        if (etagOf(current) !== ifMatch) throw new PreconditionFailedError(`${path} changed`);
+        await rename(temporary, path);
+      });
+    } else {
+      await rename(temporary, path);
+    }
+    if (options.metadata) await this.writeMetadata(key, options.metadata);
+    return { etag: etagOf(await stat(path)) };
+  }
+
+  private async locked<T>(path: string, fn: () => Promise<T>): Promise<T> {
+    const lock = `${path}.lock`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await mkdir(lock);
+        break;
+      } catch (error) {
+        if (systemCode(error) !== 'EEXIST' || attempt > 500) throw error;
+        await new Promise((r) => setTimeout(r, 2 + Math.random() * 8));
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await rmdir(lock).catch(() => undefined);
+    }
+  }
+
+  private metadataPath(key: string): string {
+    return join(this.root, METADATA_DIR, `${key}.json`);
+  }
+
+  private async writeMetadata(key: string, metadata: Record<string, string>): Promise<void> {
+    const path = this.metadataPath(key);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, JSON.stringify(metadata));
+  }
+
+  private async readMetadata(key: string): Promise<Record<string, string> | undefined> {
+    try {
+      return JSON.parse(await readFile(this.metadataPath(key), 'utf8')) as Record<string, string>;
+    } catch {
+      return undefined;
+    }
+  }
+
   async delete(key: string): Promise<void> {
     await rm(this.path(key), { force: true });
+    await rm(this.metadataPath(key), { force: true });
   }
 
   private path(key: string): string {

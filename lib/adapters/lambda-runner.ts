@@ -1,9 +1,13 @@
 /**
  * FunctionRunner over AWS Lambda (synchronous RequestResponse invokes). Throttling is
  * normal at fan-out scale: 429s, 5xx and network errors are retried with exponential
- * backoff and full jitter, at most `concurrency` calls are in flight, and each call has
- * a timeout. Build the client with `maxAttempts: 1` (see aws-clients.ts) so these are
- * the only retries.
+ * backoff and full jitter for as long as `retryForMs` (90 s by default: throttling
+ * passes), at most `concurrency` calls are in flight, and each call has a timeout. A
+ * function that failed (timed out, ran out of memory, met an S3 5xx) is invoked again up
+ * to `functionRetries` times, unless its error is one a retry would only repeat (a bad
+ * request, a missing or changed object, a corrupt input). Tasks are idempotent, so a
+ * retry is always safe. Build the client with `maxAttempts: 1` (see aws-clients.ts) so
+ * these are the only retries.
  */
 import { InvokeCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { InvocationError } from '../errors.js';
@@ -12,8 +16,12 @@ import type { FunctionRunner } from '../ports.js';
 export interface LambdaRunnerOptions {
   /** Invocations in flight at once. */
   concurrency: number;
-  /** Attempts per call, the first included. */
+  /** Attempts per call at most, the first included, whatever the time (default: no cap). */
   maxAttempts?: number;
+  /** Throttling and transport errors are retried until this long after the first attempt. */
+  retryForMs?: number;
+  /** Retries of a function error a later attempt may survive (timeouts, crashes, 5xx). */
+  functionRetries?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
   /** Per attempt; a timed-out attempt is retried (counting is idempotent). */
@@ -48,6 +56,16 @@ const RETRYABLE_CODES = new Set([
   'ENOTFOUND',
 ]);
 
+/** Errors of the task function that a retry would only repeat: the input, not the run. */
+const DETERMINISTIC_ERRORS = new Set([
+  'UsageError',
+  'InvalidPayloadError',
+  'ObjectNotFoundError',
+  'PreconditionFailedError',
+  'CorruptInputError',
+  'MalformedPartialError',
+]);
+
 /** True for throttling, server-side and network failures, which a later attempt may survive. */
 export function isRetryable(error: unknown): boolean {
   const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
@@ -79,6 +97,8 @@ const decoder = new TextDecoder();
 export class LambdaRunner implements FunctionRunner {
   private readonly slots: Semaphore;
   private readonly maxAttempts: number;
+  private readonly retryForMs: number;
+  private readonly functionRetries: number;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly timeoutMs: number;
@@ -90,7 +110,9 @@ export class LambdaRunner implements FunctionRunner {
     options: LambdaRunnerOptions,
   ) {
     this.slots = new Semaphore(Math.max(1, options.concurrency));
-    this.maxAttempts = Math.max(1, options.maxAttempts ?? 6);
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? Number.POSITIVE_INFINITY);
+    this.retryForMs = options.retryForMs ?? 90_000;
+    this.functionRetries = options.functionRetries ?? 2;
     this.baseDelayMs = options.baseDelayMs ?? 100;
     this.maxDelayMs = options.maxDelayMs ?? 10_000;
     this.timeoutMs = options.timeoutMs ?? 120_000;
@@ -115,6 +137,8 @@ export class LambdaRunner implements FunctionRunner {
   }
 
   private async invokeWithRetries(functionName: string, payload: string): Promise<unknown> {
+    let slept = 0;
+    let functionFailures = 0;
     for (let attempt = 1; ; attempt++) {
       let out: InvokeCommandOutput;
       try {
@@ -127,8 +151,11 @@ export class LambdaRunner implements FunctionRunner {
           { abortSignal: AbortSignal.timeout(this.timeoutMs) },
         );
       } catch (error) {
-        if (isRetryable(error) && attempt < this.maxAttempts) {
-          await this.sleep(this.backoffMs(attempt));
+        // Time spent sleeping (not waiting on calls) decides: a budget of backoff.
+        if (isRetryable(error) && attempt < this.maxAttempts && slept < this.retryForMs) {
+          const delay = this.backoffMs(attempt);
+          slept += delay;
+          await this.sleep(delay);
           continue;
         }
         const name = (error as { name?: string }).name ?? 'Error';
@@ -140,8 +167,17 @@ export class LambdaRunner implements FunctionRunner {
       }
       const text = out.Payload ? decoder.decode(out.Payload) : '';
       // A handler that threw still answers HTTP 200; the error is in FunctionError.
-      if (out.FunctionError)
-        throw new InvocationError(functionName, describeFunctionError(text, out.FunctionError));
+      if (out.FunctionError) {
+        const { type, message } = describeFunctionError(text, out.FunctionError);
+        const retryable = !DETERMINISTIC_ERRORS.has(type);
+        if (retryable && functionFailures < this.functionRetries && attempt < this.maxAttempts) {
+          functionFailures++;
+          await this.sleep(this.backoffMs(functionFailures));
+          continue;
+        }
+        const tries = functionFailures > 0 ? ` (failed ${functionFailures + 1} times)` : '';
+        throw new InvocationError(functionName, `${type}: ${message}${tries}`, retryable);
+      }
       try {
         return text === '' ? null : JSON.parse(text);
       } catch (error) {
@@ -153,13 +189,24 @@ export class LambdaRunner implements FunctionRunner {
   }
 }
 
-function describeFunctionError(payload: string, kind: string): string {
+/**
+ * The error's type and message. A task names its error at the head of the message
+ * (`ObjectNotFoundError: …`): Lambda also reports it as errorType, but an emulator may
+ * report every error as Runtime.HandlerError.
+ */
+function describeFunctionError(payload: string, kind: string): { type: string; message: string } {
+  let type = kind;
+  let message = payload || 'no error message';
   try {
     const parsed = JSON.parse(payload) as { errorType?: string; errorMessage?: string };
-    if (parsed.errorMessage !== undefined)
-      return `${parsed.errorType ?? kind}: ${parsed.errorMessage}`;
+    if (parsed.errorMessage !== undefined) {
+      type = parsed.errorType ?? kind;
+      message = parsed.errorMessage;
+    }
   } catch {
     // not JSON: report it as it came
   }
-  return `${kind}: ${payload || 'no error message'}`;
+  const named = /^([A-Za-z]+Error): /.exec(message);
+  if (named) return { type: named[1] as string, message: message.slice(named[0].length) };
+  return { type, message };
 }

@@ -1,6 +1,9 @@
 /** ObjectStore over one S3 bucket; SDK errors are translated here and nowhere else. */
 import { Readable } from 'node:stream';
 import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -8,10 +11,23 @@ import {
   type ListObjectsV2CommandOutput,
   PutObjectCommand,
   type S3Client,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { ObjectNotFoundError, PreconditionFailedError, UsageError } from '../errors.js';
-import type { Body, ObjectInfo, ObjectStore, PutOptions, ReadRangeOptions } from '../ports.js';
+import {
+  ConditionalConflictError,
+  ObjectNotFoundError,
+  PreconditionFailedError,
+  UsageError,
+} from '../errors.js';
+import type {
+  Body,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+  PutResult,
+  ReadRangeOptions,
+} from '../ports.js';
 
 interface SdkError {
   name?: string;
@@ -30,6 +46,9 @@ function sdkName(error: unknown): string {
 
 /** Multipart parts for streamed uploads (S3's minimum is 5 MiB). */
 const PART_SIZE = 8 * 1024 * 1024;
+/** CopyObject copies up to 5 GB; bigger objects are copied in parts of this size. */
+const COPY_LIMIT = 5 * 1024 ** 3;
+const COPY_PART_SIZE = 512 * 1024 * 1024;
 
 export class S3ObjectStore implements ObjectStore {
   constructor(
@@ -44,7 +63,13 @@ export class S3ObjectStore implements ObjectStore {
   async head(key: string): Promise<ObjectInfo> {
     try {
       const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return { key, uri: this.uri(key), size: out.ContentLength ?? 0, etag: out.ETag ?? '' };
+      return {
+        key,
+        uri: this.uri(key),
+        size: out.ContentLength ?? 0,
+        etag: out.ETag ?? '',
+        ...(out.Metadata && Object.keys(out.Metadata).length > 0 && { metadata: out.Metadata }),
+      };
     } catch (error) {
       throw this.translate(error, key);
     }
@@ -123,20 +148,21 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async put(key: string, body: Body, options: PutOptions = {}): Promise<void> {
+  async put(key: string, body: Body, options: PutOptions = {}): Promise<PutResult> {
     try {
       if (typeof body === 'string' || body instanceof Uint8Array) {
-        await this.client.send(
+        const out = await this.client.send(
           new PutObjectCommand({
             Bucket: this.bucket,
             Key: key,
             Body: body,
             ContentType: options.contentType,
+            Metadata: options.metadata,
             IfNoneMatch: options.ifNoneMatch ? '*' : undefined,
             IfMatch: options.ifMatch,
           }),
         );
-        return;
+        return { etag: out.ETag ?? '' };
       }
       if (options.ifNoneMatch || options.ifMatch !== undefined) {
         throw new UsageError(`conditional put of ${this.uri(key)} needs a string or byte body`);
@@ -149,13 +175,73 @@ export class S3ObjectStore implements ObjectStore {
           Key: key,
           Body: Readable.from(body),
           ContentType: options.contentType,
+          Metadata: options.metadata,
         },
         partSize: PART_SIZE,
         queueSize: 2,
       });
-      await upload.done();
+      const out = await upload.done();
+      return { etag: ('ETag' in out && out.ETag) || '' };
     } catch (error) {
       throw this.translate(error, key);
+    }
+  }
+
+  /** Server-side: one CopyObject up to 5 GB, a multipart copy of 512 MiB parts beyond. */
+  async copy(
+    from: string,
+    to: string,
+    options: Pick<PutOptions, 'contentType' | 'metadata'> = {},
+  ): Promise<void> {
+    const source = `${this.bucket}/${encodeURIComponent(from).replace(/%2F/g, '/')}`;
+    const { size } = await this.head(from);
+    try {
+      if (size <= COPY_LIMIT) {
+        await this.client.send(
+          new CopyObjectCommand({
+            Bucket: this.bucket,
+            Key: to,
+            CopySource: source,
+            MetadataDirective: 'REPLACE',
+            Metadata: options.metadata,
+            ContentType: options.contentType,
+          }),
+        );
+        return;
+      }
+      const { UploadId } = await this.client.send(
+        new CreateMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: to,
+          Metadata: options.metadata,
+          ContentType: options.contentType,
+        }),
+      );
+      const parts: { ETag: string; PartNumber: number }[] = [];
+      for (let start = 0, n = 1; start < size; start += COPY_PART_SIZE, n++) {
+        const end = Math.min(size, start + COPY_PART_SIZE) - 1;
+        const out = await this.client.send(
+          new UploadPartCopyCommand({
+            Bucket: this.bucket,
+            Key: to,
+            UploadId,
+            PartNumber: n,
+            CopySource: source,
+            CopySourceRange: `bytes=${start}-${end}`,
+          }),
+        );
+        parts.push({ ETag: out.CopyPartResult?.ETag ?? '', PartNumber: n });
+      }
+      await this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: to,
+          UploadId,
+          MultipartUpload: { Parts: parts },
+        }),
+      );
+    } catch (error) {
+      throw this.translate(error, to);
     }
   }
 
@@ -178,6 +264,11 @@ export class S3ObjectStore implements ObjectStore {
       return new ObjectNotFoundError(uri, 'no such key', { cause: error });
     }
     if (status === 403) return new ObjectNotFoundError(uri, 'access denied', { cause: error });
+    if (status === 409 && name === 'ConditionalRequestConflict') {
+      return new ConditionalConflictError(`${uri}: a concurrent conditional write is in progress`, {
+        cause: error,
+      });
+    }
     if (status === 412 || name === 'PreconditionFailed') {
       return new PreconditionFailedError(`${uri}: precondition failed (it exists or changed)`, {
         cause: error,

@@ -76,9 +76,11 @@ export async function countRemote(
   const { createLambdaClient, createS3Client } = await import('../adapters/aws-clients.js');
   const { LambdaRunner } = await import('../adapters/lambda-runner.js');
   const { S3ObjectStore } = await import('../adapters/s3-store.js');
+  // Throttling is retried; a job that failed is not invoked again (its outcome stands).
   const runner = new LambdaRunner(createLambdaClient({ maxSockets: 2 }), {
     concurrency: 1,
     maxAttempts: 3,
+    functionRetries: 0,
     timeoutMs: 16 * 60 * 1000,
   });
   const request = {

@@ -63,6 +63,8 @@ export interface JobSpec {
   }) => Promise<void> | void;
   /** Called as each map task finishes. */
   onMapTask?: (task: MapTaskPlan, result: MapResult) => void;
+  /** Stops the job: no task is sent after it fires; the job fails with its reason. */
+  signal?: AbortSignal;
 }
 
 /** A planned job on its way: what every phase reads, and the progress they all report. */
@@ -85,9 +87,20 @@ export function startPhase(ctx: JobContext, phase: JobPhase, tasks: number): voi
   report(ctx);
 }
 
+/** Throws when the job was stopped (see JobSpec.signal). */
+export function checkStopped(ctx: JobContext): void {
+  const { signal } = ctx.spec;
+  if (signal?.aborted) {
+    throw new JobFailedError(
+      `stopped: ${signal.reason instanceof Error ? signal.reason.message : String(signal.reason)}`,
+    );
+  }
+}
+
 /**
  * Runs one task through the task function and parses its result; a failure (the
- * function's, or a result that does not parse) fails the job naming `what`.
+ * function's, or a result that does not parse) fails the job naming `what`. Nothing is
+ * sent once the job was stopped.
  */
 export async function invokeTask<T>(
   ctx: JobContext,
@@ -95,6 +108,7 @@ export async function invokeTask<T>(
   schema: z.ZodType<T>,
   what: string,
 ): Promise<T> {
+  checkStopped(ctx);
   try {
     const reply = await ctx.deps.runner.invoke(ctx.deps.taskFunction, request);
     return parsePayload(schema, reply, 'task result');

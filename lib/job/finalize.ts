@@ -57,7 +57,7 @@ function mergeWindows(
 /** Puts `pieces` with `put`; returns how many bytes went. */
 async function written(
   pieces: AsyncIterable<Uint8Array>,
-  put: (body: AsyncIterable<Uint8Array>) => Promise<void>,
+  put: (body: AsyncIterable<Uint8Array>) => Promise<unknown>,
 ): Promise<number> {
   let bytes = 0;
   await put(

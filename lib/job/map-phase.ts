@@ -134,6 +134,9 @@ export async function runMapPhase(
   // before this thread merges the result it just got.
   let merging: Promise<void> = Promise.resolve();
   let mergeFailure: { error: unknown } | undefined;
+  // Results waiting to be merged: bounded, or parsed partials would pile up in memory
+  // whenever tasks answer faster than this thread merges.
+  let pending = 0;
   const mapping = mapLimit(tasks, spec.concurrency * 2, async (task) => {
     // A partial that could not be merged fails the job: count nothing more.
     if (mergeFailure) throw mergeFailure.error;
@@ -156,8 +159,12 @@ export async function runMapPhase(
       MapResultSchema,
       `counting ${describeTask(deps.sources, task)}`,
     );
+    pending++;
     merging = merging
       .then(() => (mergeFailure ? undefined : merge(task, result)))
+      .finally(() => {
+        pending--;
+      })
       .catch((error: unknown) => {
         // Recorded here, so no rejection goes unhandled while other tasks run.
         mergeFailure ??= {
@@ -167,6 +174,7 @@ export async function runMapPhase(
           ),
         };
       });
+    if (pending > spec.concurrency) await merging;
   });
   try {
     await mapping;

@@ -1,10 +1,21 @@
 /**
- * The orchestrator use case: one counting job per input version, exactly once. S3
- * notifications and async invokes can arrive twice; the job id depends only on the
- * objects' versions and the options, a finished job is answered from its output, and
- * of two concurrent duplicates one loses the `If-None-Match` claim and stops. Output is
- * published only when every task succeeded: counts first, summary last.
+ * The orchestrator use case with RPC coordination: one counting job per input version,
+ * driven by this invocation from plan to publish.
+ *
+ * Exactly once. The job id depends only on the objects' versions and the options, so a
+ * repeated notification finds its job: a published one answers from its output, a
+ * counted one only publishes (a failed publish is repaired without recounting). Of two
+ * concurrent invocations one holds the job's claim, a lease whose heartbeat this
+ * invocation renews while it works; the other fails with a retryable JobBusyError, so
+ * Lambda's retries (and an on-failure destination) see it. A claim whose heartbeat went
+ * quiet for two periods belongs to an invocation that died, and is taken over.
+ *
+ * Version-safe. Every object is read with `If-Match` on the ETag the job recorded, the
+ * counts wait in jobs/ID/ until publish, and publish (job/publish.ts) writes nothing
+ * when a newer version of the input exists. Before Lambda would kill it, the invocation
+ * stops, records `failed` and releases its claim.
  */
+import { randomUUID } from 'node:crypto';
 import { mapLimit } from '../concurrency.js';
 import {
   type JobStatus,
@@ -13,28 +24,28 @@ import {
   type Summary,
   SummarySchema,
 } from '../contracts.js';
-import {
-  JobFailedError,
-  messageOf,
-  ObjectNotFoundError,
-  PreconditionFailedError,
-} from '../errors.js';
+import { JobBusyError, JobFailedError, messageOf, ObjectNotFoundError } from '../errors.js';
 import {
   claimKey,
   type InputName,
   inputEtag,
   jobIdFor,
   jobPrefix,
+  latestJobKey,
   outputKeys,
   planKey,
   scratchFolders,
+  stagedCountsKey,
   statusKey,
 } from '../keys.js';
 import type { FunctionRunner, ObjectStore } from '../ports.js';
 import { forEachLine } from '../reduce/order.js';
 import { parseSize } from '../sizes.js';
 import type { Mode } from '../tokenize.js';
-import { resolveInput } from './inputs.js';
+import { type ResolvedInput, resolveInput } from './inputs.js';
+import { Lease } from './lease.js';
+import { checkChunkSizeRequest, checkTaskCount } from './limits.js';
+import { publish } from './publish.js';
 import { runJob } from './run-job.js';
 
 /** Top words in the published summary; a direct invocation may ask for another number. */
@@ -43,26 +54,35 @@ export const PUBLISHED_TOP = 20;
 /** Inline results stay well under Lambda's 6 MB synchronous payload limit. */
 export const INLINE_RESULT_LIMIT_BYTES = 4 * 1024 * 1024;
 
-/** Scratch keys deleted at once after publishing. */
+/** Time kept back before Lambda's deadline to record the failure and release the claim. */
+export const DEADLINE_MARGIN_MS = 60_000;
+
+/** Progress is recorded in the status this often at most (and at every new phase). */
+const STATUS_EVERY_MS = 5000;
+
+/** Scratch keys deleted at once after a job ends. */
 const CLEANUP_CONCURRENCY = 16;
 
 export interface OrchestratorDeps {
   store: ObjectStore;
   bucket: string;
   runner: FunctionRunner;
-  /** The function that runs map and reduce tasks. */
+  /** The function that runs map, reduce and finalize tasks. */
   taskFunction: string;
   concurrency: number;
   defaultChunkSize: number;
   inlineLimitBytes?: number;
-  /**
-   * A claim older than this belongs to an invocation that died (timed out, crashed)
-   * without recording the outcome; a new trigger may take it over. Longer than the
-   * orchestrator's longest run (Lambda's 15 minutes).
-   */
-  claimTtlMs?: number;
+  /** Heartbeat period of the claim: stale, and taken over, after two. */
+  heartbeatMs?: number;
   now?: () => Date;
   log?: (message: string) => void;
+}
+
+export interface InvocationContext {
+  /** Who runs the job (the Lambda request id). */
+  owner?: string;
+  /** Milliseconds until this invocation is killed (Lambda's getRemainingTimeInMillis). */
+  remainingMs?: () => number;
 }
 
 export interface JobRequestOptions {
@@ -70,12 +90,14 @@ export interface JobRequestOptions {
   mode?: Mode;
   chunkSize?: number | string;
   top?: number;
+  /** Count again even when this input version was counted before. */
+  force?: boolean;
 }
 
 export type JobOutcome =
   | { outcome: 'published'; jobId: string; summary: Summary }
   | { outcome: 'already-published'; jobId: string; summary: Summary }
-  | { outcome: 'claimed-elsewhere'; jobId: string };
+  | { outcome: 'superseded'; jobId: string; summary: Summary };
 
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
@@ -119,213 +141,264 @@ async function withTop(
   return { ...summary, top: rows };
 }
 
-export const DEFAULT_CLAIM_TTL_MS = 16 * 60 * 1000;
-
-/** Replaces a claim older than the TTL (or any, with `force`), atomically: of several takers one wins. */
-async function takeOverClaim(
-  deps: OrchestratorDeps,
-  jobId: string,
-  claim: string,
-  now: Date,
-  force: boolean,
-): Promise<boolean> {
-  const key = claimKey(jobId);
-  let etag: string;
-  let claimedAt: number;
+/** Deletes what a job kept under jobs/ID/ but its status and claim; logs what it could not. */
+async function removeTemporaries(deps: OrchestratorDeps, jobId: string): Promise<void> {
   try {
-    etag = (await deps.store.head(key)).etag;
-    const held = JSON.parse(decoder.decode(await deps.store.get(key))) as { claimedAt?: string };
-    claimedAt = Date.parse(held.claimedAt ?? '');
-  } catch (error) {
-    // Released between our attempt and this look: the next trigger will find it free.
-    if (error instanceof ObjectNotFoundError) return false;
-    throw error;
-  }
-  if (!force && !(now.getTime() - claimedAt > (deps.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS)))
-    return false;
-  try {
-    await deps.store.put(key, claim, { ifMatch: etag, contentType: 'application/json' });
-    return true;
-  } catch (error) {
-    // Another taker won, or the holder released it: either way it is not ours.
-    if (error instanceof PreconditionFailedError || error instanceof ObjectNotFoundError)
-      return false;
-    throw error;
-  }
-}
-
-/** Deletes a finished job's spilled partials and shards; logs what it could not. */
-async function removeScratch(deps: OrchestratorDeps, jobId: string): Promise<void> {
-  try {
-    const keys: string[] = [];
+    const keys = [planKey(jobId), stagedCountsKey(jobId)];
     for (const folder of scratchFolders(jobPrefix(jobId))) {
       for await (const info of deps.store.list(folder)) keys.push(info.key);
     }
     await mapLimit(keys, CLEANUP_CONCURRENCY, (key) => deps.store.delete(key));
   } catch (error) {
-    deps.log?.(`job ${jobId}: could not delete its partials: ${messageOf(error)}`);
+    deps.log?.(`job ${jobId}: could not delete its temporary objects: ${messageOf(error)}`);
   }
+}
+
+/** What a request asks for, resolved and checked before anything is written. */
+interface Job {
+  input: ResolvedInput;
+  etag: string;
+  jobId: string;
+  mode: Mode;
+  chunkSize: number;
+  output: { summary: string; counts: string };
+}
+
+async function prepare(deps: OrchestratorDeps, request: JobRequestOptions): Promise<Job> {
+  const mode = request.mode ?? 'words';
+  let chunkSize = deps.defaultChunkSize;
+  if (request.chunkSize !== undefined) {
+    chunkSize =
+      typeof request.chunkSize === 'string' ? parseSize(request.chunkSize) : request.chunkSize;
+    checkChunkSizeRequest(chunkSize);
+  }
+  const input = await resolveInput(deps.store, request.input);
+  checkTaskCount(input.uri, input.objects, chunkSize);
+  const etag = inputEtag(input.objects);
+  const jobId = jobIdFor({
+    bucket: deps.bucket,
+    input: input.name,
+    // A forced recount is a job of its own.
+    objects: request.force ? [...input.objects, { key: '', etag: randomUUID() }] : input.objects,
+    mode,
+    chunkSize,
+  });
+  return { input, etag, jobId, mode, chunkSize, output: outputKeys(input.name) };
 }
 
 export async function runJobOnce(
   deps: OrchestratorDeps,
   request: JobRequestOptions,
+  invocation: InvocationContext = {},
 ): Promise<JobOutcome> {
   const startedAt = performance.now();
   const { store } = deps;
   const now = deps.now ?? (() => new Date());
-  const mode = request.mode ?? 'words';
-  const chunkSize =
-    typeof request.chunkSize === 'string'
-      ? parseSize(request.chunkSize)
-      : (request.chunkSize ?? deps.defaultChunkSize);
-  const input = await resolveInput(store, request.input);
-  const etag = inputEtag(input.objects);
-  const jobId = jobIdFor({
-    bucket: deps.bucket,
-    input: input.name,
-    objects: input.objects,
-    mode,
-    chunkSize,
+  const job = await prepare(deps, request);
+  const { jobId, output } = job;
+  const owner = invocation.owner ?? randomUUID();
+  const top = Math.max(PUBLISHED_TOP, request.top ?? 0);
+  const cut = (summary: Summary) => ({
+    ...summary,
+    top: summary.top.slice(0, request.top ?? PUBLISHED_TOP),
   });
-  const output = outputKeys(input.name);
 
-  // A finished job answers from its output, as long as that output is still its own:
-  // output/ is per input, so a later job with other options may have replaced it.
-  let superseded = false;
+  // A finished job answers from its output, as long as that output is still its own.
   const previous = await readJson(store, statusKey(jobId));
-  if (previous !== undefined) {
-    const status = parsePayload(JobStatusSchema, previous, `status of job ${jobId}`);
-    if (status.state === 'succeeded') {
-      const published = await readJson(store, output.summary);
-      const summary = published === undefined ? undefined : SummarySchema.safeParse(published).data;
-      if (
-        summary !== undefined &&
-        summary.mode === mode &&
-        summary.source.etag === etag &&
-        summary.stats.chunkSize === chunkSize
-      ) {
-        return {
-          outcome: 'already-published',
-          jobId,
-          summary: await withTop(store, summary, output.counts, request.top),
-        };
-      }
-      superseded = true;
+  const status: JobStatus | undefined =
+    previous === undefined
+      ? undefined
+      : parsePayload(JobStatusSchema, previous, `status of job ${jobId}`);
+  if (status?.state === 'succeeded') {
+    const published = await readJson(store, output.summary);
+    const summary = published === undefined ? undefined : SummarySchema.safeParse(published).data;
+    if (summary?.jobId === jobId) {
+      return {
+        outcome: 'already-published',
+        jobId,
+        summary: await withTop(store, summary, output.counts, request.top),
+      };
     }
   }
 
-  const claim = JSON.stringify({ jobId, claimedAt: now().toISOString() });
-  try {
-    await store.put(claimKey(jobId), claim, { ifNoneMatch: true, contentType: 'application/json' });
-  } catch (error) {
-    if (!(error instanceof PreconditionFailedError)) throw error;
-    // A finished job's claim is taken over at once when its output was replaced since.
-    if (!(await takeOverClaim(deps, jobId, claim, now(), superseded))) {
-      deps.log?.(`job ${jobId} for ${input.uri} is claimed by another invocation; stopping`);
-      return { outcome: 'claimed-elsewhere', jobId };
-    }
-    deps.log?.(`job ${jobId}: took over its claim (${superseded ? 'output replaced' : 'stale'})`);
-  }
-
-  const bytes = input.objects.reduce((sum, o) => sum + o.size, 0);
-  const status: JobStatus = {
-    jobId,
-    state: 'running',
-    input: { bucket: deps.bucket, uri: input.uri, etag, objects: input.objects.length, bytes },
-    mode,
-    chunkSize,
-    updatedAt: now().toISOString(),
-    tasks: { map: 0, mapDone: 0, reduce: 0, reduceDone: 0 },
-    output,
-  };
-  const writeStatus = () => {
-    status.updatedAt = now().toISOString();
-    return store.put(statusKey(jobId), JSON.stringify(status, null, 2), {
-      contentType: 'application/json',
-    });
-  };
-
-  const top = Math.max(PUBLISHED_TOP, request.top ?? PUBLISHED_TOP);
-  let summary: Summary;
-  try {
-    const counted = await runJob(
-      {
-        sources: store,
-        work: store,
-        runner: deps.runner,
-        taskFunction: deps.taskFunction,
-        onProgress: (p) => {
-          if (p.phase === 'map') status.tasks.mapDone = p.tasksDone;
-          else if (p.phase === 'reduce')
-            Object.assign(status.tasks, { reduce: p.tasks, reduceDone: p.tasksDone });
-        },
-      },
-      {
-        source: { uri: input.uri, etag },
-        objects: input.objects,
-        mode,
-        chunkSize,
-        concurrency: deps.concurrency,
-        top,
-        bucket: deps.bucket,
-        workPrefix: jobPrefix(jobId),
-        inlineLimitBytes: deps.inlineLimitBytes ?? INLINE_RESULT_LIMIT_BYTES,
-        counts: { store, key: output.counts },
-        startedAt,
-        onPlan: async ({ tasks }) => {
-          status.tasks.map = tasks.length;
-          await store.put(
-            planKey(jobId),
-            JSON.stringify({ jobId, objects: input.objects, tasks }),
-            { contentType: 'application/json' },
-          );
-          await writeStatus();
-        },
-      },
+  const claim = new Lease(store, claimKey(jobId), owner, {
+    periodMs: deps.heartbeatMs,
+    now,
+    detail: `job ${jobId} for ${job.input.uri}`,
+  });
+  const acquired = await claim.acquire();
+  if (!acquired.held) {
+    throw new JobBusyError(
+      `${job.input.uri}: job ${jobId} is being counted by another invocation (heartbeat ${acquired.holder.heartbeatAt}); retry later`,
     );
-    // Counts first (written by the job), summary last: a reader that sees the summary
-    // finds the counts. elapsedMs covers everything up to this last write.
-    const now = performance.now();
-    const published = now - startedAt - counted.elapsedMs;
-    summary = {
-      ...counted,
-      top: counted.top.slice(0, PUBLISHED_TOP),
-      elapsedMs: Math.round(now - startedAt),
-      stats: {
-        ...counted.stats,
-        phasesMs: {
-          ...counted.stats.phasesMs,
-          publish: counted.stats.phasesMs.publish + Math.max(0, Math.round(published)),
-        },
-      },
-    };
-    await store.put(output.summary, `${JSON.stringify(summary, null, 2)}\n`, {
+  }
+  if (acquired.tookOver) {
+    deps.log?.(
+      `job ${jobId}: took over the claim of ${acquired.tookOver.owner}, silent since ${acquired.tookOver.heartbeatAt}`,
+    );
+  }
+
+  // Stop before Lambda would kill us, or when the claim is lost.
+  const stop = new AbortController();
+  claim.keepAlive((reason) => stop.abort(new Error(reason)));
+  const watch = invocation.remainingMs
+    ? setInterval(() => {
+        if ((invocation.remainingMs as () => number)() < DEADLINE_MARGIN_MS) {
+          stop.abort(new Error(`Lambda's deadline is under ${DEADLINE_MARGIN_MS / 1000} s away`));
+        }
+      }, 1000).unref()
+    : undefined;
+
+  const record: JobStatus =
+    status?.state === 'counted' && status.summary
+      ? { ...status, updatedAt: now().toISOString() }
+      : {
+          jobId,
+          state: 'running',
+          input: {
+            bucket: deps.bucket,
+            uri: job.input.uri,
+            etag: job.etag,
+            objects: job.input.objects.length,
+            bytes: job.input.objects.reduce((sum, o) => sum + o.size, 0),
+          },
+          mode: job.mode,
+          chunkSize: job.chunkSize,
+          updatedAt: now().toISOString(),
+          tasks: { map: 0, mapDone: 0, reduce: 0, reduceDone: 0 },
+          output,
+        };
+  const writeStatus = () => {
+    record.updatedAt = now().toISOString();
+    return store.put(statusKey(jobId), JSON.stringify(record, null, 2), {
       contentType: 'application/json',
     });
-    summary = { ...summary, top: counted.top.slice(0, request.top ?? PUBLISHED_TOP) };
+  };
+
+  try {
+    await store.put(latestJobKey(output.summary), JSON.stringify({ jobId }), {
+      contentType: 'application/json',
+    });
+    let summary = record.summary;
+    if (record.state !== 'counted' || !summary) {
+      summary = await count(deps, job, record, writeStatus, stop.signal, startedAt, top);
+      record.state = 'counted';
+      record.summary = summary;
+      await writeStatus();
+    } else deps.log?.(`job ${jobId}: counted before; publishing again`);
+    if (stop.signal.aborted) throw stop.signal.reason;
+    const final: Summary = {
+      ...summary,
+      top: summary.top.slice(0, PUBLISHED_TOP),
+      elapsedMs: Math.round(performance.now() - startedAt),
+    };
+    const published = await publish(store, {
+      jobId,
+      version: job.etag,
+      currentVersion: async () => inputEtag((await resolveInput(store, job.input.name)).objects),
+      stagedCounts: stagedCountsKey(jobId),
+      output,
+      summary: final,
+      owner,
+    });
+    record.state = published === 'published' ? 'succeeded' : 'superseded';
+    if (published === 'superseded') {
+      record.reason = 'a newer version of the input was uploaded: its own job publishes';
+    }
+    await writeStatus();
+    deps.log?.(
+      `job ${jobId}: ${published} ${store.uri(output.summary)} (${summary.totalWords} words)`,
+    );
+    await removeTemporaries(deps, jobId);
+    return { outcome: published, jobId, summary: { ...final, top: cut(summary).top } };
   } catch (error) {
-    await removeScratch(deps, jobId);
-    status.state = 'failed';
-    status.reason = messageOf(error);
+    const reason = messageOf(stop.signal.aborted ? stop.signal.reason : error);
+    record.reason = reason;
+    // Counted but not published: the staged counts stay, and the next attempt publishes.
+    const counted = record.state === 'counted';
+    if (!counted) record.state = 'failed';
     await writeStatus().catch((e: unknown) =>
       deps.log?.(`job ${jobId}: could not record failure: ${messageOf(e)}`),
     );
-    // Release the claim so a later trigger (a retry, a re-upload) may try again.
-    await store
-      .delete(claimKey(jobId))
+    if (!counted) await removeTemporaries(deps, jobId);
+    throw new JobFailedError(`job ${jobId} for ${job.input.uri} failed: ${reason}`, {
+      cause: error,
+    });
+  } finally {
+    if (watch) clearInterval(watch);
+    // Released last: a retry that finds no claim finds the recorded outcome.
+    await claim
+      .release()
       .catch((e: unknown) =>
         deps.log?.(`job ${jobId}: could not release its claim: ${messageOf(e)}`),
       );
-    throw new JobFailedError(`job ${jobId} for ${input.uri} failed: ${messageOf(error)}`, {
-      cause: error,
-    });
   }
-  // Published. If this last write fails the invocation fails, but the job is not marked
-  // failed: its output is complete, and a retry finds the claim and stops.
-  status.state = 'succeeded';
-  await writeStatus();
-  deps.log?.(`job ${jobId}: published ${store.uri(output.summary)} (${summary.totalWords} words)`);
-  await removeScratch(deps, jobId);
-  return { outcome: 'published', jobId, summary };
+}
+
+/** Runs the job's tasks into the staged counts file; returns the summary to publish. */
+async function count(
+  deps: OrchestratorDeps,
+  job: Job,
+  record: JobStatus,
+  writeStatus: () => Promise<unknown>,
+  signal: AbortSignal,
+  startedAt: number,
+  top: number,
+): Promise<Summary> {
+  const { store } = deps;
+  const progress = { phase: '', written: Date.now() };
+  const counting = runJob(
+    {
+      sources: store,
+      work: store,
+      runner: deps.runner,
+      taskFunction: deps.taskFunction,
+      onProgress: (p) => {
+        if (p.phase === 'map') record.tasks.mapDone = p.tasksDone;
+        else if (p.phase === 'reduce')
+          Object.assign(record.tasks, { reduce: p.tasks, reduceDone: p.tasksDone });
+        // Progress for `wordcount status`: at each new phase, and every few seconds.
+        const at = Date.now();
+        if (p.phase !== progress.phase || at - progress.written > STATUS_EVERY_MS) {
+          progress.phase = p.phase;
+          progress.written = at;
+          writeStatus().catch((e: unknown) =>
+            deps.log?.(`job ${job.jobId}: could not record progress: ${messageOf(e)}`),
+          );
+        }
+      },
+    },
+    {
+      source: { uri: job.input.uri, etag: job.etag },
+      objects: job.input.objects,
+      mode: job.mode,
+      chunkSize: job.chunkSize,
+      concurrency: deps.concurrency,
+      top,
+      bucket: deps.bucket,
+      workPrefix: jobPrefix(job.jobId),
+      inlineLimitBytes: deps.inlineLimitBytes ?? INLINE_RESULT_LIMIT_BYTES,
+      counts: { store, key: stagedCountsKey(job.jobId) },
+      startedAt,
+      signal,
+      onPlan: async ({ tasks }) => {
+        record.tasks.map = tasks.length;
+        await store.put(
+          planKey(job.jobId),
+          JSON.stringify({ jobId: job.jobId, objects: job.input.objects, tasks }),
+          { contentType: 'application/json' },
+        );
+        await writeStatus();
+      },
+    },
+  );
+  // Stopped: do not wait for the tasks in flight (a counter may run for minutes).
+  counting.catch(() => undefined);
+  const stopped = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+  stopped.catch(() => undefined);
+  const summary = await Promise.race([counting, stopped]);
+  return { ...summary, jobId: job.jobId };
 }

@@ -56,6 +56,35 @@ export function objectStoreContract(name: string, fixture: () => StoreFixture): 
       expect(none).toEqual([]);
     });
 
+    it('answers a put with the etag head reports, and keeps metadata', async () => {
+      const { store, prefix } = fixture();
+      const key = `${prefix}/with-metadata.txt`;
+      const { etag } = await store.put(key, 'tagged', { metadata: { 'job-id': 'j1' } });
+      const info = await store.head(key);
+      expect(info.etag).toBe(etag);
+      expect(info.metadata).toEqual({ 'job-id': 'j1' });
+      // A later If-Match on that etag succeeds exactly once.
+      const second = await store.put(key, 'tagged again', { ifMatch: etag });
+      await expect(store.put(key, 'stale', { ifMatch: etag })).rejects.toThrow(
+        PreconditionFailedError,
+      );
+      expect((await store.head(key)).etag).toBe(second.etag);
+    });
+
+    it('copies an object with new metadata, the source untouched', async () => {
+      const { store, prefix } = fixture();
+      await store.put(`${prefix}/copy-from.tsv`, 'a\t1\n', { metadata: { 'job-id': 'old' } });
+      await store.copy(`${prefix}/copy-from.tsv`, `${prefix}/copied/to.tsv`, {
+        metadata: { 'job-id': 'new' },
+      });
+      expect(Buffer.from(await store.get(`${prefix}/copied/to.tsv`)).toString()).toBe('a\t1\n');
+      expect((await store.head(`${prefix}/copied/to.tsv`)).metadata).toEqual({ 'job-id': 'new' });
+      expect((await store.head(`${prefix}/copy-from.tsv`)).metadata).toEqual({ 'job-id': 'old' });
+      await expect(store.copy(`${prefix}/nothing.tsv`, `${prefix}/x.tsv`)).rejects.toThrow(
+        ObjectNotFoundError,
+      );
+    });
+
     it('streams a put body made of pieces', async () => {
       const { store, prefix } = fixture();
       const key = `${prefix}/pieces.tsv`;

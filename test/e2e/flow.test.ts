@@ -3,6 +3,7 @@
  * counter Lambdas → S3 output, compared with the embedded backend.
  */
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -78,6 +79,39 @@ async function waitForStatus(key: string, state: JobStatus['state']): Promise<Jo
     if (status?.state === state) return status;
     if (Date.now() > deadline)
       throw new Error(`job for ${key} is ${status?.state ?? 'unknown'}, not ${state}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Kills (SIGKILL) every process of the emulator running `fn` of this stack; how many. */
+function killFunctionProcesses(fn: string): number {
+  let killed = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let cmdline = '';
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (cmdline.includes(`ministack-lambda-${ORCHESTRATOR.replace('-orchestrator', '')}-${fn}-`)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+        killed++;
+      } catch {
+        // already gone
+      }
+    }
+  }
+  return killed;
+}
+
+/** Waits for a summary of `key` whose job's status says succeeded. */
+async function waitForPublished(key: string, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const summary = await download(s3, summaryKey(key));
+    if (summary !== undefined && (await jobStatus(key))?.state === 'succeeded') return summary;
+    if (Date.now() > deadline) throw new Error(`${key} was not published within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -239,6 +273,91 @@ describe('upload → S3 notification → orchestrator → counters → output', 
     expect(await download(s3, out.summary)).toBeUndefined();
     expect(await download(s3, out.counts)).toBeUndefined();
     expect((await jobStatus(key))?.state).toBe('failed');
+  });
+});
+
+describe('limits at the door', () => {
+  it('refuses bad requests before writing anything under jobs/', async () => {
+    const key = `staging/${run}/limits.txt`;
+    await upload(s3, key, 'one megabyte is plenty '.repeat(50_000));
+    const before = await listKeys(s3, 'jobs/');
+    for (const [request, message] of [
+      [{ bucket: BUCKET, key, chunkSize: '1' }, /chunkSize 1B is below the minimum of 64KiB/],
+      [{ bucket: BUCKET, key, top: 10_000_000 }, /invalid job request at top/],
+      [{ bucket: BUCKET, key, chunksize: '1MiB' }, /Unrecognized key/],
+      [{ bucket: 'some-other-bucket', key }, /bucket 'some-other-bucket' is not served here/],
+      [{ bucket: BUCKET, key: 'input/folder/' }, /a key ending in \/ is a folder/],
+    ] as const) {
+      const reply = await invoke(ORCHESTRATOR, request);
+      expect(reply.functionError).toBeDefined();
+      expect(reply.body.errorMessage).toMatch(message);
+    }
+    expect(await listKeys(s3, 'jobs/')).toEqual(before);
+  });
+});
+
+describe('jobs that survive (RPC coordination)', () => {
+  /** Distinct words enough for a job that runs a few seconds on the emulator. */
+  const wide = (n: number, tag: string) =>
+    Array.from({ length: n }, (_, i) => `${tag}${i.toString(36)}`).join(' ');
+
+  it('publishes the newer version when it is uploaded while the older one reduces', async () => {
+    const key = `input/e2e ${run}/overwritten.txt`;
+    // Over the driver's 500,000-word inline limit: this job goes through reduce tasks.
+    await upload(s3, key, wide(800_000, 'old'));
+    const deadline = Date.now() + 60_000;
+    // Wait for the big job's reduce phase, then upload the small version.
+    for (;;) {
+      const status = await jobStatus(key);
+      if (status && status.tasks.reduce > 0) break;
+      if (Date.now() > deadline) throw new Error('the big job never reached its reduce phase');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await upload(s3, key, 'the small new version');
+    const small = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+    // The final output is the small version's, whichever job finishes last.
+    const until = Date.now() + 90_000;
+    for (;;) {
+      const summary = await download(s3, summaryKey(key));
+      const statuses = (await listKeys(s3, 'jobs/')).filter((k) => k.endsWith('/status.json'));
+      const mine = (await Promise.all(statuses.map((k) => download(s3, k))))
+        .map((b) => JobStatusSchema.parse(JSON.parse(b ?? '{}')))
+        .filter((st) => st.input.uri === `s3://${BUCKET}/${key}`);
+      const settled =
+        mine.length === 2 && mine.every((st) => st.state !== 'running' && st.state !== 'counted');
+      if (summary && settled) {
+        const parsed = SummarySchema.parse(JSON.parse(summary));
+        expect(parsed.source.etag).toBe(small.ETag);
+        expect(await download(s3, countsKey(key))).toBe('new\t1\nsmall\t1\nthe\t1\nversion\t1\n');
+        expect(mine.map((st) => st.state).sort()).toEqual(expect.arrayContaining(['succeeded']));
+        break;
+      }
+      if (Date.now() > until) throw new Error(`jobs did not settle: ${mine.map((st) => st.state)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  });
+
+  it('recovers from kill -9 of the orchestrator mid-job: a re-upload takes over the stale claim', async () => {
+    const key = `input/e2e ${run}/killed.txt`;
+    const body = wide(600_000, 'k');
+    await upload(s3, key, body);
+    // Wait until the job is running, then kill every orchestrator process.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if ((await jobStatus(key))?.state === 'running') break;
+      if (Date.now() > deadline) throw new Error('the job never started');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const killed = killFunctionProcesses('orchestrator');
+    expect(killed).toBeGreaterThan(0);
+    // The claim's heartbeat (5 s in this stack) goes stale after 10 s; the same bytes
+    // uploaded again make the same job, which takes the claim over.
+    await new Promise((r) => setTimeout(r, 12_000));
+    await upload(s3, key, body);
+    const summary = SummarySchema.parse(JSON.parse(await waitForPublished(key, 120_000)));
+    expect(summary.totalWords).toBe(600_000);
+    expect(summary.distinctWords).toBe(600_000);
+    expect((await jobStatus(key))?.state).toBe('succeeded');
   });
 });
 

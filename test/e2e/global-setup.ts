@@ -12,7 +12,13 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const quiet = () => {};
   const { endpoint, alreadyRunning } = await startEmulator({ log: quiet });
-  await deployStack({ endpoint, chunkSize: '64KiB', concurrency: '8' });
+  // A short heartbeat, so a killed orchestrator's claim goes stale in 10 s, not a minute.
+  await deployStack({
+    endpoint,
+    chunkSize: '64KiB',
+    concurrency: '8',
+    environment: { WORDCOUNT_HEARTBEAT_SECONDS: '5' },
+  });
   // A deliberately failing counter and an orchestrator pointed at it; no trigger.
   await deployStack({
     endpoint,

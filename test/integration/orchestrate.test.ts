@@ -6,8 +6,13 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileObjectStore } from '../../lib/adapters/file-store.js';
 import { WorkerPoolRunner } from '../../lib/adapters/worker-pool-runner.js';
-import { JobStatusSchema, SummarySchema } from '../../lib/contracts.js';
-import { JobFailedError, ObjectNotFoundError, UsageError } from '../../lib/errors.js';
+import {
+  JobRequestSchema,
+  JobStatusSchema,
+  parsePayload,
+  SummarySchema,
+} from '../../lib/contracts.js';
+import { JobBusyError, JobFailedError, ObjectNotFoundError, UsageError } from '../../lib/errors.js';
 import {
   type JobRequestOptions,
   type OrchestratorDeps,
@@ -21,6 +26,7 @@ import {
   outputKeys,
   statusKey,
 } from '../../lib/keys.js';
+import type { FunctionRunner } from '../../lib/ports.js';
 import { countsTsvOf, singlePassCounts, expectedTsv as singlePassTsv } from '../support/oracle.js';
 import { taskWorkerScript } from '../support/workers.js';
 
@@ -92,16 +98,14 @@ describe('runJobOnce', () => {
     expect(status.state).toBe('succeeded');
     expect(status.tasks).toMatchObject({ map: summary.chunks, mapDone: summary.chunks });
     expect(status.output).toEqual(outputKeys(keyInput('input/fox one.txt')));
-    // Partials and shards are gone; the plan and status stay.
-    expect((await readdir(join(root, 'jobs', result.jobId))).sort()).toEqual([
-      'claim.json',
-      'map',
-      'plan.json',
-      'reduce',
-      'status.json',
-    ]);
-    expect(await listed(`jobs/${result.jobId}/map/`)).toEqual([]);
-    expect(await listed(`jobs/${result.jobId}/reduce/`)).toEqual([]);
+    // The summary names the job, and so does the counts object.
+    expect(summary.jobId).toBe(result.jobId);
+    expect((await store.head(countsKey('input/fox one.txt'))).metadata).toEqual({
+      'job-id': result.jobId,
+    });
+    // Of the job's objects only its status stays: partials, shards, plan, staged counts
+    // and claim are gone.
+    expect(await listed(`jobs/${result.jobId}/`)).toEqual([`jobs/${result.jobId}/status.json`]);
   });
 
   it('answers a repeated trigger from the finished job without counting again', async () => {
@@ -116,22 +120,28 @@ describe('runJobOnce', () => {
     });
   });
 
-  it('lets one of two concurrent duplicates count; the other stops at the claim', async () => {
+  it('lets one of two concurrent duplicates count; the other fails, retryably, at the claim', async () => {
     await store.put('input/race.txt', 'alpha beta '.repeat(20_000));
-    const outcomes = await Promise.all([
+    const outcomes = await Promise.allSettled([
       run(deps(), 'input/race.txt'),
       run(deps(), 'input/race.txt'),
     ]);
-    expect(outcomes.map((o) => o.outcome).sort()).toEqual(['claimed-elsewhere', 'published']);
-    expect(outcomes[0]?.jobId).toBe(outcomes[1]?.jobId);
+    const published = outcomes.filter((o) => o.status === 'fulfilled');
+    const busy = outcomes.filter((o) => o.status === 'rejected');
+    expect(published).toHaveLength(1);
+    expect(busy).toHaveLength(1);
+    expect((busy[0] as PromiseRejectedResult).reason).toBeInstanceOf(JobBusyError);
+    expect(String((busy[0] as PromiseRejectedResult).reason)).toMatch(
+      /is being counted by another invocation .*retry later/,
+    );
   });
 
-  it('takes over the claim of an invocation that died, but not a live one', async () => {
+  it('takes over the claim of an invocation that died (heartbeat silent for two periods), but not a live one', async () => {
     const key = 'input/orphan.txt';
     await store.put(key, 'left behind by a crashed orchestrator');
     const clock = { t: new Date('2026-01-01T00:00:00Z') };
-    const timed = deps({ now: () => clock.t, claimTtlMs: 60_000 });
-    // What an invocation that timed out leaves: its claim, and no outcome.
+    const timed = deps({ now: () => clock.t, heartbeatMs: 30_000 });
+    // What an invocation that was killed leaves: its claim, and no outcome.
     const { etag } = await store.head(key);
     const jobId = jobIdFor({
       bucket: 'local',
@@ -140,10 +150,13 @@ describe('runJobOnce', () => {
       mode: 'words',
       chunkSize: 4096,
     });
-    await store.put(claimKey(jobId), JSON.stringify({ jobId, claimedAt: clock.t.toISOString() }));
+    await store.put(
+      claimKey(jobId),
+      JSON.stringify({ owner: 'killed', heartbeatAt: clock.t.toISOString() }),
+    );
+    clock.t = new Date(clock.t.getTime() + 45_000);
+    await expect(run(timed, key)).rejects.toThrow(JobBusyError);
     clock.t = new Date(clock.t.getTime() + 30_000);
-    expect(await run(timed, key)).toEqual({ outcome: 'claimed-elsewhere', jobId });
-    clock.t = new Date(clock.t.getTime() + 60_000);
     expect(await run(timed, key)).toMatchObject({ outcome: 'published', jobId });
   });
 
@@ -237,13 +250,16 @@ describe('runJobOnce', () => {
 
   it('accepts mode and chunk size options and rejects a bad size', async () => {
     await writeFile(join(root, 'input', 'opts.txt'), 'A a');
-    const result = await run(deps(), 'input/opts.txt', { mode: 'whitespace', chunkSize: '1KiB' });
+    const result = await run(deps(), 'input/opts.txt', { mode: 'whitespace', chunkSize: '64KiB' });
     expect(result.outcome === 'published' && result.summary).toMatchObject({
       mode: 'whitespace',
       distinctWords: 2,
     });
     await expect(run(deps(), 'input/opts.txt', { chunkSize: 'huge' })).rejects.toThrow(
       /invalid size 'huge'/,
+    );
+    await expect(run(deps(), 'input/opts.txt', { chunkSize: '1KiB' })).rejects.toThrow(
+      /chunkSize 1KiB is below the minimum of 64KiB/,
     );
   });
 });
@@ -343,12 +359,133 @@ describe('jobs over many objects', () => {
 
   it('never counts what the system wrote or other manifests under a prefix', async () => {
     const result = await runJobOnce(deps(), { input: { kind: 'prefix', prefix: '' } });
-    const objects = JSON.parse(await text(`jobs/${result.jobId}/plan.json`)).objects as {
-      key: string;
-    }[];
-    const keys = objects.map((o) => o.key);
-    expect(keys.some((k) => /^(output|results|jobs)\//.test(k))).toBe(false);
-    expect(keys.some((k) => k.endsWith('.manifest.json'))).toBe(false);
-    expect(keys).toContain('corpus/sub/deeper/c.txt');
+    const counted = [];
+    for await (const info of store.list('')) {
+      if (!/^(output|results|jobs)\//.test(info.key) && !info.key.endsWith('.manifest.json'))
+        counted.push(info.key);
+    }
+    expect(counted).toContain('corpus/sub/deeper/c.txt');
+    expect(result.summary.sources.objects).toBe(counted.length);
+  });
+});
+
+describe('jobs that survive', () => {
+  it('publishes nothing over a newer version uploaded while it reduced; the newer one wins', async () => {
+    const key = 'input/overwritten.txt';
+    const big = Array.from({ length: 20_000 }, (_, i) => `old${i}`).join(' ');
+    await store.put(key, big);
+    let newer: Awaited<ReturnType<typeof runJobOnce>> | undefined;
+    // Holds the old job at its first reduce task: a small new version is uploaded and
+    // counted to the end meanwhile.
+    const racing: FunctionRunner = {
+      async invoke(name, payload) {
+        if ((payload as { type?: string }).type === 'reduce' && newer === undefined) {
+          await store.put(key, 'new small version');
+          newer = await run(deps(), key);
+        }
+        return runner.invoke(name, payload);
+      },
+      close: async () => undefined,
+    };
+    const older = await run(deps({ runner: racing, inlineLimitBytes: 0 }), key);
+    expect(newer?.outcome).toBe('published');
+    expect(older.outcome).toBe('superseded');
+    const summary = SummarySchema.parse(JSON.parse(await text(summaryKey(key))));
+    expect(summary.jobId).toBe(newer?.jobId);
+    expect(summary.source.etag).toBe((await store.head(key)).etag);
+    expect(await text(countsKey(key))).toBe('new\t1\nsmall\t1\nversion\t1\n');
+    expect((await store.head(countsKey(key))).metadata?.['job-id']).toBe(newer?.jobId);
+    const status = JobStatusSchema.parse(JSON.parse(await text(statusKey(older.jobId))));
+    expect(status).toMatchObject({ state: 'superseded' });
+    expect(status.reason).toMatch(/newer version/);
+  });
+
+  it('repairs a publish that failed after the counts were written, without counting again', async () => {
+    const key = 'input/half-published.txt';
+    await store.put(key, 'half published words words');
+    const out = outputKeys(keyInput(key));
+    let failOnce = true;
+    // The real store, but the summary's first write fails.
+    const flaky = Object.assign(Object.create(store) as FileObjectStore, {
+      put: (
+        k: string,
+        body: Parameters<FileObjectStore['put']>[1],
+        options?: Parameters<FileObjectStore['put']>[2],
+      ) => {
+        if (k === out.summary && failOnce) {
+          failOnce = false;
+          return Promise.reject(new Error('S3 said 500'));
+        }
+        return store.put(k, body, options);
+      },
+    });
+    await expect(run(deps({ store: flaky }), key)).rejects.toThrow(/S3 said 500/);
+    // Half done, and a reader can tell: counts of the new job, no summary naming it.
+    const countsJob = (await store.head(out.counts)).metadata?.['job-id'];
+    await expect(store.head(out.summary)).rejects.toThrow(ObjectNotFoundError);
+    const status = JobStatusSchema.parse(JSON.parse(await text(statusKey(countsJob as string))));
+    expect(status.state).toBe('counted');
+    // The next attempt publishes from what was counted: a recount would fail here.
+    const again = await run(deps({ taskFunction: 'nosuch' }), key);
+    expect(again.outcome).toBe('published');
+    const summary = SummarySchema.parse(JSON.parse(await text(out.summary)));
+    expect(summary.jobId).toBe(countsJob);
+    expect(await text(out.counts)).toBe('words\t2\nhalf\t1\npublished\t1\n');
+  });
+
+  it('counts again when forced', async () => {
+    await store.put('input/forced.txt', 'once more');
+    const first = await run(deps(), 'input/forced.txt');
+    const forced = await run(deps(), 'input/forced.txt', { force: true });
+    expect(forced.outcome).toBe('published');
+    expect(forced.jobId).not.toBe(first.jobId);
+    expect(JSON.parse(await text(summaryKey('input/forced.txt'))).jobId).toBe(forced.jobId);
+  });
+
+  it('stops before the deadline, records failed with the reason, and releases its claim', async () => {
+    await store.put('input/late.txt', 'x '.repeat(50_000));
+    const slow: FunctionRunner = {
+      async invoke(name, payload) {
+        await new Promise((r) => setTimeout(r, 300));
+        return runner.invoke(name, payload);
+      },
+      close: async () => undefined,
+    };
+    let remaining = 120_000;
+    const failure = runJobOnce(
+      deps({ runner: slow, defaultChunkSize: 1024 }),
+      { input: keyInput('input/late.txt') },
+      { remainingMs: () => (remaining -= 10_000) },
+    );
+    await expect(failure).rejects.toThrow(/deadline is under 60 s away/);
+    const statuses = (await listed('jobs/')).filter((k) => k.endsWith('/status.json'));
+    const mine = await Promise.all(
+      statuses.map(async (k) => JobStatusSchema.parse(JSON.parse(await text(k)))),
+    );
+    const late = mine.find((s) => s.input.uri.endsWith('late.txt'));
+    expect(late).toMatchObject({ state: 'failed' });
+    expect(late?.reason).toMatch(/deadline/);
+    await expect(store.head(claimKey(late?.jobId as string))).rejects.toThrow(ObjectNotFoundError);
+  });
+});
+
+describe('limits at the door', () => {
+  it('refuses a job of too many tasks before writing anything', async () => {
+    await store.put('input/too-many.txt', 'w '.repeat(6000));
+    const before = await listed('jobs/');
+    await expect(run(deps({ defaultChunkSize: 1 }), 'input/too-many.txt')).rejects.toThrow(
+      /12000 tasks of 1B is over the limit of 10000 per job/,
+    );
+    expect(await listed('jobs/')).toEqual(before);
+  });
+
+  it('rejects unknown fields, a top over 1000, and a folder key in a direct request', () => {
+    const bad = (request: object) => () => parsePayload(JobRequestSchema, request, 'job request');
+    expect(bad({ bucket: 'b', key: 'k', chunksize: '1MiB' })).toThrow(/Unrecognized key/);
+    expect(bad({ bucket: 'b', key: 'k', top: 10_000_000 })).toThrow(/at top/);
+    expect(bad({ bucket: 'b', key: 'input/books/' })).toThrow(/a key ending in \/ is a folder/);
+    expect(bad({ bucket: 'b', key: 'k', prefix: 'p/' })).toThrow(
+      /exactly one of key, prefix or keys/,
+    );
   });
 });

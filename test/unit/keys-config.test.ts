@@ -26,6 +26,12 @@ describe('keys', () => {
     expect(decodeS3Key('input/plus%2Band%26%3D%C3%BC%E2%82%AC.txt')).toBe('input/plus+and&=ü€.txt');
   });
 
+  it('names an event key that is not valid percent-encoding', () => {
+    expect(() => decodeS3Key('input/100%.txt')).toThrow(
+      "S3 event key 'input/100%.txt' is not valid percent-encoding",
+    );
+  });
+
   it('reads every created object of a notification, decoded, and skips other events', () => {
     const record = (eventName: string, key: string) => ({
       eventName,
@@ -37,6 +43,8 @@ describe('keys', () => {
           record('ObjectCreated:Put', 'input/a+b.txt'),
           record('ObjectRemoved:Delete', 'input/c.txt'),
           record('ObjectCreated:CompleteMultipartUpload', 'input/%C3%A9.txt'),
+          // What the S3 console's "Create folder" uploads: not an input.
+          record('ObjectCreated:Put', 'input/books/'),
         ],
       }),
     ).toEqual([
@@ -179,6 +187,7 @@ describe('function configuration', () => {
       concurrency: 8,
       chunkSize: 1024 * 1024,
       taskTimeoutMs: 330_000,
+      heartbeatMs: 30_000,
     });
     expect(Object.isFrozen(orchestratorConfig(env))).toBe(true);
     expect(counterConfig(env)).toEqual({ bucket: 'bkt' });

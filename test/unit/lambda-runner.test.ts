@@ -54,14 +54,88 @@ describe('LambdaRunner', () => {
   it('turns a FunctionError reply (HTTP 200) into an InvocationError with the function message', async () => {
     const { client } = scripted([
       {
-        reply: { errorType: 'Error', errorMessage: 'counter refuses range 3' },
+        reply: {
+          errorType: 'CorruptInputError',
+          errorMessage: 's3://b/x.gz: not a valid gzip stream',
+        },
         functionError: 'Unhandled',
       },
     ]);
     const runner = new LambdaRunner(client, { concurrency: 1, ...noSleep });
     const failure = runner.invoke('counter', {});
     await expect(failure).rejects.toThrow(InvocationError);
-    await expect(failure).rejects.toThrow('counter: Error: counter refuses range 3');
+    await expect(failure).rejects.toThrow(
+      'counter: CorruptInputError: s3://b/x.gz: not a valid gzip stream',
+    );
+  });
+
+  it('invokes again a function that timed out or crashed, a bounded number of times', async () => {
+    const timedOut = {
+      reply: { errorMessage: '2026-11-27T00:00:00.000Z abc Task timed out after 300.00 seconds' },
+      functionError: 'Unhandled',
+    };
+    const { client, calls } = scripted([timedOut, timedOut, { reply: 'counted' }]);
+    const runner = new LambdaRunner(client, { concurrency: 1, ...noSleep });
+    expect(await runner.invoke('counter', {})).toBe('counted');
+    expect(calls).toHaveLength(3);
+    const again = scripted([timedOut, timedOut, timedOut, { reply: 'never' }]);
+    const failure = new LambdaRunner(again.client, { concurrency: 1, ...noSleep }).invoke(
+      'counter',
+      {},
+    );
+    await expect(failure).rejects.toThrow(/Task timed out after 300.00 seconds \(failed 3 times\)/);
+    expect(again.calls).toHaveLength(3);
+  });
+
+  it('reads the error type from the head of the message when the runtime reports a generic one', async () => {
+    const { client, calls } = scripted([
+      {
+        reply: {
+          errorType: 'Runtime.HandlerError',
+          errorMessage: 'ObjectNotFoundError: s3://b/k: no such key',
+        },
+        functionError: 'Unhandled',
+      },
+    ]);
+    await expect(
+      new LambdaRunner(client, { concurrency: 1, ...noSleep }).invoke('counter', {}),
+    ).rejects.toThrow('counter: ObjectNotFoundError: s3://b/k: no such key');
+    expect(calls).toHaveLength(1);
+  });
+
+  it('does not invoke again a function whose error a retry would repeat', async () => {
+    for (const errorType of [
+      'ObjectNotFoundError',
+      'PreconditionFailedError',
+      'InvalidPayloadError',
+    ]) {
+      const { client, calls } = scripted([
+        { reply: { errorType, errorMessage: 'no' }, functionError: 'Unhandled' },
+        { reply: 'never' },
+      ]);
+      await expect(
+        new LambdaRunner(client, { concurrency: 1, ...noSleep }).invoke('counter', {}),
+      ).rejects.toThrow(`counter: ${errorType}: no`);
+      expect(calls).toHaveLength(1);
+    }
+  });
+
+  it('keeps retrying throttling for its time budget: over a minute by default', async () => {
+    const { client, calls } = scripted(Array.from({ length: 200 }, () => ({ error: throttle() })));
+    let slept = 0;
+    const runner = new LambdaRunner(client, {
+      concurrency: 1,
+      sleep: async (ms) => {
+        slept += ms;
+      },
+      random: () => 1,
+    });
+    await expect(runner.invoke('counter', {})).rejects.toThrow(
+      /TooManyRequestsException.*gave up after \d+ attempts/,
+    );
+    expect(slept).toBeGreaterThanOrEqual(60_000);
+    expect(slept).toBeLessThan(90_000 + 10_000);
+    expect(calls.length).toBeGreaterThan(10);
   });
 
   it('retries a 429 with backoff and then succeeds', async () => {

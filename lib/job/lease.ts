@@ -1,0 +1,197 @@
+/**
+ * A lease on a key: the article's distributed lock, on S3 conditional writes. One holder
+ * at a time. The holder renews a heartbeat with `If-Match` every period; a lease whose
+ * heartbeat is older than two periods belongs to a process that died, and is taken over
+ * with `If-Match` on what was read, so of several takers exactly one wins. Each loser's
+ * path is explicit: `acquire` says who holds it, `renew` says the lease was lost.
+ */
+import {
+  ConditionalConflictError,
+  ObjectNotFoundError,
+  PreconditionFailedError,
+} from '../errors.js';
+import type { ObjectStore } from '../ports.js';
+
+/** How often a holder renews its heartbeat; a lease is stale after two periods. */
+export const HEARTBEAT_MS = 30_000;
+/** Attempts at a contended write before giving up (S3 409s, races with a taker). */
+const MAX_ATTEMPTS = 8;
+
+export interface LeaseRecord {
+  owner: string;
+  heartbeatAt: string;
+  /** What the holder is doing, for whoever finds the lease held. */
+  detail?: string;
+}
+
+export type Acquired =
+  | { held: true; tookOver?: LeaseRecord }
+  | { held: false; holder: LeaseRecord };
+
+export interface LeaseOptions {
+  periodMs?: number;
+  now?: () => Date;
+  detail?: string;
+}
+
+const decoder = new TextDecoder();
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A short random pause before the next attempt at a contended write. */
+function jitter(attempt: number): Promise<void> {
+  return sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
+}
+
+export class Lease {
+  private etag: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  readonly periodMs: number;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly store: ObjectStore,
+    readonly key: string,
+    readonly owner: string,
+    private readonly options: LeaseOptions = {},
+  ) {
+    this.periodMs = options.periodMs ?? HEARTBEAT_MS;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  private record(): string {
+    const record: LeaseRecord = {
+      owner: this.owner,
+      heartbeatAt: this.now().toISOString(),
+      ...(this.options.detail && { detail: this.options.detail }),
+    };
+    return JSON.stringify(record);
+  }
+
+  /** Whether a lease last renewed at `heartbeatAt` belongs to a holder that died. */
+  isStale(record: LeaseRecord): boolean {
+    const at = Date.parse(record.heartbeatAt);
+    return !(this.now().getTime() - at <= 2 * this.periodMs);
+  }
+
+  /** Takes the lease: free, or stale and taken over; else says who holds it. */
+  async acquire(): Promise<Acquired> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      try {
+        this.etag = (
+          await this.store.put(this.key, this.record(), {
+            ifNoneMatch: true,
+            contentType: 'application/json',
+          })
+        ).etag;
+        return { held: true };
+      } catch (error) {
+        if (error instanceof ConditionalConflictError) {
+          await jitter(attempt);
+          continue;
+        }
+        if (!(error instanceof PreconditionFailedError)) throw error;
+      }
+      let etag: string;
+      let holder: LeaseRecord;
+      try {
+        etag = (await this.store.head(this.key)).etag;
+        holder = JSON.parse(decoder.decode(await this.store.get(this.key))) as LeaseRecord;
+      } catch (error) {
+        // Released between our write and this read: try again.
+        if (error instanceof ObjectNotFoundError) continue;
+        throw error;
+      }
+      if (!this.isStale(holder)) return { held: false, holder };
+      try {
+        this.etag = (
+          await this.store.put(this.key, this.record(), {
+            ifMatch: etag,
+            contentType: 'application/json',
+          })
+        ).etag;
+        return { held: true, tookOver: holder };
+      } catch (error) {
+        // Another taker won, the holder renewed, or it was released: look again.
+        if (
+          error instanceof PreconditionFailedError ||
+          error instanceof ObjectNotFoundError ||
+          error instanceof ConditionalConflictError
+        ) {
+          await jitter(attempt);
+          continue;
+        }
+        throw error;
+      }
+    }
+    throw new ConditionalConflictError(
+      `${this.store.uri(this.key)}: still contended after ${MAX_ATTEMPTS} attempts`,
+    );
+  }
+
+  /** Renews the heartbeat; false when the lease is no longer ours (it was taken over). */
+  async renew(): Promise<boolean> {
+    if (this.etag === undefined) return false;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      try {
+        this.etag = (
+          await this.store.put(this.key, this.record(), {
+            ifMatch: this.etag,
+            contentType: 'application/json',
+          })
+        ).etag;
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalConflictError) {
+          await jitter(attempt);
+          continue;
+        }
+        if (error instanceof PreconditionFailedError || error instanceof ObjectNotFoundError) {
+          this.etag = undefined;
+          return false;
+        }
+        throw error;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Renews every period until stopped; `onLost` is called once if a renewal finds the
+   * lease taken (or cannot be written). The timer never keeps the process alive.
+   */
+  keepAlive(onLost: (reason: string) => void): void {
+    this.timer = setInterval(() => {
+      this.renew().then(
+        (ok) => {
+          if (!ok) {
+            this.stop();
+            onLost(`${this.store.uri(this.key)} was taken over by another invocation`);
+          }
+        },
+        (error: unknown) => {
+          this.stop();
+          onLost(`${this.store.uri(this.key)} could not be renewed: ${String(error)}`);
+        },
+      );
+    }, this.periodMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Gives the lease up, if it is still ours. */
+  async release(): Promise<void> {
+    this.stop();
+    if (this.etag === undefined) return;
+    try {
+      if ((await this.store.head(this.key)).etag === this.etag) await this.store.delete(this.key);
+    } catch (error) {
+      if (!(error instanceof ObjectNotFoundError)) throw error;
+    } finally {
+      this.etag = undefined;
+    }
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Version-safe publishing. A job's counts file waits in jobs/ID/ until it publishes.
+ * Publishers of one output take turns under a lock (a lease, so a publisher that died
+ * does not block the next for long). Holding it, a publisher checks that the input is
+ * still the version it counted: if a newer version was uploaded, its own job will
+ * publish, and this one publishes nothing. Otherwise it copies the counts to the output
+ * and writes the summary last, both naming the job. A publish that failed halfway is
+ * repaired by the next attempt, which writes both again.
+ */
+
+import type { Summary } from '../contracts.js';
+import { JobBusyError } from '../errors.js';
+import { publishLockKey } from '../keys.js';
+import type { ObjectStore } from '../ports.js';
+import { Lease } from './lease.js';
+
+export type Published = 'published' | 'superseded';
+
+export interface PublishRequest {
+  jobId: string;
+  /** The input version the job counted (its etag). */
+  version: string;
+  /** The input's version now: one HEAD, or a listing. */
+  currentVersion: () => Promise<string>;
+  /** Where the job staged its counts file. */
+  stagedCounts: string;
+  output: { summary: string; counts: string };
+  summary: Summary;
+  /** Who publishes, for the lock. */
+  owner: string;
+  /** How long to wait for another publisher of the same output. */
+  waitMs?: number;
+  periodMs?: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function publish(store: ObjectStore, request: PublishRequest): Promise<Published> {
+  const lock = new Lease(store, publishLockKey(request.output.summary), request.owner, {
+    detail: `publishing job ${request.jobId}`,
+    periodMs: request.periodMs,
+  });
+  const deadline = Date.now() + (request.waitMs ?? 3 * lock.periodMs);
+  for (;;) {
+    const acquired = await lock.acquire();
+    if (acquired.held) break;
+    if (Date.now() > deadline) {
+      throw new JobBusyError(
+        `${store.uri(request.output.summary)} is being published by another job (${acquired.holder.detail ?? acquired.holder.owner})`,
+      );
+    }
+    await sleep(250 + Math.random() * 500);
+  }
+  try {
+    if ((await request.currentVersion()) !== request.version) return 'superseded';
+    const metadata = { 'job-id': request.jobId };
+    await store.copy(request.stagedCounts, request.output.counts, {
+      contentType: 'text/tab-separated-values',
+      metadata,
+    });
+    // The summary last: a reader that finds it finds the counts of the same job.
+    await store.put(request.output.summary, `${JSON.stringify(request.summary, null, 2)}\n`, {
+      contentType: 'application/json',
+      metadata,
+    });
+    return 'published';
+  } finally {
+    await lock.release();
+  }
+}
