@@ -13,8 +13,14 @@
 import { mapLimit } from '../concurrency.js';
 import type { Summary } from '../contracts.js';
 import { JobFailedError, messageOf } from '../errors.js';
-import { TOKEN_CAP_BYTES } from '../kernel/range-counter.js';
-import { autoChunkSize, checkChunkSize, needsPeek, planTasks, type SourceObject } from '../plan.js';
+import {
+  autoChunkSize,
+  checkChunkSize,
+  type MapTaskPlan,
+  needsPeek,
+  planTasks,
+  type SourceObject,
+} from '../plan.js';
 import type { ObjectStore } from '../ports.js';
 import { sortTable } from '../reduce/merge-partials.js';
 import { mergeTop } from '../reduce/order.js';
@@ -22,12 +28,15 @@ import { choosePartitions } from '../reduce/partition.js';
 import { sortedLines } from '../reduce/sort-entries.js';
 import { peakRssBytes } from '../rss.js';
 import { type JobContext, type JobDeps, type JobSpec, report, startPhase } from './context.js';
-import { INLINE_MAX_DISTINCT, runMapPhase } from './map-phase.js';
+import { runMapPhase } from './map-phase.js';
+import { INLINE_MAX_DISTINCT } from './map-results.js';
 import { runFinalizePhase, runReducePhase } from './reduce-phase.js';
+import { checkReduced } from './reduce-plan.js';
 import { topOf } from './reduce-task.js';
+import { summaryOf } from './summary.js';
 
 export type { JobDeps, JobProgress, JobSpec } from './context.js';
-export { INLINE_MAX_DISTINCT } from './map-phase.js';
+export { INLINE_MAX_DISTINCT } from './map-results.js';
 
 /** Objects whose first bytes are read at once, to tell gzip from text. */
 const PEEK_CONCURRENCY = 16;
@@ -52,14 +61,31 @@ async function peekGzip(
   });
 }
 
+export interface JobPlan {
+  chunkSize: number;
+  tasks: MapTaskPlan[];
+  /** The job's hash partitions P. */
+  partitions: number;
+}
+
+/** The map tasks of a job over `objects` (their first bytes read where gzip must be known). */
+export async function planJob(
+  store: ObjectStore,
+  objects: readonly SourceObject[],
+  options: { chunkSize?: number; concurrency: number },
+): Promise<JobPlan> {
+  const bytes = objects.reduce((sum, o) => sum + o.size, 0);
+  const chunkSize = options.chunkSize ?? autoChunkSize(bytes, options.concurrency);
+  checkChunkSize(chunkSize);
+  const tasks = planTasks(await peekGzip(store, objects, chunkSize), chunkSize);
+  return { chunkSize, tasks, partitions: choosePartitions(bytes) };
+}
+
 /** Runs the job; spilled partials, shards and parts stay under `spec.workPrefix` for the caller to remove. */
 export async function runJob(deps: JobDeps, spec: JobSpec): Promise<Summary> {
   const startedAt = spec.startedAt ?? performance.now();
   const bytes = spec.objects.reduce((sum, o) => sum + o.size, 0);
-  const chunkSize = spec.chunkSize ?? autoChunkSize(bytes, spec.concurrency);
-  checkChunkSize(chunkSize);
-  const tasks = planTasks(await peekGzip(deps.sources, spec.objects, chunkSize), chunkSize);
-  const partitions = choosePartitions(bytes);
+  const { chunkSize, tasks, partitions } = await planJob(deps.sources, spec.objects, spec);
   await spec.onPlan?.({ chunkSize, partitions, tasks });
   const planned = performance.now();
 
@@ -87,9 +113,9 @@ export async function runJob(deps: JobDeps, spec: JobSpec): Promise<Summary> {
   let top: Summary['top'];
   let reduceTasks = 0;
   let maxRssBytes = map.maxRssBytes;
-  if (map.parts.length === 0 && reduce !== 'partitioned') {
-    const sorted = sortTable(map.inline.table);
-    distinct = map.inline.table.size;
+  if (map.inline && reduce !== 'partitioned') {
+    const sorted = sortTable(map.table);
+    distinct = map.table.size;
     top = topOf(sortedLines(sorted, { limit: spec.top }));
     if (spec.counts) {
       startPhase(ctx, 'finalize', 1);
@@ -98,16 +124,11 @@ export async function runJob(deps: JobDeps, spec: JobSpec): Promise<Summary> {
       });
     }
   } else {
-    await map.inline.spill();
+    await map.spillInline();
     const results = await runReducePhase(ctx, map.parts);
     reduced = performance.now();
     reduceTasks = results.length;
-    const sum = results.reduce((n, r) => n + r.tokens, 0);
-    if (sum !== map.tokens) {
-      throw new JobFailedError(
-        `the reduce tasks hold ${sum} words but the map tasks counted ${map.tokens}: a partial was lost`,
-      );
-    }
+    checkReduced(results, map.tokens);
     distinct = results.reduce((n, r) => n + r.distinct, 0);
     top = mergeTop(
       results.map((r) => r.top),
@@ -127,33 +148,25 @@ export async function runJob(deps: JobDeps, spec: JobSpec): Promise<Summary> {
     }
   }
 
-  return {
-    source: { uri: spec.source.uri, bytes, etag: spec.source.etag },
-    sources: { objects: spec.objects.length, bytes },
+  return summaryOf({
+    source: spec.source,
+    objects: spec.objects,
     mode: spec.mode,
-    totalWords: map.tokens,
-    distinctWords: distinct,
-    chunks: tasks.length,
+    concurrency: spec.concurrency,
+    chunkSize,
+    mapTasks: tasks.length,
+    partitions,
+    reduceTasks,
+    map,
+    distinct,
     top,
-    elapsedMs: Math.round(performance.now() - startedAt),
-    invalidSequences: map.invalidSequences,
-    longTokens: map.longTokens,
-    stats: {
-      chunkSize,
-      concurrency: spec.concurrency,
-      tokenCapBytes: TOKEN_CAP_BYTES,
-      bytesScanned: map.bytesScanned,
-      uncompressedBytes: map.uncompressedBytes,
-      mapTasks: tasks.length,
-      partitions,
-      reduceTasks,
-      maxRssBytes: Math.max(maxRssBytes, peakRssBytes()),
-      phasesMs: {
-        plan: Math.round(planned - startedAt),
-        map: Math.round(mapped - planned),
-        reduce: Math.round(reduced - mapped),
-        publish: Math.round(performance.now() - reduced),
-      },
+    maxRssBytes: Math.max(maxRssBytes, peakRssBytes()),
+    elapsedMs: performance.now() - startedAt,
+    phasesMs: {
+      plan: Math.round(planned - startedAt),
+      map: Math.round(mapped - planned),
+      reduce: Math.round(reduced - mapped),
+      publish: Math.round(performance.now() - reduced),
     },
-  };
+  });
 }
