@@ -296,6 +296,8 @@ export const JobStatusSchema = z.object({
    * superseded (a newer version of the input exists: nothing published), or failed.
    */
   state: z.enum(['running', 'counted', 'succeeded', 'superseded', 'failed']),
+  /** Who drives the job: one orchestrator invocation (rpc) or its tasks (queue). */
+  coordination: z.enum(['rpc', 'queue']).optional(),
   input: z.object({
     bucket: z.string(),
     /** The key, prefix or manifest the job was asked for, as an s3:// URI. */
@@ -320,3 +322,85 @@ export const JobStatusSchema = z.object({
   summary: SummarySchema.optional(),
 });
 export type JobStatus = z.infer<typeof JobStatusSchema>;
+
+/** A task on the queue (SQS body): which job, attempt and task, and its request or where it is kept. */
+export const TaskMessageSchema = z
+  .object({
+    jobId: z.string().min(1),
+    /** The attempt of the job that sent it: a message from an earlier attempt is dropped. */
+    attempt: z.string().min(1),
+    phase: z.enum(['map', 'reduce', 'finalize']),
+    index: nonNegativeInt,
+    /** The request itself, while it fits a message. */
+    request: TaskRequestSchema.optional(),
+    /** Else the key of the request in the bucket. */
+    requestKey: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((m) => (m.request === undefined) !== (m.requestKey === undefined), {
+    message: 'a task message carries either its request or requestKey',
+  });
+export type TaskMessage = z.infer<typeof TaskMessageSchema>;
+export type TaskPhase = TaskMessage['phase'];
+
+const InputNameSchema = z.union([
+  z.object({ kind: z.literal('key'), key: z.string() }),
+  z.object({ kind: z.literal('prefix'), prefix: z.string() }),
+  z.object({ kind: z.literal('keys'), keys: z.array(z.string()) }),
+]);
+
+/** What a queued job's tasks need to take it from phase to phase: jobs/ID/job.json. */
+export const QueuedJobSchema = z.object({
+  jobId: z.string(),
+  /** This run of the job: its ledger is jobs/ID/ledger/ATTEMPT/. */
+  attempt: z.string(),
+  bucket: z.string().optional(),
+  input: InputNameSchema,
+  source: z.object({ uri: z.string(), etag: z.string() }),
+  sources: z.object({ objects: nonNegativeInt, bytes: nonNegativeInt }),
+  mode: ModeSchema,
+  chunkSize: positiveInt,
+  partitions: positiveInt,
+  mapTasks: nonNegativeInt,
+  concurrency: positiveInt,
+  top: nonNegativeInt,
+  inlineLimitBytes: nonNegativeInt,
+  maxInlineDistinct: positiveInt,
+  /** The least output a finalize task merges (the default unless a test lowers it). */
+  finalizeMinBytes: positiveInt.optional(),
+  output: z.object({ summary: z.string(), counts: z.string() }),
+  /** Wall clock of the request and of the plan: the phases' times start there. */
+  startedAt: z.string(),
+  plannedAt: z.string(),
+});
+export type QueuedJob = z.infer<typeof QueuedJobSchema>;
+
+/** What the map tasks counted together, carried from phase to phase. */
+export const MappedSchema = z.object({
+  tokens: nonNegativeInt,
+  invalidSequences: nonNegativeInt,
+  longTokens: nonNegativeInt,
+  bytesScanned: nonNegativeInt,
+  uncompressedBytes: nonNegativeInt,
+});
+export type Mapped = z.infer<typeof MappedSchema>;
+
+/** What the task that started a phase decided: jobs/ID/ledger/ATTEMPT/phases/PHASE.json. */
+export const PhaseRecordSchema = z.object({
+  /** The message whose task completed the previous phase and claimed this one. */
+  by: z.string(),
+  at: z.string(),
+  /** Tasks of the phase, once planned (written before any is sent). */
+  tasks: nonNegativeInt.optional(),
+  /** Every task of the phase was sent. */
+  sent: z.boolean().optional(),
+  /** The map tasks' totals (from the reduce phase on). */
+  mapped: MappedSchema.optional(),
+  /** The reduce tasks' totals (finalize phase). */
+  reduced: z
+    .object({ distinct: nonNegativeInt, top: z.array(WordCountSchema), tasks: nonNegativeInt })
+    .optional(),
+  /** Peak memory of any task so far. */
+  maxRssBytes: nonNegativeInt.optional(),
+});
+export type PhaseRecord = z.infer<typeof PhaseRecordSchema>;

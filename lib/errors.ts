@@ -74,6 +74,32 @@ export class JobFailedError extends WordcountError {
   override name = 'JobFailedError';
 }
 
+/** Errors of a task that a retry would only repeat: the input, not the run. */
+export const DETERMINISTIC_ERRORS: ReadonlySet<string> = new Set([
+  'UsageError',
+  'InvalidPayloadError',
+  'ObjectNotFoundError',
+  'PreconditionFailedError',
+  'CorruptInputError',
+  'MalformedPartialError',
+]);
+
+/**
+ * The type a task failed with: its own name, or the one an invocation reports at the
+ * head of its message (`function: CorruptInputError: ...`).
+ */
+export function taskErrorType(error: unknown): string {
+  if (!(error instanceof Error)) return 'Error';
+  if (!(error instanceof InvocationError)) return error.name;
+  const rest = error.message.slice(error.functionName.length + 2);
+  return /^([A-Za-z]+Error): /.exec(rest)?.[1] ?? error.name;
+}
+
+/** True when a task's failure would recur on every retry. */
+export function isDeterministic(error: unknown): boolean {
+  return DETERMINISTIC_ERRORS.has(taskErrorType(error));
+}
+
 /** The message of any thrown value, for one-line reports. */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

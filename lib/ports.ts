@@ -66,6 +66,15 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
 }
 
+/**
+ * A queue of task messages (SQS; in-process on the embedded backend). Delivery is at
+ * least once: a message may come twice, and comes again until it is acknowledged.
+ */
+export interface TaskQueue {
+  /** Sends JSON messages, in batches as the queue takes them. */
+  send(messages: readonly unknown[]): Promise<void>;
+}
+
 /** Runs a named function with a JSON payload and returns its JSON result. */
 export interface FunctionRunner {
   invoke(functionName: string, payload: unknown): Promise<unknown>;

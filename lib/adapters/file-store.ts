@@ -51,6 +51,10 @@ function etagOf(info: { size: number; mtimeMs: number }): string {
   return `${info.size.toString(16)}-${Math.floor(info.mtimeMs * 1000).toString(16)}`;
 }
 
+/** Where a put writes before it moves the file into place: beside it, on its file system. */
+const temporaryPath = (path: string) => `${path}.${randomUUID()}.wordcount-tmp`;
+const TEMPORARY = /\.[0-9a-f-]{36}\.wordcount-tmp$/;
+
 export class FileObjectStore implements ObjectStore {
   readonly root: string;
 
@@ -82,13 +86,16 @@ export class FileObjectStore implements ObjectStore {
   /**
    * Regular files whose key starts with `prefix`, in key order. Directories are walked
    * only where they can hold such keys; symbolic links are not followed, and other
-   * special files (sockets, devices) are skipped.
+   * special files (sockets, devices) are skipped, as are this store's own temporaries
+   * (a put in progress is not an object yet) and files removed while the walk runs.
    */
   async *list(prefix: string): AsyncGenerator<ObjectInfo> {
     const found: ObjectInfo[] = [];
     const walk = async (dirKey: string): Promise<void> => {
       const dir = dirKey === '' ? this.root : this.path(dirKey);
       const entries = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
+        // A folder removed while the walk runs holds nothing any more.
+        if (dirKey !== '' && systemCode(error) === 'ENOENT') return [];
         throw this.translate(error, dirKey);
       });
       for (const entry of entries) {
@@ -97,8 +104,12 @@ export class FileObjectStore implements ObjectStore {
         if (entry.isDirectory()) {
           const sub = `${key}/`;
           if (sub.startsWith(prefix) || prefix.startsWith(sub)) await walk(sub);
-        } else if (entry.isFile() && key.startsWith(prefix)) {
-          found.push(await this.head(key));
+        } else if (entry.isFile() && key.startsWith(prefix) && !TEMPORARY.test(key)) {
+          const info = await this.head(key).catch((error: unknown) => {
+            if (error instanceof ObjectNotFoundError) return undefined;
+            throw error;
+          });
+          if (info) found.push(info);
         }
       }
     };
@@ -165,7 +176,7 @@ export class FileObjectStore implements ObjectStore {
     const path = this.path(key);
     await mkdir(dirname(path), { recursive: true });
     // Write aside, then move into place: readers never see half an object.
-    const temporary = `${path}.${randomUUID()}.tmp`;
+    const temporary = temporaryPath(path);
     try {
       // A deep buffer lets a producer (a merge) run on while earlier pieces are written.
       await pipeline(
@@ -185,7 +196,7 @@ export class FileObjectStore implements ObjectStore {
   ): Promise<void> {
     const path = this.path(to);
     await mkdir(dirname(path), { recursive: true });
-    const temporary = `${path}.${randomUUID()}.tmp`;
+    const temporary = temporaryPath(path);
     try {
       await copyFile(this.path(from), temporary).catch((error: unknown) => {
         throw this.translate(error, from);

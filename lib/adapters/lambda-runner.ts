@@ -10,7 +10,7 @@
  * these are the only retries.
  */
 import { InvokeCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
-import { InvocationError } from '../errors.js';
+import { DETERMINISTIC_ERRORS, InvocationError } from '../errors.js';
 import type { FunctionRunner } from '../ports.js';
 
 export interface LambdaRunnerOptions {
@@ -54,16 +54,6 @@ const RETRYABLE_CODES = new Set([
   'EPIPE',
   'EAI_AGAIN',
   'ENOTFOUND',
-]);
-
-/** Errors of the task function that a retry would only repeat: the input, not the run. */
-const DETERMINISTIC_ERRORS = new Set([
-  'UsageError',
-  'InvalidPayloadError',
-  'ObjectNotFoundError',
-  'PreconditionFailedError',
-  'CorruptInputError',
-  'MalformedPartialError',
 ]);
 
 /** True for throttling, server-side and network failures, which a later attempt may survive. */

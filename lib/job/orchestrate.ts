@@ -16,7 +16,6 @@
  * stops, records `failed` and releases its claim.
  */
 import { randomUUID } from 'node:crypto';
-import { mapLimit } from '../concurrency.js';
 import {
   type JobStatus,
   JobStatusSchema,
@@ -24,29 +23,25 @@ import {
   type Summary,
   SummarySchema,
 } from '../contracts.js';
-import { JobBusyError, JobFailedError, messageOf, ObjectNotFoundError } from '../errors.js';
+import { JobBusyError, JobFailedError, messageOf } from '../errors.js';
 import {
   claimKey,
-  type InputName,
   inputEtag,
-  jobIdFor,
   jobPrefix,
   latestJobKey,
-  outputKeys,
   planKey,
-  scratchFolders,
   stagedCountsKey,
   statusKey,
 } from '../keys.js';
 import type { FunctionRunner, ObjectStore } from '../ports.js';
-import { forEachLine } from '../reduce/order.js';
-import { parseSize } from '../sizes.js';
-import type { Mode } from '../tokenize.js';
-import { type ResolvedInput, resolveInput } from './inputs.js';
+import { resolveInput } from './inputs.js';
 import { Lease } from './lease.js';
-import { checkChunkSizeRequest, checkTaskCount } from './limits.js';
+import { type Job, type JobRequestOptions, prepare, readJson, withTop } from './prepare.js';
 import { publish } from './publish.js';
 import { runJob } from './run-job.js';
+import { removeJobObjects } from './temporaries.js';
+
+export type { JobRequestOptions } from './prepare.js';
 
 /** Top words in the published summary; a direct invocation may ask for another number. */
 export const PUBLISHED_TOP = 20;
@@ -59,9 +54,6 @@ export const DEADLINE_MARGIN_MS = 60_000;
 
 /** Progress is recorded in the status this often at most (and at every new phase). */
 const STATUS_EVERY_MS = 5000;
-
-/** Scratch keys deleted at once after a job ends. */
-const CLEANUP_CONCURRENCY = 16;
 
 export interface OrchestratorDeps {
   store: ObjectStore;
@@ -85,106 +77,10 @@ export interface InvocationContext {
   remainingMs?: () => number;
 }
 
-export interface JobRequestOptions {
-  input: InputName;
-  mode?: Mode;
-  chunkSize?: number | string;
-  top?: number;
-  /** Count again even when this input version was counted before. */
-  force?: boolean;
-}
-
 export type JobOutcome =
   | { outcome: 'published'; jobId: string; summary: Summary }
   | { outcome: 'already-published'; jobId: string; summary: Summary }
   | { outcome: 'superseded'; jobId: string; summary: Summary };
-
-const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-
-async function readJson(store: ObjectStore, key: string): Promise<unknown | undefined> {
-  try {
-    return JSON.parse(decoder.decode(await store.get(key)));
-  } catch (error) {
-    if (error instanceof ObjectNotFoundError) return undefined;
-    throw error;
-  }
-}
-
-/** The summary with `top` words: cut from its own list, or read from the head of the counts file. */
-async function withTop(
-  store: ObjectStore,
-  summary: Summary,
-  countsKey: string,
-  top: number | undefined,
-): Promise<Summary> {
-  if (top === undefined || top === summary.top.length) return summary;
-  if (top < summary.top.length || summary.top.length === summary.distinctWords) {
-    return { ...summary, top: summary.top.slice(0, top) };
-  }
-  const rows: Summary['top'] = [];
-  let carry = new Uint8Array(0);
-  for await (const piece of store.readRange(countsKey, { start: 0, pieceSize: 1 << 16 })) {
-    const joined = new Uint8Array(carry.length + piece.length);
-    joined.set(carry);
-    joined.set(piece, carry.length);
-    const complete = joined.lastIndexOf(10) + 1;
-    forEachLine(
-      joined.subarray(0, complete),
-      (word, count) => {
-        if (rows.length < top) rows.push({ word, count });
-      },
-      store.uri(countsKey),
-    );
-    carry = joined.slice(complete);
-    if (rows.length >= top) break;
-  }
-  return { ...summary, top: rows };
-}
-
-/** Deletes what a job kept under jobs/ID/ but its status and claim; logs what it could not. */
-async function removeTemporaries(deps: OrchestratorDeps, jobId: string): Promise<void> {
-  try {
-    const keys = [planKey(jobId), stagedCountsKey(jobId)];
-    for (const folder of scratchFolders(jobPrefix(jobId))) {
-      for await (const info of deps.store.list(folder)) keys.push(info.key);
-    }
-    await mapLimit(keys, CLEANUP_CONCURRENCY, (key) => deps.store.delete(key));
-  } catch (error) {
-    deps.log?.(`job ${jobId}: could not delete its temporary objects: ${messageOf(error)}`);
-  }
-}
-
-/** What a request asks for, resolved and checked before anything is written. */
-interface Job {
-  input: ResolvedInput;
-  etag: string;
-  jobId: string;
-  mode: Mode;
-  chunkSize: number;
-  output: { summary: string; counts: string };
-}
-
-async function prepare(deps: OrchestratorDeps, request: JobRequestOptions): Promise<Job> {
-  const mode = request.mode ?? 'words';
-  let chunkSize = deps.defaultChunkSize;
-  if (request.chunkSize !== undefined) {
-    chunkSize =
-      typeof request.chunkSize === 'string' ? parseSize(request.chunkSize) : request.chunkSize;
-    checkChunkSizeRequest(chunkSize);
-  }
-  const input = await resolveInput(deps.store, request.input);
-  checkTaskCount(input.uri, input.objects, chunkSize);
-  const etag = inputEtag(input.objects);
-  const jobId = jobIdFor({
-    bucket: deps.bucket,
-    input: input.name,
-    // A forced recount is a job of its own.
-    objects: request.force ? [...input.objects, { key: '', etag: randomUUID() }] : input.objects,
-    mode,
-    chunkSize,
-  });
-  return { input, etag, jobId, mode, chunkSize, output: outputKeys(input.name) };
-}
 
 export async function runJobOnce(
   deps: OrchestratorDeps,
@@ -309,7 +205,7 @@ export async function runJobOnce(
     deps.log?.(
       `job ${jobId}: ${published} ${store.uri(output.summary)} (${summary.totalWords} words)`,
     );
-    await removeTemporaries(deps, jobId);
+    await removeJobObjects(store, jobId, deps.log);
     return { outcome: published, jobId, summary: { ...final, top: cut(summary).top } };
   } catch (error) {
     const reason = messageOf(stop.signal.aborted ? stop.signal.reason : error);
@@ -320,7 +216,7 @@ export async function runJobOnce(
     await writeStatus().catch((e: unknown) =>
       deps.log?.(`job ${jobId}: could not record failure: ${messageOf(e)}`),
     );
-    if (!counted) await removeTemporaries(deps, jobId);
+    if (!counted) await removeJobObjects(store, jobId, deps.log);
     throw new JobFailedError(`job ${jobId} for ${job.input.uri} failed: ${reason}`, {
       cause: error,
     });

@@ -25,6 +25,8 @@ export interface PhaseOptions {
   counts: boolean;
   /** Names the work store's objects in errors. */
   uri: (key: string) => string;
+  /** A finalize task merges at least this much (FINALIZE_MIN_BYTES unless a test says). */
+  finalizeMinBytes?: number;
 }
 
 /** Bytes of every partition across `parts`. */
@@ -77,13 +79,14 @@ export function checkReduced(results: readonly ReduceResult[], mapped: number): 
   }
 }
 
-/** Finalize tasks for `shards`: none (merge here) below twice FINALIZE_MIN_BYTES. */
+/** Finalize tasks for `shards`: none (merge here) below twice the least a task merges. */
 export function finalizeRequestsFor(
   options: PhaseOptions,
   shards: readonly Shard[],
 ): FinalizeRequest[] {
   const bytes = shards.reduce((sum, s) => sum + s.bytes, 0);
-  const tasks = Math.min(options.concurrency, Math.floor(bytes / FINALIZE_MIN_BYTES));
+  const least = options.finalizeMinBytes ?? FINALIZE_MIN_BYTES;
+  const tasks = Math.min(options.concurrency, Math.floor(bytes / least));
   if (tasks < 2) return [];
   return planFinalize(shards, tasks).map((plan, index) => ({
     type: 'finalize',

@@ -1,0 +1,336 @@
+/**
+ * What the task that completes a phase of a queued job does next, under the phase's
+ * lease: after the map phase, merge the map results (small: the counts are done; big:
+ * send the reduce tasks); after the reduce phase, merge the shards (small) or send the
+ * finalize tasks; after finalize, concatenate the parts; then publish. Each step may run
+ * again from the start (its holder died and its message came back), so each is
+ * idempotent: same keys, same contents, duplicates of sent tasks find their commits.
+ */
+import {
+  FinalizeResultSchema,
+  type Mapped,
+  MapResultSchema,
+  type PhaseRecord,
+  parsePayload,
+  type QueuedJob,
+  QueuedJobSchema,
+  ReduceResultSchema,
+  type Summary,
+  type TaskMessage,
+  type TaskPhase,
+  type TaskRequest,
+} from '../contracts.js';
+import { JobFailedError } from '../errors.js';
+import { attemptPrefix, inputEtag, queuedJobKey, stagedCountsKey } from '../keys.js';
+import type { ObjectStore, TaskQueue } from '../ports.js';
+import { sortTable } from '../reduce/merge-partials.js';
+import { mergeTop } from '../reduce/order.js';
+import { sortedLines } from '../reduce/sort-entries.js';
+import { peakRssBytes } from '../rss.js';
+import { concatenateParts, mergeIntoTarget } from './finalize.js';
+import { resolveInput } from './inputs.js';
+import type { JobLedger } from './ledger.js';
+import { MapResults } from './map-results.js';
+import { readJson } from './prepare.js';
+import { publish } from './publish.js';
+import {
+  checkReduced,
+  finalizeRequestsFor,
+  type PhaseOptions,
+  reduceRequestsFor,
+} from './reduce-plan.js';
+import { topOf } from './reduce-task.js';
+import { updateStatus } from './status.js';
+import { summaryOf } from './summary.js';
+import { removeJobObjects } from './temporaries.js';
+
+/** A message body above this keeps its request in the bucket (SQS takes 256 KiB). */
+export const MAX_INLINE_MESSAGE_BYTES = 200 * 1024;
+
+export interface QueueDeps {
+  store: ObjectStore;
+  queue: TaskQueue;
+  /** Runs a task: the task function itself on Lambda, a worker thread on the embedded backend. */
+  runTask: (request: TaskRequest) => Promise<unknown>;
+  /** Heartbeat period of the start and phase leases. */
+  heartbeatMs?: number;
+  now?: () => Date;
+  log?: (message: string) => void;
+}
+
+export const nowOf = (deps: { now?: () => Date }) => (deps.now ?? (() => new Date()))();
+
+export async function readQueuedJob(
+  store: ObjectStore,
+  jobId: string,
+): Promise<QueuedJob | undefined> {
+  const value = await readJson(store, queuedJobKey(jobId));
+  return value === undefined
+    ? undefined
+    : parsePayload(QueuedJobSchema, value, queuedJobKey(jobId));
+}
+
+/** Sends a phase's requests, each in its message or, when too big, kept in the bucket. */
+export async function sendTasks(
+  deps: QueueDeps,
+  ledger: JobLedger,
+  phase: TaskPhase,
+  requests: readonly TaskRequest[],
+): Promise<void> {
+  const messages: TaskMessage[] = [];
+  for (const [index, request] of requests.entries()) {
+    const message: TaskMessage = {
+      jobId: ledger.jobId,
+      attempt: ledger.attempt,
+      phase,
+      index,
+      request,
+    };
+    if (Buffer.byteLength(JSON.stringify(message)) <= MAX_INLINE_MESSAGE_BYTES)
+      messages.push(message);
+    else {
+      const requestKey = await ledger.putRequest(phase, index, request);
+      messages.push({ jobId: ledger.jobId, attempt: ledger.attempt, phase, index, requestKey });
+    }
+  }
+  await deps.queue.send(messages);
+}
+
+/** Plans a phase (recorded before any task goes), sends its tasks, records them sent. */
+async function startTasks(
+  deps: QueueDeps,
+  ledger: JobLedger,
+  phase: TaskPhase,
+  record: PhaseRecord,
+  requests: readonly TaskRequest[],
+): Promise<void> {
+  await ledger.recordPhase(phase, { ...record, tasks: requests.length });
+  await sendTasks(deps, ledger, phase, requests);
+  await ledger.recordPhase(phase, { ...record, tasks: requests.length, sent: true });
+}
+
+function phaseOptions(deps: QueueDeps, job: QueuedJob): PhaseOptions {
+  return {
+    partitions: job.partitions,
+    concurrency: job.concurrency,
+    workPrefix: attemptPrefix(job.jobId, job.attempt),
+    bucket: job.bucket,
+    top: job.top,
+    counts: true,
+    uri: (key) => deps.store.uri(key),
+    finalizeMinBytes: job.finalizeMinBytes,
+  };
+}
+
+const mappedOf = (m: MapResults): Mapped => ({
+  tokens: m.tokens,
+  invalidSequences: m.invalidSequences,
+  longTokens: m.longTokens,
+  bytesScanned: m.bytesScanned,
+  uncompressedBytes: m.uncompressedBytes,
+});
+
+interface Tally {
+  mapped: Mapped;
+  distinct: number;
+  top: Summary['top'];
+  reduceTasks: number;
+  maxRssBytes: number;
+}
+
+/** Starts the phase after `done`: the map phase's successor is chosen by the results. */
+export async function afterPhase(
+  deps: QueueDeps,
+  ledger: JobLedger,
+  job: QueuedJob,
+  done: TaskPhase,
+  by: string,
+): Promise<void> {
+  if (done === 'map') await afterMap(deps, ledger, job, by);
+  else if (done === 'reduce') await afterReduce(deps, ledger, job, by);
+  else await afterFinalize(deps, ledger, job);
+}
+
+/** The phase that follows `phase`, whose lease the task completing `phase` takes. */
+export const nextPhase = { map: 'reduce', reduce: 'finalize', finalize: 'publish' } as const;
+
+async function afterMap(
+  deps: QueueDeps,
+  ledger: JobLedger,
+  job: QueuedJob,
+  by: string,
+): Promise<void> {
+  const { store } = deps;
+  const results = await ledger.results('map', job.mapTasks, MapResultSchema);
+  const merged = new MapResults({
+    work: store,
+    workPrefix: attemptPrefix(job.jobId, job.attempt),
+    partitions: job.partitions,
+    chunkSize: job.chunkSize,
+    maxInlineDistinct: job.maxInlineDistinct,
+  });
+  for (const result of results) await merged.add(result, `map task ${result.index}`);
+  await updateStatus(deps, job.jobId, (s) => {
+    s.tasks.mapDone = job.mapTasks;
+  });
+  if (merged.inline) {
+    const sorted = sortTable(merged.table);
+    await store.put(stagedCountsKey(job.jobId), sortedLines(sorted), {
+      contentType: 'text/tab-separated-values',
+    });
+    await publishQueued(deps, ledger, job, {
+      mapped: mappedOf(merged),
+      distinct: merged.table.size,
+      top: topOf(sortedLines(sorted, { limit: job.top })),
+      reduceTasks: 0,
+      maxRssBytes: merged.maxRssBytes,
+    });
+    return;
+  }
+  await merged.spillInline();
+  const requests = reduceRequestsFor(phaseOptions(deps, job), merged.parts);
+  await updateStatus(deps, job.jobId, (s) => {
+    s.tasks.reduce = requests.length;
+  });
+  const at = nowOf(deps).toISOString();
+  await startTasks(
+    deps,
+    ledger,
+    'reduce',
+    { by, at, mapped: mappedOf(merged), maxRssBytes: merged.maxRssBytes },
+    requests,
+  );
+}
+
+async function afterReduce(
+  deps: QueueDeps,
+  ledger: JobLedger,
+  job: QueuedJob,
+  by: string,
+): Promise<void> {
+  const { store } = deps;
+  const reduce = await ledger.phase('reduce');
+  if (reduce?.tasks === undefined || !reduce.mapped) {
+    throw new JobFailedError(`job ${job.jobId}: the reduce phase has no record`);
+  }
+  const results = await ledger.results('reduce', reduce.tasks, ReduceResultSchema);
+  checkReduced(results, reduce.mapped.tokens);
+  const reduced = {
+    distinct: results.reduce((n, r) => n + r.distinct, 0),
+    top: mergeTop(
+      results.map((r) => r.top),
+      job.top,
+    ),
+    tasks: results.length,
+  };
+  const maxRssBytes = Math.max(reduce.maxRssBytes ?? 0, ...results.map((r) => r.maxRssBytes));
+  await updateStatus(deps, job.jobId, (s) => {
+    s.tasks.reduceDone = results.length;
+  });
+  const shards = results.flatMap((r) => (r.shard ? [r.shard] : []));
+  const requests = finalizeRequestsFor(phaseOptions(deps, job), shards);
+  if (requests.length === 0) {
+    await mergeIntoTarget(store, shards, { store, key: stagedCountsKey(job.jobId) });
+    await publishQueued(deps, ledger, job, {
+      mapped: reduce.mapped,
+      distinct: reduced.distinct,
+      top: reduced.top,
+      reduceTasks: reduced.tasks,
+      maxRssBytes,
+    });
+    return;
+  }
+  const at = nowOf(deps).toISOString();
+  await startTasks(
+    deps,
+    ledger,
+    'finalize',
+    { by, at, mapped: reduce.mapped, reduced, maxRssBytes },
+    requests,
+  );
+}
+
+async function afterFinalize(deps: QueueDeps, ledger: JobLedger, job: QueuedJob): Promise<void> {
+  const { store } = deps;
+  const finalize = await ledger.phase('finalize');
+  if (finalize?.tasks === undefined || !finalize.mapped || !finalize.reduced) {
+    throw new JobFailedError(`job ${job.jobId}: the finalize phase has no record`);
+  }
+  const results = await ledger.results('finalize', finalize.tasks, FinalizeResultSchema);
+  await concatenateParts(
+    store,
+    results.map((r) => r.part),
+    { store, key: stagedCountsKey(job.jobId) },
+  );
+  await publishQueued(deps, ledger, job, {
+    mapped: finalize.mapped,
+    distinct: finalize.reduced.distinct,
+    top: finalize.reduced.top,
+    reduceTasks: finalize.reduced.tasks,
+    maxRssBytes: Math.max(finalize.maxRssBytes ?? 0, ...results.map((r) => r.maxRssBytes)),
+  });
+}
+
+/** The counts are staged: summarize, publish (version-safe), record the outcome, clean up. */
+async function publishQueued(
+  deps: QueueDeps,
+  ledger: JobLedger,
+  job: QueuedJob,
+  tally: Tally,
+): Promise<void> {
+  const { store } = deps;
+  const atOf = async (phase: 'reduce' | 'finalize') => {
+    const record = await ledger.phase(phase);
+    return record ? Date.parse(record.at) : undefined;
+  };
+  const started = Date.parse(job.startedAt);
+  const planned = Date.parse(job.plannedAt);
+  const end = nowOf(deps).getTime();
+  const mapped = (await atOf('reduce')) ?? end;
+  const reduced = (await atOf('finalize')) ?? mapped;
+  const summary: Summary = {
+    jobId: job.jobId,
+    ...summaryOf({
+      source: job.source,
+      objects: [{ size: job.sources.bytes }],
+      mode: job.mode,
+      concurrency: job.concurrency,
+      chunkSize: job.chunkSize,
+      mapTasks: job.mapTasks,
+      partitions: job.partitions,
+      reduceTasks: tally.reduceTasks,
+      map: tally.mapped,
+      distinct: tally.distinct,
+      top: tally.top.slice(0, job.top),
+      maxRssBytes: Math.max(tally.maxRssBytes, peakRssBytes()),
+      elapsedMs: end - started,
+      phasesMs: {
+        plan: Math.max(0, planned - started),
+        map: Math.max(0, mapped - planned),
+        reduce: Math.max(0, reduced - mapped),
+        publish: Math.max(0, end - reduced),
+      },
+    }),
+    sources: job.sources,
+  };
+  await updateStatus(deps, job.jobId, (s) => {
+    s.state = 'counted';
+    s.summary = summary;
+  });
+  const outcome = await publish(store, {
+    jobId: job.jobId,
+    version: job.source.etag,
+    currentVersion: async () => inputEtag((await resolveInput(store, job.input)).objects),
+    stagedCounts: stagedCountsKey(job.jobId),
+    output: job.output,
+    summary,
+    owner: `${job.jobId}/${job.attempt}`,
+  });
+  await updateStatus(deps, job.jobId, (s) => {
+    s.state = outcome === 'published' ? 'succeeded' : 'superseded';
+    if (outcome === 'superseded')
+      s.reason = 'a newer version of the input was uploaded: its own job publishes';
+  });
+  deps.log?.(`job ${job.jobId}: ${outcome} ${store.uri(job.output.summary)}`);
+  await removeJobObjects(store, job.jobId, deps.log);
+}
