@@ -14,9 +14,17 @@ declare module "sst" {
       "name": string
       "type": "sst.aws.Bucket"
     }
+    "DeadLetters": {
+      "type": "sst.aws.Queue"
+      "url": string
+    }
     "Orchestrator": {
       "name": string
       "type": "sst.aws.Function"
+    }
+    "Tasks": {
+      "type": "sst.aws.Queue"
+      "url": string
     }
   }
 }

@@ -1,8 +1,11 @@
 /// <reference path="./.sst/platform/config.d.ts" />
 
 // SST v4 app: an upload under input/ in the Data bucket triggers the Orchestrator, which plans
-// map tasks (byte ranges, packs of small objects, gzip objects), runs them and the reduce
-// tasks on the Counter, and writes the result under output/.
+// map tasks (byte ranges, packs of small objects, gzip objects) and, with queue coordination
+// (the default), sends them to the Tasks queue and returns: the Counter consumes the queue,
+// commits each task's result under jobs/, and the task that completes a phase starts the next
+// (reduce, finalize, publish). With WORDCOUNT_COORDINATION=rpc the Orchestrator instead
+// invokes the Counter itself and waits for the whole job (15 minutes at most).
 export default $config({
   app(input) {
     const production = input?.stage === 'production';
@@ -14,7 +17,27 @@ export default $config({
     };
   },
   async run() {
-    const bucket = new sst.aws.Bucket('Data');
+    // Jobs remove their temporaries under jobs/ when they end; the lifecycle rule is the
+    // safety net for one whose process died first (status records expire with it).
+    const bucket = new sst.aws.Bucket('Data', {
+      lifecycle: [{ id: 'jobs-safety-net', prefix: 'jobs/', expiresIn: '7 days' }],
+    });
+
+    // `sst dev` runs every counter on the developer's machine over their connection: fewer
+    // at once, and more time each.
+    const counterTimeoutSeconds = $dev ? 900 : 300;
+    const concurrency = $dev ? 4 : 64;
+
+    // Queue coordination. A message comes back when it is not acknowledged within the
+    // visibility timeout: twice the counter's timeout, so a message is never handed to a
+    // second counter while the first may still run it (a timed-out or killed counter's
+    // message returns after it). After 3 receives it goes to DeadLetters, whose function
+    // records the job failed.
+    const deadLetters = new sst.aws.Queue('DeadLetters', { visibilityTimeout: '5 minutes' });
+    const tasks = new sst.aws.Queue('Tasks', {
+      visibilityTimeout: `${2 * counterTimeoutSeconds} seconds`,
+      dlq: { queue: deadLetters.arn, retry: 3 },
+    });
 
     // Counter: the task function of every job, as in Corral one Lambda runs both phases and
     // the payload's `type` says which. A map task streams a 16 MiB byte range (or a pack of
@@ -32,16 +55,42 @@ export default $config({
       runtime: 'nodejs22.x',
       architecture: 'arm64',
       memory: '1769 MB',
-      timeout: '300 seconds',
-      // Reads its objects from the bucket and writes partials and shards under jobs/.
-      link: [bucket],
+      timeout: `${counterTimeoutSeconds} seconds`,
+      // Held back from the account's pool, and above the queue's pollers (so they are never
+      // throttled, which would count receives against the dead-letter limit).
+      concurrency: { reserved: concurrency + 16 },
+      // Reads its objects from the bucket and writes partials and shards under jobs/; the
+      // queue link grants consuming Tasks and sending the next phase's tasks to it.
+      link: [bucket, tasks],
     });
 
-    // Orchestrator: lists and plans, invokes counters with bounded concurrency (64 in flight),
-    // merges small partials inline (up to 500,000 distinct words), sequences the reduce tasks
-    // and streams the k-way merge of their shards into the counts file: its memory is bounded
-    // by the inline table and the number of shards, not by the vocabulary. It waits for the
-    // whole fan-out of a large input, so it gets Lambda's maximum timeout of 15 minutes.
+    // One task per invocation (a task uses the function's whole memory and core), failures
+    // reported per message; at most `concurrency` counters poll at once.
+    tasks.subscribe(counter.arn, {
+      batch: { size: 1, partialResponses: true },
+      transform: {
+        eventSourceMapping: (args) => {
+          args.scalingConfig = { maximumConcurrency: Math.max(2, concurrency) };
+        },
+      },
+    });
+    deadLetters.subscribe(
+      {
+        handler: 'functions/dead-letters.handler',
+        runtime: 'nodejs22.x',
+        architecture: 'arm64',
+        memory: '512 MB',
+        timeout: '60 seconds',
+        link: [bucket],
+      },
+      { batch: { size: 10, partialResponses: true } },
+    );
+
+    // Orchestrator: lists and plans. With queue coordination it sends the map tasks and
+    // returns in seconds. With RPC it invokes counters with bounded concurrency (64 in
+    // flight), merges small partials inline (up to 500,000 distinct words), sequences the
+    // reduce tasks and streams the k-way merge of their shards into the counts file, waiting
+    // for the whole fan-out: hence Lambda's maximum timeout of 15 minutes.
     const orchestrator = new sst.aws.Function('Orchestrator', {
       handler: 'functions/orchestrator.handler',
       runtime: 'nodejs22.x',
@@ -49,12 +98,13 @@ export default $config({
       memory: '3008 MB',
       timeout: '15 minutes',
       // The bucket link grants S3 access; the counter link grants lambda:InvokeFunction on it
-      // and exposes its name as Resource.Counter.name.
-      link: [bucket, counter],
+      // (RPC) and the queue link sending to Tasks (queue).
+      link: [bucket, counter, tasks],
       environment: {
-        WORDCOUNT_CONCURRENCY: '64',
+        WORDCOUNT_COORDINATION: 'queue',
+        WORDCOUNT_CONCURRENCY: String(concurrency),
         WORDCOUNT_CHUNK_SIZE: '16MiB',
-        WORDCOUNT_TASK_TIMEOUT_SECONDS: '330',
+        WORDCOUNT_TASK_TIMEOUT_SECONDS: String(counterTimeoutSeconds + 30),
       },
     });
 
@@ -76,6 +126,8 @@ export default $config({
       bucket: bucket.name,
       orchestrator: orchestrator.name,
       counter: counter.name,
+      tasks: tasks.url,
+      deadLetters: deadLetters.url,
     };
   },
 });

@@ -1,31 +1,121 @@
 /**
  * Orchestrator Lambda: an S3 ObjectCreated notification (one job per record; a
  * `.manifest.json` upload is a job over the objects it names) or a direct invocation
- * `{bucket, key | prefix | keys, mode?, chunkSize?, top?, force?}`, which returns the
- * summary. It serves only its configured bucket.
+ * `{bucket, key | prefix | keys, mode?, chunkSize?, top?, force?}`. It serves only its
+ * configured bucket. With queue coordination (WORDCOUNT_COORDINATION=queue, the default)
+ * it plans the job, sends its map tasks to the queue and answers {jobId, outcome,
+ * status, output} at once (a job counted before answers its summary); with rpc it runs
+ * the job to the end and answers the summary.
  */
 import type { Context } from 'aws-lambda';
 import { Resource } from 'sst';
-import { createLambdaClient, createS3Client } from '../lib/adapters/aws-clients.js';
+import {
+  createLambdaClient,
+  createS3Client,
+  createSqsClient,
+} from '../lib/adapters/aws-clients.js';
 import { LambdaRunner } from '../lib/adapters/lambda-runner.js';
 import { S3ObjectStore } from '../lib/adapters/s3-store.js';
+import { SqsTaskQueue } from '../lib/adapters/sqs-queue.js';
 import { orchestratorConfig, sstLinksActive } from '../lib/config.js';
-import { JobRequestSchema, parsePayload, S3EventSchema, type Summary } from '../lib/contracts.js';
+import {
+  JobRequestSchema,
+  parsePayload,
+  type QueuedReply,
+  S3EventSchema,
+  type Summary,
+} from '../lib/contracts.js';
 import { JobFailedError, messageOf, UsageError } from '../lib/errors.js';
-import { type JobRequestOptions, runJobOnce } from '../lib/job/orchestrate.js';
-import { createdObjects, type InputName } from '../lib/keys.js';
+import {
+  INLINE_RESULT_LIMIT_BYTES,
+  type JobRequestOptions,
+  runJobOnce,
+} from '../lib/job/orchestrate.js';
+import { withTop } from '../lib/job/prepare.js';
+import { startQueuedJob } from '../lib/job/queue-driver.js';
+import { runTask } from '../lib/job/task.js';
+import { createdObjects, type InputName, outputKeys, statusKey } from '../lib/keys.js';
 
 const config = orchestratorConfig(
   process.env,
   sstLinksActive(process.env)
-    ? { bucket: Resource.Data.name, counterFunction: Resource.Counter.name }
+    ? {
+        bucket: Resource.Data.name,
+        counterFunction: Resource.Counter.name,
+        queueUrl: Resource.Tasks.url,
+      }
     : {},
 );
 const s3 = createS3Client({ maxSockets: 32, forcePathStyle: true });
-const runner = new LambdaRunner(createLambdaClient({ maxSockets: config.concurrency }), {
-  concurrency: config.concurrency,
-  timeoutMs: config.taskTimeoutMs,
-});
+
+/** The RPC way: this invocation runs the job to its end. */
+function rpc(counterFunction: string) {
+  const runner = new LambdaRunner(createLambdaClient({ maxSockets: config.concurrency }), {
+    concurrency: config.concurrency,
+    timeoutMs: config.taskTimeoutMs,
+  });
+  return async (store: S3ObjectStore, request: JobRequestOptions, context?: Context) => {
+    const result = await runJobOnce(
+      {
+        store,
+        bucket: config.bucket,
+        runner,
+        taskFunction: counterFunction,
+        concurrency: config.concurrency,
+        defaultChunkSize: config.chunkSize,
+        heartbeatMs: config.heartbeatMs,
+        log: (message) => console.log(message),
+      },
+      request,
+      {
+        owner: context?.awsRequestId,
+        remainingMs: context && (() => context.getRemainingTimeInMillis()),
+      },
+    );
+    if (result.outcome === 'superseded') {
+      throw new JobFailedError(
+        `${store.uri('')}: the input changed while job ${result.jobId} counted it; the newer version is counted by its own job`,
+      );
+    }
+    return { jobId: result.jobId, outcome: result.outcome, reply: result.summary };
+  };
+}
+
+/** The queue way: plan, send the map tasks, answer where the job's status and output are. */
+function queued(queueUrl: string) {
+  const queue = new SqsTaskQueue(createSqsClient({ maxSockets: 16 }), queueUrl);
+  return async (store: S3ObjectStore, request: JobRequestOptions, context?: Context) => {
+    const started = await startQueuedJob(
+      {
+        store,
+        queue,
+        runTask: (task) => runTask({ source: store, work: store }, task),
+        bucket: config.bucket,
+        concurrency: config.concurrency,
+        defaultChunkSize: config.chunkSize,
+        inlineLimitBytes: INLINE_RESULT_LIMIT_BYTES,
+        heartbeatMs: config.heartbeatMs,
+        log: (message) => console.log(message),
+      },
+      request,
+      context?.awsRequestId,
+    );
+    const output = outputKeys(request.input);
+    if (started.outcome === 'already-published') {
+      const summary = await withTop(store, started.summary, output.counts, request.top);
+      return { jobId: started.jobId, outcome: started.outcome, reply: summary };
+    }
+    const reply: QueuedReply = {
+      jobId: started.jobId,
+      outcome: started.outcome,
+      status: store.uri(statusKey(started.jobId)),
+      output: { summary: store.uri(output.summary), counts: store.uri(output.counts) },
+    };
+    return { jobId: started.jobId, outcome: started.outcome, reply };
+  };
+}
+
+const start = config.coordination === 'rpc' ? rpc(config.counterFunction) : queued(config.queueUrl);
 
 function run(bucket: string, request: JobRequestOptions, context: Context | undefined) {
   if (bucket !== config.bucket) {
@@ -33,26 +123,13 @@ function run(bucket: string, request: JobRequestOptions, context: Context | unde
       `bucket '${bucket}' is not served here: this orchestrator counts s3://${config.bucket}/`,
     );
   }
-  return runJobOnce(
-    {
-      store: new S3ObjectStore(s3, bucket),
-      bucket,
-      runner,
-      taskFunction: config.counterFunction,
-      concurrency: config.concurrency,
-      defaultChunkSize: config.chunkSize,
-      heartbeatMs: config.heartbeatMs,
-      log: (message) => console.log(message),
-    },
-    request,
-    {
-      owner: context?.awsRequestId,
-      remainingMs: context && (() => context.getRemainingTimeInMillis()),
-    },
-  );
+  return start(new S3ObjectStore(s3, bucket), request, context);
 }
 
-export async function handler(event: unknown, context?: Context): Promise<Summary | undefined> {
+export async function handler(
+  event: unknown,
+  context?: Context,
+): Promise<Summary | QueuedReply | undefined> {
   if (typeof event === 'object' && event !== null && 'Records' in event) {
     const objects = createdObjects(parsePayload(S3EventSchema, event, 'S3 event'));
     const failures: string[] = [];
@@ -76,11 +153,5 @@ export async function handler(event: unknown, context?: Context): Promise<Summar
       : request.prefix !== undefined
         ? { kind: 'prefix', prefix: request.prefix }
         : { kind: 'keys', keys: request.keys ?? [] };
-  const result = await run(request.bucket, { ...request, input }, context);
-  if (result.outcome === 'superseded') {
-    throw new JobFailedError(
-      `s3://${request.bucket}/: the input changed while job ${result.jobId} counted it; the newer version is counted by its own job`,
-    );
-  }
-  return result.summary;
+  return (await run(request.bucket, { ...request, input }, context)).reply;
 }

@@ -13,22 +13,33 @@ type Env = Record<string, string | undefined>;
 export interface LinkedNames {
   bucket?: string;
   counterFunction?: string;
+  queueUrl?: string;
 }
 
 export interface CounterConfig {
   bucket: string;
+  /** The task queue, where a task that completes a phase sends the next (queue coordination). */
+  queueUrl?: string;
+  /** Heartbeat period of the phase leases. */
+  heartbeatMs: number;
 }
 
-export interface OrchestratorConfig {
+/** Who drives a job: its tasks through the queue (default), or one orchestrator invocation. */
+export type Coordination = 'queue' | 'rpc';
+export const COORDINATIONS: readonly Coordination[] = ['queue', 'rpc'];
+
+export type OrchestratorConfig = (
+  | { coordination: 'rpc'; counterFunction: string }
+  | { coordination: 'queue'; queueUrl: string }
+) & {
   bucket: string;
-  counterFunction: string;
   concurrency: number;
   chunkSize: number;
   /** How long one task invocation may take before it is given up: past the counter's timeout. */
   taskTimeoutMs: number;
   /** The job claim's heartbeat period: a claim silent for two is taken over. */
   heartbeatMs: number;
-}
+};
 
 function required(env: Env, name: string, linked: string | undefined): string {
   const value = linked ?? env[name];
@@ -50,8 +61,26 @@ function positiveInt(env: Env, name: string, fallback: number): number {
   return value;
 }
 
+const heartbeatMs = (env: Env) => positiveInt(env, 'WORDCOUNT_HEARTBEAT_SECONDS', 30) * 1000;
+
 export function counterConfig(env: Env, linked: LinkedNames = {}): Readonly<CounterConfig> {
-  return Object.freeze({ bucket: required(env, 'WORDCOUNT_BUCKET', linked.bucket) });
+  const queueUrl = linked.queueUrl ?? env.WORDCOUNT_QUEUE_URL;
+  return Object.freeze({
+    bucket: required(env, 'WORDCOUNT_BUCKET', linked.bucket),
+    ...(queueUrl ? { queueUrl } : {}),
+    heartbeatMs: heartbeatMs(env),
+  });
+}
+
+function coordinationOf(env: Env): Coordination {
+  const text = env.WORDCOUNT_COORDINATION;
+  if (text === undefined || text === '') return 'queue';
+  if (!(COORDINATIONS as readonly string[]).includes(text)) {
+    throw new UsageError(
+      `configuration: WORDCOUNT_COORDINATION must be queue or rpc, got '${text}'`,
+    );
+  }
+  return text as Coordination;
 }
 
 export function orchestratorConfig(
@@ -59,13 +88,19 @@ export function orchestratorConfig(
   linked: LinkedNames = {},
 ): Readonly<OrchestratorConfig> {
   const chunkText = env.WORDCOUNT_CHUNK_SIZE;
+  const coordination = coordinationOf(env);
   return Object.freeze({
+    ...(coordination === 'rpc'
+      ? {
+          coordination,
+          counterFunction: required(env, 'WORDCOUNT_COUNTER_FUNCTION', linked.counterFunction),
+        }
+      : { coordination, queueUrl: required(env, 'WORDCOUNT_QUEUE_URL', linked.queueUrl) }),
     bucket: required(env, 'WORDCOUNT_BUCKET', linked.bucket),
-    counterFunction: required(env, 'WORDCOUNT_COUNTER_FUNCTION', linked.counterFunction),
     concurrency: positiveInt(env, 'WORDCOUNT_CONCURRENCY', 64),
     chunkSize: chunkText ? parseSize(chunkText) : DEFAULT_CHUNK_SIZE,
     taskTimeoutMs: positiveInt(env, 'WORDCOUNT_TASK_TIMEOUT_SECONDS', 330) * 1000,
-    heartbeatMs: positiveInt(env, 'WORDCOUNT_HEARTBEAT_SECONDS', 30) * 1000,
+    heartbeatMs: heartbeatMs(env),
   });
 }
 

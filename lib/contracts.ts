@@ -349,6 +349,17 @@ const InputNameSchema = z.union([
   z.object({ kind: z.literal('keys'), keys: z.array(z.string()) }),
 ]);
 
+/** The orchestrator's answer to a direct invocation that queued its job (queue coordination). */
+export const QueuedReplySchema = z.object({
+  jobId: z.string(),
+  outcome: z.enum(['queued', 'already-queued']),
+  /** Where the job's status is: s3://bucket/jobs/ID/status.json. */
+  status: z.string(),
+  /** Where its output will be. */
+  output: z.object({ summary: z.string(), counts: z.string() }),
+});
+export type QueuedReply = z.infer<typeof QueuedReplySchema>;
+
 /** What a queued job's tasks need to take it from phase to phase: jobs/ID/job.json. */
 export const QueuedJobSchema = z.object({
   jobId: z.string(),

@@ -3,13 +3,18 @@
  * Deploys the stack to the local emulator (MiniStack from `npm run emulator:start`, or
  * LocalStack from docker-compose.yml). A real AWS deploy is `sst deploy`, not this.
  *
- *   node scripts/deploy-local.mjs [--chunk-size SIZE] [--bucket NAME] [--prefix NAME] [--endpoint URL]
+ *   node scripts/deploy-local.mjs [--coordination queue|rpc] [--chunk-size SIZE] [--bucket NAME]
+ *                                 [--prefix NAME] [--endpoint URL]
+ *
+ * Queue coordination (the default, as in sst.config.ts) adds the task queue, its
+ * dead-letter queue and their consumers; rpc leaves the orchestrator to drive each job.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { httpStatus } from './emulator.mjs';
 import {
+  COORDINATIONS,
   DEFAULT_BUCKET,
   DEFAULT_PREFIX,
   deployStack,
@@ -19,13 +24,14 @@ import {
 } from './local-stack.mjs';
 
 const USAGE =
-  'usage: node scripts/deploy-local.mjs [--chunk-size SIZE] [--bucket NAME] [--prefix NAME] [--endpoint URL]';
+  'usage: node scripts/deploy-local.mjs [--coordination queue|rpc] [--chunk-size SIZE] [--bucket NAME] [--prefix NAME] [--endpoint URL]';
 
 async function main() {
   let values;
   try {
     ({ values } = parseArgs({
       options: {
+        coordination: { type: 'string', default: 'queue' },
         'chunk-size': { type: 'string', default: '16MiB' },
         bucket: { type: 'string', default: DEFAULT_BUCKET },
         prefix: { type: 'string', default: DEFAULT_PREFIX },
@@ -40,6 +46,12 @@ async function main() {
   if (values.help) {
     console.log(USAGE);
     return 0;
+  }
+  if (!COORDINATIONS.includes(values.coordination)) {
+    console.error(
+      `deploy-local: --coordination must be queue or rpc, got '${values.coordination}'\n${USAGE}`,
+    );
+    return 2;
   }
 
   const { endpoint, region } = localConfig({ endpoint: values.endpoint });
@@ -63,9 +75,12 @@ async function main() {
     bucket,
     prefix: values.prefix,
     chunkSize: values['chunk-size'],
+    coordination: values.coordination,
     log: (line) => console.log(`  ${line}`),
   });
-  console.log(`deployed to ${endpoint} in ${(result.elapsedMs / 1000).toFixed(1)} s`);
+  console.log(
+    `deployed to ${endpoint} in ${(result.elapsedMs / 1000).toFixed(1)} s (${result.coordination} coordination)`,
+  );
 
   const aws = `aws --endpoint-url ${endpoint} --region ${region}`;
   const creds = process.env.AWS_ACCESS_KEY_ID

@@ -1,7 +1,8 @@
 /**
- * Deploys the wordcount stack (bucket, counter and orchestrator functions, S3 trigger) to a
- * local AWS emulator with plain AWS API calls only, so it works unchanged against MiniStack,
- * LocalStack or anything else at AWS_ENDPOINT_URL.
+ * Deploys the wordcount stack (bucket, counter and orchestrator functions, S3 trigger, and
+ * for queue coordination the task queue, its dead-letter queue, the dead-letters function
+ * and both event source mappings) to a local AWS emulator with plain AWS API calls only,
+ * so it works unchanged against MiniStack, LocalStack or anything else at AWS_ENDPOINT_URL.
  *
  * Not for real AWS: the role below is a placeholder and nothing here manages IAM.
  * A real deploy is `sst deploy`.
@@ -11,9 +12,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   AddPermissionCommand,
+  CreateEventSourceMappingCommand,
   CreateFunctionCommand,
   GetFunctionCommand,
   LambdaClient,
+  ListEventSourceMappingsCommand,
+  UpdateEventSourceMappingCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionActiveV2,
@@ -26,6 +30,12 @@ import {
   PutBucketNotificationConfigurationCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SetQueueAttributesCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { build } from 'esbuild';
 import { zipSync } from 'fflate';
 
@@ -43,6 +53,10 @@ const HANDLER = 'index.handler';
 // As in sst.config.ts: the counter runs map and reduce tasks (a gzip object is one task).
 const COUNTER = { memorySize: 1769, timeout: 300 };
 const ORCHESTRATOR = { memorySize: 3008, timeout: 900 };
+const DEAD_LETTERS = { memorySize: 512, timeout: 60 };
+/** As in sst.config.ts: a task message goes to the dead-letter queue after this many receives. */
+export const MAX_RECEIVES = 3;
+export const COORDINATIONS = ['queue', 'rpc'];
 // Fixed zip timestamps keep the archive (and CodeSha256) stable for unchanged code.
 const ZIP_MTIME = new Date('2020-01-01T00:00:00Z');
 const WAIT = { minDelay: 1, maxDelay: 3 };
@@ -64,6 +78,7 @@ export function localClients(options = {}) {
     config,
     s3: new S3Client({ ...config, forcePathStyle: true }),
     lambda: new LambdaClient(config),
+    sqs: new SQSClient(config),
   };
 }
 
@@ -211,15 +226,76 @@ async function notifyOnInput(s3, bucket, id, functionArn) {
   );
 }
 
+/** Creates the queue or brings its attributes up to date; returns its URL and ARN. */
+async function ensureQueue(sqs, name, attributes) {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+  await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: attributes }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  return { url: QueueUrl, arn: Attributes.QueueArn };
+}
+
+/** The task queue and its dead-letter queue (redrive after MAX_RECEIVES receives). */
+async function ensureQueues(sqs, prefix, visibilityTimeout) {
+  const deadLetters = await ensureQueue(sqs, `${prefix}-dead-letters`, {
+    VisibilityTimeout: String(Math.max(60, DEAD_LETTERS.timeout * 2)),
+  });
+  const tasks = await ensureQueue(sqs, `${prefix}-tasks`, {
+    VisibilityTimeout: String(visibilityTimeout),
+    RedrivePolicy: JSON.stringify({
+      deadLetterTargetArn: deadLetters.arn,
+      maxReceiveCount: MAX_RECEIVES,
+    }),
+  });
+  return { tasks, deadLetters };
+}
+
+/** Feeds `queueArn` to the function, one message per invocation, failures per message. */
+async function ensureMapping(lambda, functionName, queueArn, { batchSize, maximumConcurrency }) {
+  const settings = {
+    BatchSize: batchSize,
+    FunctionResponseTypes: ['ReportBatchItemFailures'],
+    ScalingConfig: { MaximumConcurrency: maximumConcurrency },
+    Enabled: true,
+  };
+  const { EventSourceMappings = [] } = await lambda.send(
+    new ListEventSourceMappingsCommand({ FunctionName: functionName, EventSourceArn: queueArn }),
+  );
+  const [existing] = EventSourceMappings;
+  if (existing) {
+    await lambda.send(
+      new UpdateEventSourceMappingCommand({
+        UUID: existing.UUID,
+        FunctionName: functionName,
+        ...settings,
+      }),
+    );
+    return 'updated';
+  }
+  await lambda.send(
+    new CreateEventSourceMappingCommand({
+      FunctionName: functionName,
+      EventSourceArn: queueArn,
+      ...settings,
+    }),
+  );
+  return 'created';
+}
+
 /**
  * Creates or updates the bucket, `${prefix}-counter`, `${prefix}-orchestrator` and (unless
  * `notify` is false) the `input/` ObjectCreated trigger on the orchestrator.
  * `counterName` points the orchestrator at another counter (e.g. a deliberately failing one);
  * `counterEntry: null` deploys no counter and leaves `counterName` as it is.
+ * `coordination: 'queue'` (the default, as in sst.config.ts) adds `${prefix}-tasks` (visibility
+ * timeout twice the counter's), `${prefix}-dead-letters`, `${prefix}-dead-letters` the function,
+ * and the mappings from each queue to its function.
  *
  * @param {{ endpoint?: string, region?: string, bucket?: string, prefix?: string,
  *   chunkSize?: string, concurrency?: string, counterEntry?: string | null,
  *   orchestratorEntry?: string, counterName?: string, orchestratorName?: string,
+ *   coordination?: 'queue' | 'rpc', counterTimeout?: number,
  *   notify?: boolean, environment?: Record<string, string>, log?: (message: string) => void }} [options]
  */
 export async function deployStack({
@@ -233,21 +309,35 @@ export async function deployStack({
   orchestratorEntry = 'functions/orchestrator.ts',
   counterName = `${prefix}-counter`,
   orchestratorName = `${prefix}-orchestrator`,
+  coordination = 'queue',
+  counterTimeout = COUNTER.timeout,
   notify = true,
   environment = {},
   log = () => {},
 } = {}) {
-  const { config, s3, lambda } = localClients({ endpoint, region });
+  if (!COORDINATIONS.includes(coordination)) {
+    throw new Error(`coordination must be queue or rpc, got '${coordination}'`);
+  }
+  const queued = coordination === 'queue';
+  const { config, s3, lambda, sqs } = localClients({ endpoint, region });
   try {
     const started = Date.now();
-    const [counterZip, orchestratorZip] = await Promise.all([
+    const [counterZip, orchestratorZip, deadLettersZip] = await Promise.all([
       counterEntry ? bundleFunction(counterEntry) : undefined,
       bundleFunction(orchestratorEntry),
+      queued ? bundleFunction('functions/dead-letters.ts') : undefined,
     ]);
     log(`bundled in ${Date.now() - started} ms`);
 
     const bucketAction = await ensureBucket(s3, bucket, config.region);
     log(`bucket ${bucket}: ${bucketAction}`);
+
+    let queues;
+    if (queued) {
+      queues = await ensureQueues(sqs, prefix, 2 * counterTimeout);
+      log(`queues ${prefix}-tasks, ${prefix}-dead-letters (after ${MAX_RECEIVES} receives)`);
+    }
+    const queueEnvironment = queues ? { WORDCOUNT_QUEUE_URL: queues.tasks.url } : {};
 
     let counter;
     if (counterZip) {
@@ -255,9 +345,38 @@ export async function deployStack({
         name: counterName,
         zip: counterZip,
         ...COUNTER,
-        environment: { WORDCOUNT_BUCKET: bucket },
+        timeout: counterTimeout,
+        environment: {
+          WORDCOUNT_BUCKET: bucket,
+          ...queueEnvironment,
+          ...(environment.WORDCOUNT_HEARTBEAT_SECONDS && {
+            WORDCOUNT_HEARTBEAT_SECONDS: environment.WORDCOUNT_HEARTBEAT_SECONDS,
+          }),
+        },
       });
       log(`function ${counter.name}: ${counter.action} (${counter.codeSize} bytes)`);
+    }
+    let deadLetters;
+    if (queues) {
+      deadLetters = await upsertFunction(lambda, {
+        name: `${prefix}-dead-letters`,
+        zip: deadLettersZip,
+        ...DEAD_LETTERS,
+        environment: { WORDCOUNT_BUCKET: bucket },
+      });
+      log(`function ${deadLetters.name}: ${deadLetters.action}`);
+      const consumers = Math.max(2, Number(concurrency));
+      const taskMapping = await ensureMapping(lambda, counterName, queues.tasks.arn, {
+        batchSize: 1,
+        maximumConcurrency: consumers,
+      });
+      const deadMapping = await ensureMapping(lambda, deadLetters.name, queues.deadLetters.arn, {
+        batchSize: 10,
+        maximumConcurrency: 2,
+      });
+      log(
+        `mappings ${prefix}-tasks -> ${counterName}: ${taskMapping}, dead letters: ${deadMapping}`,
+      );
     }
     const orchestrator = await upsertFunction(lambda, {
       name: orchestratorName,
@@ -268,7 +387,9 @@ export async function deployStack({
         WORDCOUNT_COUNTER_FUNCTION: counterName,
         WORDCOUNT_CHUNK_SIZE: String(chunkSize),
         WORDCOUNT_CONCURRENCY: String(concurrency),
-        WORDCOUNT_TASK_TIMEOUT_SECONDS: String(COUNTER.timeout + 30),
+        WORDCOUNT_TASK_TIMEOUT_SECONDS: String(counterTimeout + 30),
+        WORDCOUNT_COORDINATION: coordination,
+        ...queueEnvironment,
         ...environment,
       },
     });
@@ -285,11 +406,15 @@ export async function deployStack({
       bucket: { name: bucket, action: bucketAction },
       counter,
       orchestrator,
+      coordination,
+      queues,
+      deadLetters,
       notify,
       elapsedMs: Date.now() - started,
     };
   } finally {
     s3.destroy();
     lambda.destroy();
+    sqs.destroy();
   }
 }

@@ -7,11 +7,14 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 export interface ClientSettings {
   /** Sockets kept for concurrent calls; the SDK's default of 50 caps a wider fan-out. */
   maxSockets: number;
+  /** The region, when the caller resolves it (the SDK reads AWS_REGION and profiles). */
+  region?: string;
   /** Milliseconds a socket may stay silent (no response byte) before the request fails. */
   requestTimeoutMs?: number;
   /** Milliseconds to establish a connection. */
@@ -37,7 +40,11 @@ export const S3_TIMEOUTS = { requestTimeoutMs: 30_000, connectionTimeoutMs: 5_00
 
 /** Lambda client for LambdaRunner: retries are the runner's, so the SDK makes one attempt. */
 export function createLambdaClient(settings: ClientSettings): LambdaClient {
-  return new LambdaClient({ requestHandler: handler(settings), maxAttempts: 1 });
+  return new LambdaClient({
+    requestHandler: handler(settings),
+    maxAttempts: 1,
+    ...(settings.region && { region: settings.region }),
+  });
 }
 
 /** S3 client; path-style addressing keeps emulators on a bare host:port working. */
@@ -45,5 +52,16 @@ export function createS3Client(settings: ClientSettings & { forcePathStyle?: boo
   return new S3Client({
     requestHandler: handler({ ...S3_TIMEOUTS, ...settings }),
     forcePathStyle: settings.forcePathStyle,
+    ...(settings.region && { region: settings.region }),
+  });
+}
+
+/** SQS client: sends ride out throttling with the SDK's adaptive retries. */
+export function createSqsClient(settings: ClientSettings): SQSClient {
+  return new SQSClient({
+    requestHandler: handler({ requestTimeoutMs: 30_000, connectionTimeoutMs: 5_000, ...settings }),
+    maxAttempts: 8,
+    retryMode: 'adaptive',
+    ...(settings.region && { region: settings.region }),
   });
 }

@@ -7,8 +7,9 @@ import { MAX_CHUNK_SIZE } from '../plan.js';
 import { parseSize } from '../sizes.js';
 import { MODES, type Mode } from '../tokenize.js';
 import { countLocal } from './local.js';
-import { countRemote } from './remote.js';
-import { summaryTable } from './render.js';
+import { awsAccess, copyCounts, startRemote, waitForJob } from './remote.js';
+import { progressBar, summaryTable } from './render.js';
+import { latestReport, statusTable } from './status.js';
 
 interface CountOptions {
   mode: Mode;
@@ -19,6 +20,9 @@ interface CountOptions {
   counts?: string;
   function?: string;
   reduce?: 'auto' | 'inline' | 'partitioned';
+  force?: boolean;
+  /** False with --no-wait. */
+  wait: boolean;
 }
 
 function positiveInteger(name: string, max = Number.MAX_SAFE_INTEGER) {
@@ -56,10 +60,52 @@ async function count(sources: string[], options: CountOptions): Promise<void> {
     const local = sources.find((s) => !s.startsWith('s3://'));
     throw new UsageError(`${local}: local and s3:// sources do not mix in one job`);
   }
-  const summary: Summary =
-    remote.length > 0 ? await countRemote(sources, options) : await countLocal(sources, options);
+  if (remote.length === 0 && !options.wait) {
+    throw new UsageError('--no-wait applies to s3:// sources: a local count runs here');
+  }
+  const summary =
+    remote.length > 0 ? await countS3(sources, options) : await countLocal(sources, options);
+  if (!summary) return;
   process.stdout.write(
     options.json ? `${JSON.stringify(summary, null, 2)}\n` : summaryTable(summary),
+  );
+}
+
+/** Counts s3:// sources; a queued job is followed to its end unless --no-wait. */
+async function countS3(sources: string[], options: CountOptions): Promise<Summary | undefined> {
+  const { bucket, input, reply } = await startRemote(sources, options);
+  const store = (await awsAccess()).store(bucket);
+  let summary: Summary;
+  if ('queued' in reply) {
+    const { queued } = reply;
+    if (!options.wait) {
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify(queued, null, 2)}\n`
+          : `job ${queued.jobId} ${queued.outcome}; follow it with: wordcount status ${sources.join(' ')}\noutput: ${queued.output.summary}\n        ${queued.output.counts}\n`,
+      );
+      return undefined;
+    }
+    const bar = progressBar();
+    try {
+      summary = await waitForJob(store, input, queued.jobId, {
+        top: options.top,
+        onProgress: (p) => bar?.update(p),
+      });
+    } finally {
+      bar?.stop();
+    }
+  } else summary = reply.summary;
+  if (options.counts !== undefined) await copyCounts(store, input, options.counts);
+  return summary;
+}
+
+async function status(sources: string[], options: { json?: boolean }): Promise<void> {
+  const report = await latestReport(sources);
+  process.stdout.write(
+    options.json
+      ? `${JSON.stringify({ ...report.status, ...(report.progress && { progress: report.progress }) }, null, 2)}\n`
+      : statusTable(report),
   );
 }
 
@@ -93,6 +139,8 @@ export async function main(argv: string[]): Promise<number> {
       '--function <name>',
       's3:// sources: the orchestrator Lambda (default: $WORDCOUNT_ORCHESTRATOR_FUNCTION)',
     )
+    .option('--force', 's3:// sources: count again even if this version was counted before')
+    .option('--no-wait', 's3:// sources: print the queued job and return without waiting')
     // For measuring where the shuffle starts to pay: not a user setting.
     .addOption(
       new Option('--reduce <how>', 'reduce inline or partitioned (default: auto)')
@@ -100,6 +148,12 @@ export async function main(argv: string[]): Promise<number> {
         .hideHelp(),
     )
     .action(count);
+  program
+    .command('status')
+    .description('show the latest job for S3 sources: state, version, progress, reason')
+    .argument('<source...>', 's3://bucket/key, s3://bucket/prefix/, or several keys as for count')
+    .option('--json', 'print the status record as JSON')
+    .action(status);
   try {
     await program.parseAsync(argv);
     return 0;

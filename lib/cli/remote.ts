@@ -1,13 +1,25 @@
 /**
  * `wordcount count s3://…`: the deployed orchestrator counts the objects where they
- * live, and the CLI prints its summary (and copies the counts file with --counts).
- * The AWS SDK loads only here, for s3:// sources: local counts start faster without it.
+ * live. With RPC coordination it answers the summary; with queue coordination it
+ * answers where the job is, and the CLI follows the job's status to its end (or, with
+ * --no-wait, prints the job id at once). The AWS SDK loads only here, for s3:// sources:
+ * local counts start faster without it.
  */
 import { basename, dirname, resolve } from 'node:path';
 import { FileObjectStore } from '../adapters/file-store.js';
-import { parsePayload, type Summary, SummarySchema } from '../contracts.js';
-import { UsageError } from '../errors.js';
+import {
+  parsePayload,
+  type QueuedReply,
+  QueuedReplySchema,
+  type Summary,
+  SummarySchema,
+} from '../contracts.js';
+import { JobFailedError, UsageError } from '../errors.js';
+import type { JobProgress } from '../job/context.js';
+import { readJson, withTop } from '../job/prepare.js';
+import { jobReport } from '../job/progress.js';
 import { type InputName, outputKeys } from '../keys.js';
+import type { ObjectStore } from '../ports.js';
 import type { Mode } from '../tokenize.js';
 
 export interface RemoteOptions {
@@ -16,6 +28,8 @@ export interface RemoteOptions {
   top: number;
   counts?: string;
   function?: string;
+  /** Count again even if this version was counted before. */
+  force?: boolean;
 }
 
 interface S3Source {
@@ -59,10 +73,37 @@ export function remoteInput(uris: readonly string[]): { bucket: string; input: I
   return { bucket: first.bucket, input: { kind: 'keys', keys: sources.map((s) => s.path) } };
 }
 
-export async function countRemote(
+/** AWS for the CLI: the region from AWS_REGION, else AWS_DEFAULT_REGION, as the aws CLI reads them. */
+export async function awsAccess() {
+  // The SDK's notice that releases after early 2027 need Node 22 is not for our users:
+  // the lockfile pins the SDK, and the notice would break the one-line stderr contract.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined;
+  const { createLambdaClient, createS3Client } = await import('../adapters/aws-clients.js');
+  const { LambdaRunner } = await import('../adapters/lambda-runner.js');
+  const { S3ObjectStore } = await import('../adapters/s3-store.js');
+  return {
+    store: (bucket: string): ObjectStore =>
+      new S3ObjectStore(createS3Client({ maxSockets: 4, forcePathStyle: true, region }), bucket),
+    // Throttling is retried; a job that failed is not invoked again (its outcome stands).
+    runner: () =>
+      new LambdaRunner(createLambdaClient({ maxSockets: 2, region }), {
+        concurrency: 1,
+        maxAttempts: 3,
+        functionRetries: 0,
+        timeoutMs: 16 * 60 * 1000,
+      }),
+  };
+}
+
+/** The orchestrator's answer: a summary, or (queue coordination) where its job is. */
+export type RemoteReply = { summary: Summary } | { queued: QueuedReply };
+
+/** Asks the orchestrator to count `uris`: it answers a summary, or that it queued the job. */
+export async function startRemote(
   uris: readonly string[],
   options: RemoteOptions,
-): Promise<Summary> {
+): Promise<{ bucket: string; input: InputName; reply: RemoteReply }> {
   const { bucket, input } = remoteInput(uris);
   const functionName = options.function ?? process.env.WORDCOUNT_ORCHESTRATOR_FUNCTION;
   if (!functionName) {
@@ -70,19 +111,7 @@ export async function countRemote(
       `${uris[0]}: name the orchestrator function with --function or WORDCOUNT_ORCHESTRATOR_FUNCTION`,
     );
   }
-  // The SDK's notice that releases after early 2027 need Node 22 is not for our users:
-  // the lockfile pins the SDK, and the notice would break the one-line stderr contract.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const { createLambdaClient, createS3Client } = await import('../adapters/aws-clients.js');
-  const { LambdaRunner } = await import('../adapters/lambda-runner.js');
-  const { S3ObjectStore } = await import('../adapters/s3-store.js');
-  // Throttling is retried; a job that failed is not invoked again (its outcome stands).
-  const runner = new LambdaRunner(createLambdaClient({ maxSockets: 2 }), {
-    concurrency: 1,
-    maxAttempts: 3,
-    functionRetries: 0,
-    timeoutMs: 16 * 60 * 1000,
-  });
+  const aws = await awsAccess();
   const request = {
     bucket,
     ...(input.kind === 'key'
@@ -93,19 +122,69 @@ export async function countRemote(
     mode: options.mode,
     chunkSize: options.chunkSize,
     top: options.top,
+    ...(options.force && { force: true }),
   };
-  const reply = await runner.invoke(functionName, request);
-  const summary = parsePayload(SummarySchema, reply, `summary from ${functionName}`);
-  if (options.counts !== undefined) {
-    const store = new S3ObjectStore(
-      createS3Client({ maxSockets: 2, forcePathStyle: true }),
-      bucket,
-    );
-    const target = resolve(options.counts);
-    await new FileObjectStore(dirname(target)).put(
-      basename(target),
-      store.readRange(outputKeys(input).counts, { start: 0 }),
-    );
+  const answer = await aws.runner().invoke(functionName, request);
+  const queued = QueuedReplySchema.safeParse(answer);
+  const reply: RemoteReply = queued.success
+    ? { queued: queued.data }
+    : { summary: parsePayload(SummarySchema, answer, `summary from ${functionName}`) };
+  return { bucket, input, reply };
+}
+
+/**
+ * Waits for a queued job to end, showing its committed tasks; returns the published
+ * summary with `top` words, or fails with the job's reason.
+ */
+export async function waitForJob(
+  store: ObjectStore,
+  input: InputName,
+  jobId: string,
+  options: { top: number; pollMs?: number; onProgress?: (progress: JobProgress) => void },
+): Promise<Summary> {
+  const output = outputKeys(input);
+  for (;;) {
+    const report = await jobReport(store, jobId);
+    if (!report) throw new JobFailedError(`job ${jobId}: its status record is gone`);
+    const { status, progress } = report;
+    if (status.state === 'succeeded') {
+      const summary = SummarySchema.safeParse(await readJson(store, output.summary)).data;
+      if (summary?.jobId !== jobId) {
+        throw new JobFailedError(
+          `job ${jobId} published, but ${store.uri(output.summary)} now belongs to job ${summary?.jobId ?? 'none'}: a newer version was counted since`,
+        );
+      }
+      return withTop(store, summary, output.counts, options.top);
+    }
+    if (status.state === 'failed' || status.state === 'superseded') {
+      throw new JobFailedError(
+        `job ${jobId} ${status.state}: ${status.reason ?? 'no reason recorded'}`,
+      );
+    }
+    if (progress && options.onProgress) {
+      const { bytes } = status.input;
+      const share = progress.tasks === 0 ? 1 : progress.committed / progress.tasks;
+      options.onProgress({
+        phase: progress.phase,
+        tasksDone: progress.committed,
+        tasks: progress.tasks,
+        bytes,
+        bytesDone: progress.phase === 'map' ? Math.round(bytes * share) : bytes,
+      });
+    }
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 1000));
   }
-  return summary;
+}
+
+/** Copies the published counts file to a local path. */
+export async function copyCounts(
+  store: ObjectStore,
+  input: InputName,
+  path: string,
+): Promise<void> {
+  const target = resolve(path);
+  await new FileObjectStore(dirname(target)).put(
+    basename(target),
+    store.readRange(outputKeys(input).counts, { start: 0 }),
+  );
 }

@@ -49,6 +49,9 @@ import { removeJobObjects } from './temporaries.js';
 
 export type { QueueDeps } from './queue-phases.js';
 
+/** What recording a job's end needs: no queue, no tasks. */
+export type RecordDeps = Pick<QueueDeps, 'store' | 'now' | 'log'>;
+
 /** Top words in a queued job's published summary. */
 const QUEUED_TOP = 20;
 
@@ -295,7 +298,7 @@ async function advance(
 
 /** Records the job ended unpublished (unless it ended already) and removes its temporaries. */
 async function endJob(
-  deps: QueueDeps,
+  deps: RecordDeps,
   ledger: JobLedger,
   state: 'failed' | 'superseded',
   reason: string,
@@ -316,7 +319,7 @@ async function endJob(
  * which then publishes nothing.
  */
 export async function handleDeadLetter(
-  deps: QueueDeps,
+  deps: RecordDeps,
   body: unknown,
   messageId: string,
 ): Promise<void> {

@@ -1,0 +1,45 @@
+/**
+ * Dead-letter Lambda (queue coordination): a task message that failed on every
+ * delivery fails its job, with the task's last error as the reason; the job publishes
+ * nothing and its temporary objects are removed. A message that is not a task message
+ * has no job to fail: it is logged and dropped.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { Resource } from 'sst';
+import { createS3Client } from '../lib/adapters/aws-clients.js';
+import { S3ObjectStore } from '../lib/adapters/s3-store.js';
+import { counterConfig, sstLinksActive } from '../lib/config.js';
+import { TaskMessageSchema } from '../lib/contracts.js';
+import { handleDeadLetter } from '../lib/job/queue-driver.js';
+
+const config = counterConfig(
+  process.env,
+  sstLinksActive(process.env) ? { bucket: Resource.Data.name } : {},
+);
+const store = new S3ObjectStore(
+  createS3Client({ maxSockets: 8, forcePathStyle: true }),
+  config.bucket,
+);
+const processor = new BatchProcessor(EventType.SQS);
+
+async function deadLetter(record: SQSRecord): Promise<void> {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    body = undefined;
+  }
+  const message = TaskMessageSchema.safeParse(body);
+  if (!message.success) {
+    console.error(
+      `dead letter ${record.messageId} is not a task message; dropped: ${record.body.slice(0, 200)}`,
+    );
+    return;
+  }
+  await handleDeadLetter({ store, log: (m) => console.log(m) }, message.data, record.messageId);
+}
+
+export async function handler(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
+  return processPartialResponse(event, deadLetter, processor, { context });
+}

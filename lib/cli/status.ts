@@ -1,0 +1,48 @@
+/** `wordcount status s3://…`: the latest job for an input, as a table or the JSON record. */
+import { UsageError } from '../errors.js';
+import { type JobReport, jobReport, latestJobId } from '../job/progress.js';
+import { outputKeys } from '../keys.js';
+import { formatSize } from '../sizes.js';
+import { awsAccess, remoteInput } from './remote.js';
+
+export async function latestReport(uris: readonly string[]): Promise<JobReport> {
+  const bad = uris.find((u) => !u.startsWith('s3://'));
+  if (bad) throw new UsageError(`${bad}: status is kept for s3:// sources only`);
+  const { bucket, input } = remoteInput(uris);
+  const store = (await awsAccess()).store(bucket);
+  const output = outputKeys(input);
+  const jobId = await latestJobId(store, output.summary);
+  const report = jobId === undefined ? undefined : await jobReport(store, jobId);
+  if (!report) {
+    throw new UsageError(
+      `${uris.join(' ')}: no job is recorded for this input (none started, or its record expired)`,
+    );
+  }
+  return report;
+}
+
+export function statusTable({ status, progress }: JobReport): string {
+  const s = status.input.objects === 1 ? '' : 's';
+  const rows: [string, string][] = [
+    [
+      'job',
+      `${status.jobId}${status.coordination ? ` (${status.coordination} coordination)` : ''}`,
+    ],
+    [
+      'state',
+      progress
+        ? `${status.state}: ${progress.phase} phase, ${progress.committed} of ${progress.tasks} task(s) done`
+        : status.state,
+    ],
+    [
+      'input',
+      `${status.input.uri}, ${formatSize(status.input.bytes)} in ${status.input.objects} object${s}, version ${status.input.etag}`,
+    ],
+    ['updated', status.updatedAt],
+  ];
+  if (status.reason) rows.push(['reason', status.reason]);
+  const bucket = status.input.bucket;
+  rows.push(['output', `s3://${bucket}/${status.output.summary}`]);
+  rows.push(['', `s3://${bucket}/${status.output.counts}`]);
+  return `${rows.map(([k, v]) => `${k.padEnd(9)} ${v}`).join('\n')}\n`;
+}
