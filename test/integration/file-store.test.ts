@@ -36,6 +36,29 @@ describe('FileObjectStore specifics', () => {
     expect(keys).toEqual(['tree/a.txt', 'tree/b/z.txt']);
   });
 
+  it('lists no put in progress: a commit counted by listing is a whole object', async () => {
+    await mkdir(join(root, 'commits'), { recursive: true });
+    await writeFile(join(root, 'commits', '0.json'), '{}');
+    // What a put writes before it moves the file into place.
+    await writeFile(
+      join(root, 'commits', '1.json.0b5b2f5e-8d2a-4d4e-9a51-2c7e1f0f9a11.wordcount-tmp'),
+      '{',
+    );
+    const keys = [];
+    for await (const info of store.list('commits/')) keys.push(info.key);
+    expect(keys).toEqual(['commits/0.json']);
+    // Many puts at once while listing: every listed key is a complete object.
+    const puts = Array.from({ length: 40 }, (_, i) =>
+      store.put(`commits/many/${i}.json`, JSON.stringify({ i }), { ifNoneMatch: true }),
+    );
+    for (let round = 0; round < 5; round++) {
+      for await (const info of store.list('commits/many/')) {
+        expect(info.key).toMatch(/^commits\/many\/\d+\.json$/);
+      }
+    }
+    await Promise.all(puts);
+  });
+
   it('names a prefix with its trailing slash', () => {
     expect(store.uri('tree/')).toBe(`${join(root, 'tree')}/`);
     expect(store.uri('')).toBe(`${root}/`);

@@ -176,12 +176,14 @@ describe('function configuration', () => {
   it('reads plain environment variables when SST links are not active', () => {
     const env = {
       WORDCOUNT_BUCKET: 'bkt',
+      WORDCOUNT_COORDINATION: 'rpc',
       WORDCOUNT_COUNTER_FUNCTION: 'ctr',
       WORDCOUNT_CONCURRENCY: '8',
       WORDCOUNT_CHUNK_SIZE: '1MiB',
     };
     expect(sstLinksActive(env)).toBe(false);
     expect(orchestratorConfig(env)).toEqual({
+      coordination: 'rpc',
       bucket: 'bkt',
       counterFunction: 'ctr',
       concurrency: 8,
@@ -190,16 +192,37 @@ describe('function configuration', () => {
       heartbeatMs: 30_000,
     });
     expect(Object.isFrozen(orchestratorConfig(env))).toBe(true);
-    expect(counterConfig(env)).toEqual({ bucket: 'bkt' });
+    expect(counterConfig(env)).toEqual({ bucket: 'bkt', heartbeatMs: 30_000 });
+  });
+
+  it('coordinates through the queue unless told rpc, and then needs the queue', () => {
+    const env = { WORDCOUNT_BUCKET: 'b', WORDCOUNT_QUEUE_URL: 'http://q/1/tasks' };
+    expect(orchestratorConfig(env)).toMatchObject({
+      coordination: 'queue',
+      queueUrl: 'http://q/1/tasks',
+    });
+    expect(counterConfig({ ...env, WORDCOUNT_HEARTBEAT_SECONDS: '5' })).toEqual({
+      bucket: 'b',
+      queueUrl: 'http://q/1/tasks',
+      heartbeatMs: 5000,
+    });
+    expect(() => orchestratorConfig({ WORDCOUNT_BUCKET: 'b' })).toThrow(/WORDCOUNT_QUEUE_URL/);
+    expect(() => orchestratorConfig({ ...env, WORDCOUNT_COORDINATION: 'carrier-pigeon' })).toThrow(
+      /WORDCOUNT_COORDINATION must be queue or rpc, got 'carrier-pigeon'/,
+    );
   });
 
   it('prefers linked names', () => {
     expect(sstLinksActive({ SST_RESOURCE_App: '{}' })).toBe(true);
     expect(
-      orchestratorConfig({}, { bucket: 'linked-b', counterFunction: 'linked-c' }),
+      orchestratorConfig(
+        {},
+        { bucket: 'linked-b', counterFunction: 'linked-c', queueUrl: 'linked-q' },
+      ),
     ).toMatchObject({
+      coordination: 'queue',
       bucket: 'linked-b',
-      counterFunction: 'linked-c',
+      queueUrl: 'linked-q',
       concurrency: 64,
       chunkSize: 16 * 1024 * 1024,
     });
@@ -208,12 +231,13 @@ describe('function configuration', () => {
   it('names the missing or malformed variable', () => {
     expect(() => counterConfig({})).toThrow(UsageError);
     expect(() => counterConfig({})).toThrow(/WORDCOUNT_BUCKET is not set/);
-    expect(() => orchestratorConfig({ WORDCOUNT_BUCKET: 'b' })).toThrow(
-      /WORDCOUNT_COUNTER_FUNCTION/,
-    );
+    expect(() =>
+      orchestratorConfig({ WORDCOUNT_BUCKET: 'b', WORDCOUNT_COORDINATION: 'rpc' }),
+    ).toThrow(/WORDCOUNT_COUNTER_FUNCTION/);
     expect(() =>
       orchestratorConfig({
         WORDCOUNT_BUCKET: 'b',
+        WORDCOUNT_COORDINATION: 'rpc',
         WORDCOUNT_COUNTER_FUNCTION: 'c',
         WORDCOUNT_CONCURRENCY: 'lots',
       }),

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 type Args = Record<string, unknown>;
 
 interface Created {
-  kind: 'Bucket' | 'Function';
+  kind: 'Bucket' | 'Function' | 'Queue';
   name: string;
   args: Args;
   self: FakeResource;
@@ -23,8 +23,9 @@ class FakeResource {
   }
 }
 
-const created: Created[] = [];
-const notifyCalls: { bucket: FakeResource; args: Args }[] = [];
+let created: Created[] = [];
+let notifyCalls: { bucket: FakeResource; args: Args }[] = [];
+let subscriptions: { queue: FakeResource; subscriber: unknown; args: Args }[] = [];
 
 class FakeBucket extends FakeResource {
   constructor(name: string, args: Args = {}) {
@@ -41,6 +42,19 @@ class FakeFunction extends FakeResource {
   constructor(name: string, args: Args = {}) {
     super('lambda', name);
     created.push({ kind: 'Function', name, args, self: this });
+  }
+}
+
+class FakeQueue extends FakeResource {
+  readonly url: string;
+  constructor(name: string, args: Args = {}) {
+    super('sqs', name);
+    this.url = `https://sqs.fake/${name}`;
+    created.push({ kind: 'Queue', name, args, self: this });
+  }
+  subscribe(subscriber: unknown, args: Args = {}): Record<string, never> {
+    subscriptions.push({ queue: this, subscriber, args });
+    return {};
   }
 }
 
@@ -69,14 +83,24 @@ function resource(name: string): Created {
   return found;
 }
 
-beforeAll(async () => {
+/** Runs the config as `sst deploy` (dev false) or `sst dev` (dev true) would. */
+async function load(dev: boolean): Promise<void> {
+  created = [];
+  notifyCalls = [];
+  subscriptions = [];
+  vi.resetModules();
   vi.stubGlobal('$config', (input: SstConfig) => input);
   vi.stubGlobal('$app', { name: 'wordcount-fanout', stage: 'test' });
-  vi.stubGlobal('sst', { aws: { Bucket: FakeBucket, Function: FakeFunction } });
+  vi.stubGlobal('$dev', dev);
+  vi.stubGlobal('sst', { aws: { Bucket: FakeBucket, Function: FakeFunction, Queue: FakeQueue } });
   const mod = (await import(configModule)) as { default: SstConfig };
   config = mod.default;
   outputs = await config.run();
-});
+}
+
+const seconds = (text: unknown) => Number.parseInt(String(text), 10);
+
+beforeAll(() => load(false));
 
 afterAll(() => {
   vi.unstubAllGlobals();
@@ -98,15 +122,23 @@ describe('sst.config.ts', () => {
     });
   });
 
-  it('creates exactly the Data bucket and the Counter and Orchestrator functions', () => {
+  it('creates the Data bucket, the Tasks and DeadLetters queues, and the Counter and Orchestrator', () => {
     expect(created.map((c) => `${c.kind}:${c.name}`).sort()).toEqual([
       'Bucket:Data',
       'Function:Counter',
       'Function:Orchestrator',
+      'Queue:DeadLetters',
+      'Queue:Tasks',
     ]);
   });
 
-  it('counter: nodejs22.x on arm64, 1769 MB (one vCPU), 300 s, linked to the bucket', () => {
+  it('expires what jobs leave under jobs/ after 7 days', () => {
+    expect(resource('Data').args.lifecycle).toEqual([
+      { id: 'jobs-safety-net', prefix: 'jobs/', expiresIn: '7 days' },
+    ]);
+  });
+
+  it('counter: nodejs22.x on arm64, 1769 MB (one vCPU), 300 s, reserved concurrency, linked to bucket and queue', () => {
     const counter = resource('Counter');
     expect(counter.args).toMatchObject({
       handler: 'functions/counter.handler',
@@ -114,11 +146,42 @@ describe('sst.config.ts', () => {
       architecture: 'arm64',
       memory: '1769 MB',
       timeout: '300 seconds',
+      concurrency: { reserved: 80 },
     });
-    expect(counter.args.link).toEqual([resource('Data').self]);
+    expect(counter.args.link).toEqual([resource('Data').self, resource('Tasks').self]);
   });
 
-  it('orchestrator: nodejs22.x on arm64, 3008 MB, 15 minutes, linked to bucket and counter', () => {
+  it('tasks: a visibility timeout past the counter timeout, dead letters after 3 receives', () => {
+    const tasks = resource('Tasks').args;
+    expect(seconds(tasks.visibilityTimeout)).toBeGreaterThan(
+      seconds(resource('Counter').args.timeout),
+    );
+    expect(tasks.dlq).toEqual({ queue: resource('DeadLetters').self.arn, retry: 3 });
+  });
+
+  it('the counter consumes Tasks one message at a time with partial batch responses, at most 64 at once', () => {
+    const sub = subscriptions.find((s) => s.queue === resource('Tasks').self);
+    expect(sub?.subscriber).toBe(resource('Counter').self.arn);
+    expect(sub?.args.batch).toEqual({ size: 1, partialResponses: true });
+    const mapping: Args = {};
+    (sub?.args.transform as { eventSourceMapping: (a: Args) => void }).eventSourceMapping(mapping);
+    expect(mapping.scalingConfig).toEqual({ maximumConcurrency: 64 });
+    // The pollers stay under the reserved concurrency, so they are never throttled.
+    const reserved = (resource('Counter').args.concurrency as { reserved: number }).reserved;
+    expect(reserved).toBeGreaterThan(64);
+  });
+
+  it('the dead-letters function consumes DeadLetters with partial batch responses', () => {
+    const sub = subscriptions.find((s) => s.queue === resource('DeadLetters').self);
+    expect(sub?.subscriber).toMatchObject({
+      handler: 'functions/dead-letters.handler',
+      runtime: 'nodejs22.x',
+      link: [resource('Data').self],
+    });
+    expect(sub?.args.batch).toEqual({ size: 10, partialResponses: true });
+  });
+
+  it('orchestrator: nodejs22.x on arm64, 3008 MB, 15 minutes, linked to bucket, counter and queue', () => {
     const orchestrator = resource('Orchestrator');
     expect(orchestrator.args).toMatchObject({
       handler: 'functions/orchestrator.handler',
@@ -127,21 +190,24 @@ describe('sst.config.ts', () => {
       memory: '3008 MB',
       timeout: '15 minutes',
     });
-    const link = orchestrator.args.link as unknown[];
-    expect(link).toHaveLength(2);
-    expect(link[0]).toBe(resource('Data').self);
-    expect(link[1]).toBe(resource('Counter').self);
+    expect(orchestrator.args.link).toEqual([
+      resource('Data').self,
+      resource('Counter').self,
+      resource('Tasks').self,
+    ]);
   });
 
-  it('orchestrator environment: concurrency, chunk size, and a task timeout past the counter timeout', () => {
+  it('orchestrator environment: queue coordination, concurrency, chunk size, a task timeout past the counter timeout', () => {
     expect(resource('Orchestrator').args.environment).toEqual({
+      WORDCOUNT_COORDINATION: 'queue',
       WORDCOUNT_CONCURRENCY: '64',
       WORDCOUNT_CHUNK_SIZE: '16MiB',
       WORDCOUNT_TASK_TIMEOUT_SECONDS: '330',
     });
-    const counterSeconds = Number.parseInt(String(resource('Counter').args.timeout), 10);
     const environment = resource('Orchestrator').args.environment as Record<string, string>;
-    expect(Number(environment.WORDCOUNT_TASK_TIMEOUT_SECONDS)).toBeGreaterThan(counterSeconds);
+    expect(Number(environment.WORDCOUNT_TASK_TIMEOUT_SECONDS)).toBeGreaterThan(
+      seconds(resource('Counter').args.timeout),
+    );
   });
 
   it('notifies the orchestrator of object creations under input/ only', () => {
@@ -163,11 +229,30 @@ describe('sst.config.ts', () => {
       expect(written.startsWith('input/')).toBe(false);
   });
 
-  it('returns the bucket, orchestrator and counter names', () => {
+  it('returns the bucket, function names and queue URLs', () => {
     expect(outputs).toEqual({
       bucket: 'Data-name',
       orchestrator: 'Orchestrator-name',
       counter: 'Counter-name',
+      tasks: 'https://sqs.fake/Tasks',
+      deadLetters: 'https://sqs.fake/DeadLetters',
     });
+  });
+});
+
+describe('sst.config.ts under sst dev', () => {
+  beforeAll(() => load(true));
+  afterAll(() => load(false));
+
+  it('runs fewer counters at once, each with a longer timeout, and keeps the visibility timeout past it', () => {
+    expect(seconds(resource('Counter').args.timeout)).toBe(900);
+    const environment = resource('Orchestrator').args.environment as Record<string, string>;
+    expect(environment.WORDCOUNT_CONCURRENCY).toBe('4');
+    expect(environment.WORDCOUNT_TASK_TIMEOUT_SECONDS).toBe('930');
+    expect(seconds(resource('Tasks').args.visibilityTimeout)).toBeGreaterThan(900);
+    const sub = subscriptions.find((s) => s.queue === resource('Tasks').self);
+    const mapping: Args = {};
+    (sub?.args.transform as { eventSourceMapping: (a: Args) => void }).eventSourceMapping(mapping);
+    expect(mapping.scalingConfig).toEqual({ maximumConcurrency: 4 });
   });
 });
