@@ -95,6 +95,17 @@ export function taskErrorType(error: unknown): string {
   return /^([A-Za-z]+Error): /.exec(rest)?.[1] ?? error.name;
 }
 
+/** A task's failure as `Type: message`, however it reached us (in process, a worker, Lambda). */
+export function describeTaskError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const message =
+    error instanceof InvocationError
+      ? error.message.slice(error.functionName.length + 2)
+      : error.message;
+  const type = taskErrorType(error);
+  return message.startsWith(`${type}: `) ? message : `${type}: ${message}`;
+}
+
 /** True when a task's failure would recur on every retry. */
 export function isDeterministic(error: unknown): boolean {
   return DETERMINISTIC_ERRORS.has(taskErrorType(error));

@@ -29,7 +29,7 @@ import {
   TaskMessageSchema,
   type TaskPhase,
 } from '../contracts.js';
-import { isDeterministic, JobBusyError, messageOf, taskErrorType } from '../errors.js';
+import { describeTaskError, isDeterministic, JobBusyError, taskErrorType } from '../errors.js';
 import { attemptPrefix, claimKey, latestJobKey, queuedJobKey } from '../keys.js';
 import { Lease } from './lease.js';
 import { JobLedger } from './ledger.js';
@@ -210,15 +210,17 @@ export async function handleTaskMessage(
   const message = parsePayload(TaskMessageSchema, body, `task message ${messageId}`);
   const { jobId, phase, index } = message;
   const job = await readQueuedJob(deps.store, jobId);
-  const status =
-    job && job.attempt === message.attempt ? await readStatus(deps.store, jobId) : undefined;
-  if (!job || !status || isTerminal(status.state)) {
-    deps.log?.(
-      `job ${jobId}: ${status?.state ?? 'gone or restarted'}; ${phase} task ${index} is dropped`,
-    );
+  const task = `${phase} task ${index} of attempt ${message.attempt}`;
+  if (!job || job.attempt !== message.attempt) {
+    const why = job ? `attempt ${job.attempt} replaced it` : 'it ended';
+    deps.log?.(`job ${jobId}: ${why}; ${task} is dropped`);
+    return;
+  }
+  const status = await readStatus(deps.store, jobId);
+  if (!status || isTerminal(status.state)) {
+    deps.log?.(`job ${jobId}: ${status?.state ?? 'no status'}; ${task} is dropped`);
     // A job that ended leaves nothing behind, even when its holder died before cleaning up.
-    if (job && status && isTerminal(status.state))
-      await removeJobObjects(deps.store, jobId, deps.log);
+    if (status) await removeJobObjects(deps.store, jobId, deps.log);
     return;
   }
   const ledger = new JobLedger(deps.store, jobId, job.attempt, deps.now);
@@ -240,7 +242,7 @@ export async function handleTaskMessage(
     await advance(deps, ledger, phase, messageId);
   } catch (error) {
     if (error instanceof JobBusyError) throw error;
-    const reason = `${phase} task ${index} failed: ${messageOf(error)}`;
+    const reason = `${phase} task ${index} failed: ${describeTaskError(error)}`;
     if (taskErrorType(error) === 'PreconditionFailedError') {
       // A source changed under the job (reads are If-Match): the newer version's job publishes.
       await endJob(
@@ -256,7 +258,7 @@ export async function handleTaskMessage(
       await endJob(deps, ledger, 'failed', reason);
       return;
     }
-    await ledger.recordError(phase, index, messageOf(error)).catch(() => undefined);
+    await ledger.recordError(phase, index, describeTaskError(error)).catch(() => undefined);
     throw error;
   }
 }

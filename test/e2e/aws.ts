@@ -1,4 +1,5 @@
 /** Clients and helpers for the emulator, over plain AWS APIs. */
+import { readdirSync, readFileSync } from 'node:fs';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import {
   GetObjectCommand,
@@ -12,6 +13,12 @@ export const ORCHESTRATOR = 'wordcount-local-orchestrator';
 export const COUNTER = 'wordcount-local-counter';
 export const FAILING_ORCHESTRATOR = 'wordcount-failing-orchestrator';
 export const FAILING_COUNTER = 'wordcount-failing-counter';
+/** The stack with queue coordination, in a bucket of its own. */
+export const QUEUE_BUCKET = 'wordcount-queue';
+export const QUEUE_PREFIX = 'wordcount-queue';
+export const QUEUE_ORCHESTRATOR = `${QUEUE_PREFIX}-orchestrator`;
+/** Its counter's timeout: short, so a message whose counter died comes back in 12 s. */
+export const QUEUE_COUNTER_TIMEOUT_SECONDS = 6;
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
@@ -34,13 +41,23 @@ export function emulatorEnv(endpoint: string): NodeJS.ProcessEnv {
   };
 }
 
-export async function upload(s3: S3Client, key: string, body: Uint8Array | string): Promise<void> {
-  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+export async function upload(
+  s3: S3Client,
+  key: string,
+  body: Uint8Array | string,
+  bucket = BUCKET,
+): Promise<{ etag: string }> {
+  const out = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  return { etag: out.ETag ?? '' };
 }
 
-export async function download(s3: S3Client, key: string): Promise<string | undefined> {
+export async function download(
+  s3: S3Client,
+  key: string,
+  bucket = BUCKET,
+): Promise<string | undefined> {
   try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return await out.Body?.transformToString('utf-8');
   } catch (error) {
     if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
@@ -60,15 +77,62 @@ export async function waitFor(s3: S3Client, key: string, timeoutMs = 90_000): Pr
   }
 }
 
-export async function listKeys(s3: S3Client, prefix: string): Promise<string[]> {
+export async function listKeys(s3: S3Client, prefix: string, bucket = BUCKET): Promise<string[]> {
   const keys: string[] = [];
   let token: string | undefined;
   do {
     const out = await s3.send(
-      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, ContinuationToken: token }),
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
     );
     for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
     token = out.NextContinuationToken;
   } while (token);
   return keys;
+}
+
+/** Pids of the emulator's processes running the function `name`. */
+export function functionPids(name: string): number[] {
+  const pids: number[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`ministack-lambda-${name}-`)) {
+        pids.push(Number(pid));
+      }
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+/** CPU time (clock ticks, user + system) a process has used; undefined when it is gone. */
+function cpuTicks(pid: number): number | undefined {
+  try {
+    const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Kills (SIGKILL) the processes of function `name` that are busy on the CPU over the
+ * next `sampleMs`, that is, in the middle of a task; returns how many.
+ */
+export async function killBusy(name: string, sampleMs = 200): Promise<number> {
+  const before = new Map(functionPids(name).map((pid) => [pid, cpuTicks(pid)]));
+  await new Promise((r) => setTimeout(r, sampleMs));
+  let killed = 0;
+  for (const [pid, ticks] of before) {
+    const now = cpuTicks(pid);
+    // Over a third of a core: counting, not idling between invocations.
+    if (ticks === undefined || now === undefined || now - ticks < sampleMs / 30) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+      killed++;
+    } catch {
+      // finished and gone
+    }
+  }
+  return killed;
 }

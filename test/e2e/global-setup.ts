@@ -1,6 +1,7 @@
 import type { TestProject } from 'vitest/node';
 import { startEmulator, stopEmulator } from '../../scripts/emulator.mjs';
 import { deployStack } from '../../scripts/local-stack.mjs';
+import { QUEUE_BUCKET, QUEUE_COUNTER_TIMEOUT_SECONDS, QUEUE_PREFIX } from './aws.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -8,15 +9,28 @@ declare module 'vitest' {
   }
 }
 
-/** Starts the emulator unless it runs already, deploys both stacks, stops what it started. */
+/** Starts the emulator unless it runs already, deploys the stacks, stops what it started. */
 export default async function setup(project: TestProject) {
   const quiet = () => {};
   const { endpoint, alreadyRunning } = await startEmulator({ log: quiet });
   // A short heartbeat, so a killed orchestrator's claim goes stale in 10 s, not a minute.
   await deployStack({
     endpoint,
+    coordination: 'rpc',
     chunkSize: '64KiB',
     concurrency: '8',
+    environment: { WORDCOUNT_HEARTBEAT_SECONDS: '5' },
+  });
+  // Queue coordination in a bucket of its own; a short counter timeout, so a message whose
+  // counter died comes back after 12 s (the visibility timeout is twice the counter's).
+  await deployStack({
+    endpoint,
+    bucket: QUEUE_BUCKET,
+    prefix: QUEUE_PREFIX,
+    coordination: 'queue',
+    counterTimeout: QUEUE_COUNTER_TIMEOUT_SECONDS,
+    chunkSize: '64KiB',
+    concurrency: '4',
     environment: { WORDCOUNT_HEARTBEAT_SECONDS: '5' },
   });
   // A deliberately failing counter and an orchestrator pointed at it; no trigger.
@@ -24,6 +38,7 @@ export default async function setup(project: TestProject) {
     endpoint,
     prefix: 'wordcount-failing',
     counterEntry: 'test/fixtures/failing-counter.mjs',
+    coordination: 'rpc',
     notify: false,
   });
   project.provide('endpoint', endpoint);

@@ -67,6 +67,7 @@ interface HarnessOptions {
   failSendOf?: TaskMessage['phase'];
   partitioned?: boolean;
   visibilityMs?: number;
+  maxReceives?: number;
 }
 
 /** A job's world: the store, the queue, and the driver's handlers consuming it. */
@@ -110,7 +111,8 @@ function harness(options: HarnessOptions = {}): Harness {
     handle: (body, id) => handleTaskMessage(deps, body, id),
     deadLetter: (body, id) => handleDeadLetter(deps, body, id),
     concurrency: 2,
-    maxReceives: 3,
+    // Generous, so a slow machine's redeliveries do not end in the dead-letter queue.
+    maxReceives: options.maxReceives ?? 6,
     visibilityMs: options.visibilityMs ?? 1500,
     faults: options.faults,
   });
@@ -198,30 +200,31 @@ describe('queue coordination (in-process queue, worker threads)', () => {
   it('completes when a delivery is lost, once per message', async () => {
     const h = harness({
       partitioned: true,
-      visibilityMs: 400,
+      visibilityMs: 800,
       faults: { lose: (m) => m.receiveCount === 1 },
     });
     await put('lost.txt', genesis);
     const { jobId } = await runQueued(h, 'lost.txt');
-    expect([...h.queue.deliveries.values()].every((n) => n === 2)).toBe(true);
+    // Each came back at least once (a third delivery follows a phase's lease found held).
+    expect([...h.queue.deliveries.values()].every((n) => n >= 2)).toBe(true);
     await expectPublishedOnce(h, 'lost.txt', genesis, jobId);
   });
 
   it('completes when every consumer dies between its commit and its acknowledgement', async () => {
     const h = harness({
       partitioned: true,
-      visibilityMs: 400,
+      visibilityMs: 800,
       faults: { loseAck: (m) => m.receiveCount === 1 },
     });
     await put('noack.txt', genesis);
     const { jobId } = await runQueued(h, 'noack.txt');
     // Each message came back once and found its commit (or its next phase started).
-    expect([...h.queue.deliveries.values()].every((n) => n === 2)).toBe(true);
+    expect([...h.queue.deliveries.values()].every((n) => n >= 2)).toBe(true);
     await expectPublishedOnce(h, 'noack.txt', genesis, jobId);
   });
 
   it('restarts a phase whose starter died after planning it, before its tasks were sent', async () => {
-    const h = harness({ partitioned: true, visibilityMs: 400, failSendOf: 'reduce' });
+    const h = harness({ partitioned: true, visibilityMs: 800, failSendOf: 'reduce' });
     await put('resend.txt', genesis);
     const { jobId } = await runQueued(h, 'resend.txt');
     // The message that completed the map phase came back and sent the reduce tasks.
@@ -231,7 +234,7 @@ describe('queue coordination (in-process queue, worker threads)', () => {
   });
 
   it('publishes once when the publisher dies after writing the counts, before the summary', async () => {
-    const h = harness({ visibilityMs: 400 });
+    const h = harness({ visibilityMs: 800 });
     await put('half.txt', genesis);
     const output = outputKeys(keyInput('half.txt'));
     h.store.failWrite({
@@ -272,6 +275,7 @@ describe('queue coordination (in-process queue, worker threads)', () => {
     const h = harness({
       partitioned: true,
       visibilityMs: 200,
+      maxReceives: 3,
       poison: (r) => r.type === 'map' && r.index === 1,
     });
     await put('poison.txt', genesis);
@@ -307,6 +311,7 @@ describe('queue coordination (in-process queue, worker threads)', () => {
     const h = harness({
       partitioned: true,
       visibilityMs: 200,
+      maxReceives: 3,
       poison: (r) => r.type === 'map' && r.index === 0,
     });
     await put('attempts.txt', genesis);
@@ -318,7 +323,10 @@ describe('queue coordination (in-process queue, worker threads)', () => {
     // The first attempt's messages arrive again, before and among the new attempt's.
     await retry.queue.send(stale);
     await retry.queue.idle();
-    expect(retry.log.filter((line) => /is dropped/.test(line))).toHaveLength(stale.length);
+    const replaced = new RegExp(
+      `attempt ${started.outcome === 'queued' ? started.attempt : '?'} replaced it; map task \\d+ of attempt ${stale[0]?.attempt} is dropped`,
+    );
+    expect(retry.log.filter((line) => replaced.test(line))).toHaveLength(stale.length);
     await expectPublishedOnce(retry, 'attempts.txt', genesis, started.jobId);
   });
 

@@ -164,7 +164,8 @@ describe('sst.config.ts', () => {
     expect(sub?.subscriber).toBe(resource('Counter').self.arn);
     expect(sub?.args.batch).toEqual({ size: 1, partialResponses: true });
     const mapping: Args = {};
-    (sub?.args.transform as { eventSourceMapping: (a: Args) => void }).eventSourceMapping(mapping);
+    const transform = sub?.args.transform as { eventSourceMapping: (a: Args) => void };
+    transform.eventSourceMapping(mapping);
     expect(mapping.scalingConfig).toEqual({ maximumConcurrency: 64 });
     // The pollers stay under the reserved concurrency, so they are never throttled.
     const reserved = (resource('Counter').args.concurrency as { reserved: number }).reserved;
@@ -252,7 +253,8 @@ describe('sst.config.ts under sst dev', () => {
     expect(seconds(resource('Tasks').args.visibilityTimeout)).toBeGreaterThan(900);
     const sub = subscriptions.find((s) => s.queue === resource('Tasks').self);
     const mapping: Args = {};
-    (sub?.args.transform as { eventSourceMapping: (a: Args) => void }).eventSourceMapping(mapping);
+    const transform = sub?.args.transform as { eventSourceMapping: (a: Args) => void };
+    transform.eventSourceMapping(mapping);
     expect(mapping.scalingConfig).toEqual({ maximumConcurrency: 4 });
   });
 });
