@@ -14,7 +14,7 @@ import { SqsTaskQueue } from '../lib/adapters/sqs-queue.js';
 import { counterConfig, sstLinksActive } from '../lib/config.js';
 import type { FinalizeResult, MapResult, ReduceResult } from '../lib/contracts.js';
 import { UsageError } from '../lib/errors.js';
-import { handleTaskMessage, type QueueDeps } from '../lib/job/queue-driver.js';
+import { handleQueueMessage, type QueueDeps } from '../lib/job/queue-driver.js';
 import { runTask } from '../lib/job/task.js';
 
 const config = counterConfig(
@@ -68,7 +68,7 @@ export async function handler(
     // One task at a time: a task uses the function's memory and cores by itself.
     return processPartialResponse(
       event,
-      (record: SQSRecord) => handleTaskMessage(deps, JSON.parse(record.body), record.messageId),
+      (record: SQSRecord) => handleQueueMessage(deps, JSON.parse(record.body), record.messageId),
       processor,
       { context, processInParallel: false },
     );

@@ -10,7 +10,7 @@ import { Resource } from 'sst';
 import { createS3Client } from '../lib/adapters/aws-clients.js';
 import { S3ObjectStore } from '../lib/adapters/s3-store.js';
 import { counterConfig, sstLinksActive } from '../lib/config.js';
-import { TaskMessageSchema } from '../lib/contracts.js';
+import { QueueMessageSchema } from '../lib/contracts.js';
 import { handleDeadLetter } from '../lib/job/queue-driver.js';
 
 const config = counterConfig(
@@ -30,14 +30,18 @@ async function deadLetter(record: SQSRecord): Promise<void> {
   } catch {
     body = undefined;
   }
-  const message = TaskMessageSchema.safeParse(body);
+  const message = QueueMessageSchema.safeParse(body);
   if (!message.success) {
     console.error(
-      `dead letter ${record.messageId} is not a task message; dropped: ${record.body.slice(0, 200)}`,
+      `dead letter ${record.messageId} is not a task queue message; dropped: ${record.body.slice(0, 200)}`,
     );
     return;
   }
-  await handleDeadLetter({ store, log: (m) => console.log(m) }, message.data, record.messageId);
+  await handleDeadLetter(
+    { store, heartbeatMs: config.heartbeatMs, log: (m) => console.log(m) },
+    message.data,
+    record.messageId,
+  );
 }
 
 export async function handler(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {

@@ -298,6 +298,8 @@ export const JobStatusSchema = z.object({
   state: z.enum(['running', 'counted', 'succeeded', 'superseded', 'failed']),
   /** Who drives the job: one orchestrator invocation (rpc) or its tasks (queue). */
   coordination: z.enum(['rpc', 'queue']).optional(),
+  /** Queue: the attempt this record is about (its ledger is jobs/ID/attempts/ATTEMPT/). */
+  attempt: z.string().optional(),
   input: z.object({
     bucket: z.string(),
     /** The key, prefix or manifest the job was asked for, as an s3:// URI. */
@@ -343,6 +345,19 @@ export const TaskMessageSchema = z
 export type TaskMessage = z.infer<typeof TaskMessageSchema>;
 export type TaskPhase = TaskMessage['phase'];
 
+/**
+ * Sent (delayed) before a queued job's map tasks: when it arrives, the map tasks must
+ * have been sent; if the orchestrator died first, whoever handles it sends them.
+ */
+export const StartCheckSchema = z
+  .object({ jobId: z.string().min(1), attempt: z.string().min(1), check: z.literal('start') })
+  .strict();
+export type StartCheck = z.infer<typeof StartCheckSchema>;
+
+/** Anything on the task queue. */
+export const QueueMessageSchema = z.union([StartCheckSchema, TaskMessageSchema]);
+export type QueueMessage = z.infer<typeof QueueMessageSchema>;
+
 const InputNameSchema = z.union([
   z.object({ kind: z.literal('key'), key: z.string() }),
   z.object({ kind: z.literal('prefix'), prefix: z.string() }),
@@ -360,7 +375,7 @@ export const QueuedReplySchema = z.object({
 });
 export type QueuedReply = z.infer<typeof QueuedReplySchema>;
 
-/** What a queued job's tasks need to take it from phase to phase: jobs/ID/job.json. */
+/** What a queued job's tasks need to take it from phase to phase: jobs/ID/attempts/A/job.json. */
 export const QueuedJobSchema = z.object({
   jobId: z.string(),
   /** This run of the job: its ledger is jobs/ID/ledger/ATTEMPT/. */

@@ -121,11 +121,6 @@ export function latestJobKey(summaryKey: string): string {
   return `${JOBS_PREFIX}latest/${summaryKey}`;
 }
 
-/** A queued job's description, read by its tasks. */
-export function queuedJobKey(jobId: string): string {
-  return `${jobPrefix(jobId)}job.json`;
-}
-
 /** Where one attempt of a queued job keeps its ledger and scratch. */
 export function attemptPrefix(jobId: string, attempt: string): string {
   return `${jobPrefix(jobId)}attempts/${attempt}/`;

@@ -71,8 +71,8 @@ export interface ObjectStore {
  * least once: a message may come twice, and comes again until it is acknowledged.
  */
 export interface TaskQueue {
-  /** Sends JSON messages, in batches as the queue takes them. */
-  send(messages: readonly unknown[]): Promise<void>;
+  /** Sends JSON messages, in batches as the queue takes them; `delaySeconds` holds them back. */
+  send(messages: readonly unknown[], options?: { delaySeconds?: number }): Promise<void>;
 }
 
 /** Runs a named function with a JSON payload and returns its JSON result. */

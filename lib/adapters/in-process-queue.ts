@@ -64,7 +64,8 @@ export class InProcessQueue implements TaskQueue {
     this.visibilityMs = options.visibilityMs ?? 30_000;
   }
 
-  async send(messages: readonly unknown[]): Promise<void> {
+  async send(messages: readonly unknown[], options: { delaySeconds?: number } = {}): Promise<void> {
+    const visibleAt = Date.now() + (options.delaySeconds ?? 0) * 1000;
     for (const body of messages) {
       const text = JSON.stringify(body);
       if (Buffer.byteLength(text) > MAX_MESSAGE_BYTES) {
@@ -73,10 +74,10 @@ export class InProcessQueue implements TaskQueue {
         );
       }
       const message: QueuedMessage = { messageId: randomUUID(), body: text, receiveCount: 0 };
-      this.entries.push({ message, visibleAt: 0 });
+      this.entries.push({ message, visibleAt });
       if (this.options.faults?.duplicate?.(message)) {
         // Another copy of the same message (same id), as a standard queue may deliver.
-        this.entries.push({ message: { ...message }, visibleAt: 0 });
+        this.entries.push({ message: { ...message }, visibleAt });
       }
     }
     this.pump();

@@ -52,13 +52,19 @@ export class SqsTaskQueue implements TaskQueue {
       new Promise((r) => setTimeout(r, ms)),
   ) {}
 
-  async send(messages: readonly unknown[]): Promise<void> {
+  async send(messages: readonly unknown[], options: { delaySeconds?: number } = {}): Promise<void> {
     const batches = packBatches(messages.map((m) => JSON.stringify(m)));
-    await mapLimit(batches, SEND_CONCURRENCY, (batch) => this.sendBatch(batch));
+    // SQS holds a message back for whole seconds, 0 to 900.
+    const delay = Math.min(900, Math.max(0, Math.ceil(options.delaySeconds ?? 0)));
+    await mapLimit(batches, SEND_CONCURRENCY, (batch) => this.sendBatch(batch, delay));
   }
 
-  private async sendBatch(bodies: readonly string[]): Promise<void> {
-    let entries = bodies.map((body, i) => ({ Id: String(i), MessageBody: body }));
+  private async sendBatch(bodies: readonly string[], delay: number): Promise<void> {
+    let entries = bodies.map((body, i) => ({
+      Id: String(i),
+      MessageBody: body,
+      ...(delay > 0 && { DelaySeconds: delay }),
+    }));
     for (let attempt = 1; ; attempt++) {
       const out = await this.client.send(
         new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }),

@@ -1,7 +1,8 @@
 /**
  * The job ledger of queue coordination: the article's shared data under a lock, as
- * objects under jobs/ID/attempts/ATTEMPT/ written with S3 conditional writes. Every
- * transition is one conditional write with a name:
+ * objects under jobs/ID/attempts/ATTEMPT/ written with S3 conditional writes. Besides
+ * job.json (what the tasks need to go from phase to phase) and counts.tsv (the counts
+ * staged for publishing), every transition is one conditional write with a name:
  *
  *   start        phases/map.json        the job's map tasks were planned
  *   commit       commits/PHASE/N.json   task N of a phase is done (If-None-Match: a
@@ -21,6 +22,8 @@ import {
   type PhaseRecord,
   PhaseRecordSchema,
   parsePayload,
+  type QueuedJob,
+  QueuedJobSchema,
   type TaskPhase,
   type TaskRequest,
   TaskRequestSchema,
@@ -41,7 +44,7 @@ const decoder = new TextDecoder();
 const json = { contentType: 'application/json' };
 
 export class JobLedger {
-  private readonly prefix: string;
+  private readonly folder: string;
 
   constructor(
     readonly store: ObjectStore,
@@ -49,7 +52,12 @@ export class JobLedger {
     readonly attempt: string,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.prefix = attemptPrefix(jobId, attempt);
+    this.folder = attemptPrefix(jobId, attempt);
+  }
+
+  /** Where this attempt keeps everything; also its scratch prefix (map/, reduce/, final/). */
+  get prefix(): string {
+    return this.folder;
   }
 
   private async read(key: string): Promise<unknown | undefined> {
@@ -75,8 +83,23 @@ export class JobLedger {
     }
   }
 
+  async writeJob(job: QueuedJob): Promise<void> {
+    await this.store.put(`${this.folder}job.json`, JSON.stringify(job), json);
+  }
+
+  async readJob(): Promise<QueuedJob | undefined> {
+    const key = `${this.folder}job.json`;
+    const value = await this.read(key);
+    return value === undefined ? undefined : parsePayload(QueuedJobSchema, value, key);
+  }
+
+  /** Where the attempt stages its counts file until it publishes. */
+  stagedCountsKey(): string {
+    return `${this.folder}counts.tsv`;
+  }
+
   private phaseKey(phase: PhaseName): string {
-    return `${this.prefix}phases/${phase}.json`;
+    return `${this.folder}phases/${phase}.json`;
   }
 
   async phase(phase: PhaseName): Promise<PhaseRecord | undefined> {
@@ -92,7 +115,7 @@ export class JobLedger {
    * (silent for two heartbeat periods) is taken over by its message's redelivery.
    */
   phaseLease(phase: PhaseName, owner: string, periodMs?: number): Lease {
-    return new Lease(this.store, `${this.prefix}phases/${phase}.lease`, owner, {
+    return new Lease(this.store, `${this.folder}phases/${phase}.lease`, owner, {
       periodMs,
       now: this.now,
       detail: `starting the ${phase} phase of job ${this.jobId}`,
@@ -105,7 +128,7 @@ export class JobLedger {
   }
 
   private commitKey(phase: TaskPhase, index: number): string {
-    return `${this.prefix}commits/${phase}/${index}.json`;
+    return `${this.folder}commits/${phase}/${index}.json`;
   }
 
   /** Commits a task's result; false when a duplicate committed it first. */
@@ -126,7 +149,7 @@ export class JobLedger {
   /** How many tasks of `phase` have committed (a strongly consistent listing). */
   async committed(phase: TaskPhase): Promise<number> {
     let n = 0;
-    for await (const _ of this.store.list(`${this.prefix}commits/${phase}/`)) n++;
+    for await (const _ of this.store.list(`${this.folder}commits/${phase}/`)) n++;
     return n;
   }
 
@@ -143,7 +166,7 @@ export class JobLedger {
 
   /** Keeps a task request too big for a message; returns its key. */
   async putRequest(phase: TaskPhase, index: number, request: TaskRequest): Promise<string> {
-    const key = `${this.prefix}requests/${phase}/${index}.json`;
+    const key = `${this.folder}requests/${phase}/${index}.json`;
     await this.store.put(key, JSON.stringify(request), json);
     return key;
   }
@@ -156,7 +179,7 @@ export class JobLedger {
   }
 
   private errorKey(phase: TaskPhase, index: number): string {
-    return `${this.prefix}errors/${phase}-${index}.json`;
+    return `${this.folder}errors/${phase}-${index}.json`;
   }
 
   /** The last error of a task, for the dead letter that fails the job. */

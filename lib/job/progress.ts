@@ -8,7 +8,6 @@ import { latestJobKey } from '../keys.js';
 import type { ObjectStore } from '../ports.js';
 import { JobLedger } from './ledger.js';
 import { readJson } from './prepare.js';
-import { readQueuedJob } from './queue-phases.js';
 import { readStatus } from './status.js';
 
 export interface PhaseProgress {
@@ -37,10 +36,11 @@ export async function latestJobId(
 async function queuedProgress(
   store: ObjectStore,
   jobId: string,
+  attempt: string,
 ): Promise<PhaseProgress | undefined> {
-  const job = await readQueuedJob(store, jobId);
+  const ledger = new JobLedger(store, jobId, attempt);
+  const job = await ledger.readJob();
   if (!job) return undefined;
-  const ledger = new JobLedger(store, jobId, job.attempt);
   for (const phase of ['finalize', 'reduce'] as const) {
     const tasks = (await ledger.phase(phase))?.tasks;
     if (tasks !== undefined) return { phase, committed: await ledger.committed(phase), tasks };
@@ -61,6 +61,8 @@ export async function jobReport(store: ObjectStore, jobId: string): Promise<JobR
   if (!status) return undefined;
   if (status.state !== 'running') return { status };
   const progress =
-    status.coordination === 'queue' ? await queuedProgress(store, jobId) : recordedProgress(status);
+    status.coordination === 'queue' && status.attempt
+      ? await queuedProgress(store, jobId, status.attempt)
+      : recordedProgress(status);
   return progress ? { status, progress } : { status };
 }

@@ -8,12 +8,11 @@
  */
 import {
   FinalizeResultSchema,
+  type JobStatus,
   type Mapped,
   MapResultSchema,
   type PhaseRecord,
-  parsePayload,
   type QueuedJob,
-  QueuedJobSchema,
   ReduceResultSchema,
   type Summary,
   type TaskMessage,
@@ -21,7 +20,7 @@ import {
   type TaskRequest,
 } from '../contracts.js';
 import { JobFailedError } from '../errors.js';
-import { attemptPrefix, inputEtag, queuedJobKey, stagedCountsKey } from '../keys.js';
+import { attemptPrefix, inputEtag } from '../keys.js';
 import type { ObjectStore, TaskQueue } from '../ports.js';
 import { sortTable } from '../reduce/merge-partials.js';
 import { mergeTop } from '../reduce/order.js';
@@ -31,7 +30,6 @@ import { concatenateParts, mergeIntoTarget } from './finalize.js';
 import { resolveInput } from './inputs.js';
 import type { JobLedger } from './ledger.js';
 import { MapResults } from './map-results.js';
-import { readJson } from './prepare.js';
 import { publish } from './publish.js';
 import {
   checkReduced,
@@ -42,7 +40,7 @@ import {
 import { topOf } from './reduce-task.js';
 import { updateStatus } from './status.js';
 import { summaryOf } from './summary.js';
-import { removeJobObjects } from './temporaries.js';
+import { removeAttemptObjects } from './temporaries.js';
 
 /** A message body above this keeps its request in the bucket (SQS takes 256 KiB). */
 export const MAX_INLINE_MESSAGE_BYTES = 200 * 1024;
@@ -60,14 +58,21 @@ export interface QueueDeps {
 
 export const nowOf = (deps: { now?: () => Date }) => (deps.now ?? (() => new Date()))();
 
-export async function readQueuedJob(
-  store: ObjectStore,
-  jobId: string,
-): Promise<QueuedJob | undefined> {
-  const value = await readJson(store, queuedJobKey(jobId));
-  return value === undefined
-    ? undefined
-    : parsePayload(QueuedJobSchema, value, queuedJobKey(jobId));
+/**
+ * Changes the status of `ledger`'s attempt while it is in one of `states`: a late
+ * writer of an attempt that ended, or was replaced, changes nothing.
+ */
+export function updateAttempt(
+  deps: { store: ObjectStore; now?: () => Date },
+  ledger: JobLedger,
+  change: (status: JobStatus) => void,
+  states: readonly JobStatus['state'][] = ['running'],
+): Promise<boolean> {
+  return updateStatus(deps, ledger.jobId, (s) => {
+    if (s.attempt !== ledger.attempt || !states.includes(s.state)) return false;
+    change(s);
+    return true;
+  });
 }
 
 /** Sends a phase's requests, each in its message or, when too big, kept in the bucket. */
@@ -170,12 +175,20 @@ async function afterMap(
     maxInlineDistinct: job.maxInlineDistinct,
   });
   for (const result of results) await merged.add(result, `map task ${result.index}`);
-  await updateStatus(deps, job.jobId, (s) => {
-    s.tasks.mapDone = job.mapTasks;
-  });
+  // A rerun after a crash in publish finds the record counted.
+  const on = await updateAttempt(
+    deps,
+    ledger,
+    (s) => {
+      s.tasks.mapDone = job.mapTasks;
+    },
+    ['running', 'counted'],
+  );
+  // The attempt ended (failed, superseded) or was replaced: nothing more to start.
+  if (!on) return;
   if (merged.inline) {
     const sorted = sortTable(merged.table);
-    await store.put(stagedCountsKey(job.jobId), sortedLines(sorted), {
+    await store.put(ledger.stagedCountsKey(), sortedLines(sorted), {
       contentType: 'text/tab-separated-values',
     });
     await publishQueued(deps, ledger, job, {
@@ -189,9 +202,10 @@ async function afterMap(
   }
   await merged.spillInline();
   const requests = reduceRequestsFor(phaseOptions(deps, job), merged.parts);
-  await updateStatus(deps, job.jobId, (s) => {
+  const planned = await updateAttempt(deps, ledger, (s) => {
     s.tasks.reduce = requests.length;
   });
+  if (!planned) return;
   const at = nowOf(deps).toISOString();
   await startTasks(
     deps,
@@ -224,13 +238,19 @@ async function afterReduce(
     tasks: results.length,
   };
   const maxRssBytes = Math.max(reduce.maxRssBytes ?? 0, ...results.map((r) => r.maxRssBytes));
-  await updateStatus(deps, job.jobId, (s) => {
-    s.tasks.reduceDone = results.length;
-  });
+  const on = await updateAttempt(
+    deps,
+    ledger,
+    (s) => {
+      s.tasks.reduceDone = results.length;
+    },
+    ['running', 'counted'],
+  );
+  if (!on) return;
   const shards = results.flatMap((r) => (r.shard ? [r.shard] : []));
   const requests = finalizeRequestsFor(phaseOptions(deps, job), shards);
   if (requests.length === 0) {
-    await mergeIntoTarget(store, shards, { store, key: stagedCountsKey(job.jobId) });
+    await mergeIntoTarget(store, shards, { store, key: ledger.stagedCountsKey() });
     await publishQueued(deps, ledger, job, {
       mapped: reduce.mapped,
       distinct: reduced.distinct,
@@ -260,7 +280,7 @@ async function afterFinalize(deps: QueueDeps, ledger: JobLedger, job: QueuedJob)
   await concatenateParts(
     store,
     results.map((r) => r.part),
-    { store, key: stagedCountsKey(job.jobId) },
+    { store, key: ledger.stagedCountsKey() },
   );
   await publishQueued(deps, ledger, job, {
     mapped: finalize.mapped,
@@ -313,24 +333,40 @@ async function publishQueued(
     }),
     sources: job.sources,
   };
-  await updateStatus(deps, job.jobId, (s) => {
-    s.state = 'counted';
-    s.summary = summary;
-  });
+  // Counted: from here only this attempt's publish changes the record.
+  const counted = await updateAttempt(
+    deps,
+    ledger,
+    (s) => {
+      s.state = 'counted';
+      s.summary = summary;
+    },
+    ['running', 'counted'],
+  );
+  if (!counted) {
+    deps.log?.(`job ${job.jobId}: attempt ${job.attempt} ended or was replaced; not publishing`);
+    return;
+  }
   const outcome = await publish(store, {
     jobId: job.jobId,
     version: job.source.etag,
     currentVersion: async () => inputEtag((await resolveInput(store, job.input)).objects),
-    stagedCounts: stagedCountsKey(job.jobId),
+    stagedCounts: ledger.stagedCountsKey(),
     output: job.output,
     summary,
     owner: `${job.jobId}/${job.attempt}`,
+    periodMs: deps.heartbeatMs,
   });
-  await updateStatus(deps, job.jobId, (s) => {
-    s.state = outcome === 'published' ? 'succeeded' : 'superseded';
-    if (outcome === 'superseded')
-      s.reason = 'a newer version of the input was uploaded: its own job publishes';
-  });
+  await updateAttempt(
+    deps,
+    ledger,
+    (s) => {
+      s.state = outcome === 'published' ? 'succeeded' : 'superseded';
+      if (outcome === 'superseded')
+        s.reason = 'a newer version of the input was uploaded: its own job publishes';
+    },
+    ['counted'],
+  );
   deps.log?.(`job ${job.jobId}: ${outcome} ${store.uri(job.output.summary)}`);
-  await removeJobObjects(store, job.jobId, deps.log);
+  await removeAttemptObjects(store, ledger.prefix, deps.log);
 }
