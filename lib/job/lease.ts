@@ -157,18 +157,24 @@ export class Lease {
 
   /**
    * Renews every period until stopped; `onLost` is called once if a renewal finds the
-   * lease taken (or cannot be written). The timer never keeps the process alive.
+   * lease taken, or renewals keep failing until others may see it stale (two periods).
+   * A renewal that fails once (an S3 500) is tried again at the next period. The timer
+   * never keeps the process alive.
    */
   keepAlive(onLost: (reason: string) => void): void {
+    let renewedAt = Date.now();
     this.timer = setInterval(() => {
       this.renew().then(
         (ok) => {
-          if (!ok) {
-            this.stop();
-            onLost(`${this.store.uri(this.key)} was taken over by another invocation`);
+          if (ok) {
+            renewedAt = Date.now();
+            return;
           }
+          this.stop();
+          onLost(`${this.store.uri(this.key)} was taken over by another invocation`);
         },
         (error: unknown) => {
+          if (Date.now() - renewedAt < 2 * this.periodMs) return;
           this.stop();
           onLost(`${this.store.uri(this.key)} could not be renewed: ${String(error)}`);
         },

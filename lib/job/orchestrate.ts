@@ -196,6 +196,7 @@ export async function runJobOnce(
       output,
       summary: final,
       owner,
+      periodMs: deps.heartbeatMs,
     });
     record.state = published === 'published' ? 'succeeded' : 'superseded';
     if (published === 'superseded') {

@@ -51,13 +51,24 @@ export async function publish(store: ObjectStore, request: PublishRequest): Prom
     }
     await sleep(250 + Math.random() * 500);
   }
+  // Renewed while a big counts file is copied; lost, this publisher writes nothing more
+  // (its retry writes both again).
+  let lost: string | undefined;
+  lock.keepAlive((reason) => {
+    lost = reason;
+  });
+  const stillHeld = () => {
+    if (lost) throw new JobBusyError(`publishing job ${request.jobId} stopped: ${lost}`);
+  };
   try {
     if ((await request.currentVersion()) !== request.version) return 'superseded';
+    stillHeld();
     const metadata = { 'job-id': request.jobId };
     await store.copy(request.stagedCounts, request.output.counts, {
       contentType: 'text/tab-separated-values',
       metadata,
     });
+    stillHeld();
     // The summary last: a reader that finds it finds the counts of the same job.
     await store.put(request.output.summary, `${JSON.stringify(request.summary, null, 2)}\n`, {
       contentType: 'application/json',

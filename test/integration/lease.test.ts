@@ -1,0 +1,66 @@
+/** The lease (the distributed lock on conditional writes) on real files, with real timers. */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FileObjectStore } from '../../lib/adapters/file-store.js';
+import { Lease } from '../../lib/job/lease.js';
+import { ObservedStore } from '../support/observed-store.js';
+
+let files: FileObjectStore;
+let n = 0;
+
+beforeAll(async () => {
+  files = new FileObjectStore(await mkdtemp(join(tmpdir(), 'wordcount-lease-')));
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('Lease', () => {
+  it('of takers racing for a free or stale lease, exactly one holds it', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 2, max: 6 }), fc.boolean(), async (takers, stale) => {
+        const key = `race-${n++}.lease`;
+        if (stale) {
+          await files.put(
+            key,
+            JSON.stringify({ owner: 'dead', heartbeatAt: new Date(0).toISOString() }),
+          );
+        }
+        const leases = Array.from(
+          { length: takers },
+          (_, i) => new Lease(files, key, `t${i}`, { periodMs: 1000 }),
+        );
+        const results = await Promise.all(leases.map((l) => l.acquire()));
+        expect(results.filter((r) => r.held)).toHaveLength(1);
+        const holder = JSON.parse(new TextDecoder().decode(await files.get(key))) as {
+          owner: string;
+        };
+        expect(holder.owner).toBe(`t${results.findIndex((r) => r.held)}`);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('keeps the lease through a renewal that fails once, and reports it lost once taken over', async () => {
+    const store = new ObservedStore(files);
+    const key = `renew-${n++}.lease`;
+    const lease = new Lease(store, key, 'holder', { periodMs: 50 });
+    expect((await lease.acquire()).held).toBe(true);
+    const lost: string[] = [];
+    // The next renewal fails (an S3 500, say) before it lands.
+    store.failWrite({ key: new RegExp(`^${key}$`), landed: false });
+    lease.keepAlive((reason) => lost.push(reason));
+    await sleep(300);
+    expect(lost).toEqual([]);
+    // Still ours: another taker finds it live.
+    expect((await new Lease(files, key, 'other', { periodMs: 50 }).acquire()).held).toBe(false);
+    // Taken over (written by someone else): the next renewal reports it lost, once.
+    await files.put(key, JSON.stringify({ owner: 'thief', heartbeatAt: new Date().toISOString() }));
+    await sleep(200);
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toMatch(/taken over/);
+    lease.stop();
+  });
+});
