@@ -39,6 +39,9 @@ import {
 import { build } from 'esbuild';
 import { zipSync } from 'fflate';
 
+// The SDK's notice that releases after early 2027 need Node 22: the lockfile pins the SDK.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:4566';
 export const DEFAULT_REGION = 'us-east-1';
