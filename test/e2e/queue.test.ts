@@ -99,9 +99,18 @@ async function published(key: string): Promise<{ summary: Summary; tsv: string }
   return { summary, tsv: (await download(s3, output(key).counts, QUEUE_BUCKET)) ?? '' };
 }
 
-/** Only the status record is left of a job that ended. */
+/**
+ * Only the status record is left of a job that ended. The status is written first and
+ * the temporaries removed after it, so this waits a little for the removal.
+ */
 async function expectCleanedUp(jobId: string): Promise<void> {
-  expect(await listKeys(s3, `jobs/${jobId}/`, QUEUE_BUCKET)).toEqual([`jobs/${jobId}/status.json`]);
+  const deadline = Date.now() + 20_000;
+  let keys = await listKeys(s3, `jobs/${jobId}/`, QUEUE_BUCKET);
+  while (keys.length > 1 && Date.now() < deadline) {
+    await sleep(250);
+    keys = await listKeys(s3, `jobs/${jobId}/`, QUEUE_BUCKET);
+  }
+  expect(keys).toEqual([`jobs/${jobId}/status.json`]);
 }
 
 /** Text of `n` distinct words. */
