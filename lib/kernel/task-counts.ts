@@ -1,7 +1,9 @@
 /**
- * Everything one task counts, whatever number of ranges and objects feed it: the
- * kernel's table of byte keys, the non-ASCII words of `words` mode (folded strings),
- * and the task's statistics. Range counters add into one of these.
+ * Everything one task counts, whatever number of ranges and objects feed it: a wasm
+ * kernel instance with its two tables (whitespace tokens or ASCII words; and `words`
+ * with other characters under their raw bytes), the words the host counted as strings
+ * (segmented runs, long words), and the task's statistics. Range counters add into one
+ * of these.
  */
 import { isUtf8 } from 'node:buffer';
 import {
@@ -9,7 +11,9 @@ import {
   type PartitionedLines,
   partitionLines,
 } from '../reduce/partition.js';
+import { foldWord } from '../tokenize.js';
 import { loadLimit, TokenTable } from './token-table.js';
+import { Kernel } from './wasm-kernel.js';
 
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const encoder = new TextEncoder();
@@ -28,8 +32,12 @@ export function tableCapacityFor(bytes: number, expectedDistinct = 0): number {
 }
 
 export class TaskCounts {
+  readonly kernel: Kernel;
+  /** Whitespace tokens, or `words` of ASCII characters, lower-cased. */
   readonly table: TokenTable;
-  /** Words that are not plain ASCII, already folded. */
+  /** `words` with other characters, under their bytes: folded when emitted. */
+  readonly raw: TokenTable;
+  /** Words counted as strings, already folded (segmented runs, long words). */
   readonly words = new Map<string, number>();
   /** Ill-formed UTF-8 sequences starting in the counted ranges. */
   invalidSequences = 0;
@@ -39,21 +47,28 @@ export class TaskCounts {
   bytesScanned = 0;
 
   constructor(expectedBytes = 0, expectedDistinct = 0) {
-    this.table = new TokenTable(tableCapacityFor(expectedBytes, expectedDistinct));
+    this.kernel = new Kernel(tableCapacityFor(expectedBytes, expectedDistinct));
+    this.table = new TokenTable(this.kernel, this.kernel.main);
+    this.raw = new TokenTable(this.kernel, this.kernel.raw);
   }
 
   addWord(word: string): void {
     this.words.set(word, (this.words.get(word) ?? 0) + 1);
   }
 
-  /** Distinct keys held (a word may be held twice: as bytes and as a folded string). */
+  /** Distinct keys held (a word may be held more than once: as bytes and as a folded string). */
   distinct(): number {
-    return this.table.distinct() + this.words.size;
+    return this.table.distinct() + this.raw.distinct() + this.words.size;
+  }
+
+  /** Bytes of wasm memory the tables hold. */
+  heldBytes(): number {
+    return this.table.heldBytes() + this.raw.heldBytes();
   }
 
   /** Tokens counted: the sum of every count. */
   tokens(): number {
-    let total = this.table.total();
+    let total = this.table.total() + this.raw.total();
     for (const count of this.words.values()) total += count;
     return total;
   }
@@ -67,11 +82,12 @@ export class TaskCounts {
   lines(): Uint8Array {
     let bytes: Uint8Array = this.table.lines();
     if (!isUtf8(bytes)) bytes = encoder.encode(decoder.decode(bytes));
-    if (this.words.size === 0) return bytes;
-    const words = this.wordLines();
-    const all = new Uint8Array(bytes.length + words.length);
+    const words = this.foldedWords();
+    if (words.size === 0) return bytes;
+    const wordLines = linesOf(words);
+    const all = new Uint8Array(bytes.length + wordLines.length);
     all.set(bytes);
-    all.set(words, bytes.length);
+    all.set(wordLines, bytes.length);
     return all;
   }
 
@@ -81,13 +97,34 @@ export class TaskCounts {
     // Decoding changes keys, and so their partitions: partition the decoded lines again.
     if (!isUtf8(table.bytes))
       table = partitionLines(encoder.encode(decoder.decode(table.bytes)), partitions);
-    if (this.words.size === 0) return table;
-    return interleavePartitions(table, partitionLines(this.wordLines(), partitions));
+    const words = this.foldedWords();
+    if (words.size === 0) return table;
+    return interleavePartitions(table, partitionLines(linesOf(words), partitions));
   }
 
-  private wordLines(): Uint8Array {
-    const parts: string[] = [];
-    for (const [word, count] of this.words) parts.push(`${word}\t${count}\n`);
-    return encoder.encode(parts.join(''));
+  /**
+   * The string-keyed words plus the raw table's, each distinct raw key folded once
+   * (upper then lower case, final sigma, NFC): keys that fold together merge here.
+   */
+  private foldedWords(): Map<string, number> {
+    if (this.raw.distinct() === 0) return this.words;
+    const words = new Map(this.words);
+    // Raw keys are whole words: valid UTF-8 without tabs or newlines.
+    const text = decoder.decode(this.raw.lines());
+    let at = 0;
+    while (at < text.length) {
+      const tab = text.indexOf('\t', at);
+      const newline = text.indexOf('\n', tab);
+      const word = foldWord(text.slice(at, tab));
+      words.set(word, (words.get(word) ?? 0) + Number(text.slice(tab + 1, newline)));
+      at = newline + 1;
+    }
+    return words;
   }
+}
+
+function linesOf(words: Map<string, number>): Uint8Array {
+  const parts: string[] = [];
+  for (const [word, count] of words) parts.push(`${word}\t${count}\n`);
+  return encoder.encode(parts.join(''));
 }

@@ -1,0 +1,6 @@
+// What the kernel imports from its host (lib/kernel/wasm-kernel.ts). Biome cannot
+// parse AssemblyScript's decorators on functions: this file alone is not formatted.
+
+/** lib/tokenize.ts's wordClass of a code point >= 0x80. */
+@external('env', 'wordClass')
+export declare function hostWordClass(cp: i32): i32;

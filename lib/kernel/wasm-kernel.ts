@@ -1,0 +1,174 @@
+/**
+ * The host side of the WebAssembly kernel (lib/kernel/assembly/): compiles the module
+ * once per thread and gives each task's counts an instance of its own, whose memory
+ * holds the tables and the input region. Everything else in lib/kernel talks to wasm
+ * through this file.
+ */
+import { wordClass } from '../tokenize.js';
+import { KERNEL_WASM_BASE64 } from './kernel-wasm.js';
+
+// The project compiles without the DOM library, which declares WebAssembly's JS API;
+// these are the parts used here.
+interface WasmModule {
+  readonly kind: 'module';
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { exports: unknown };
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/** What the instance exports (lib/kernel/assembly/index.ts). */
+export interface KernelExports {
+  memory: { buffer: ArrayBuffer };
+  init(capacity: number): void;
+  main(): number;
+  raw(): number;
+  inputFor(size: number): number;
+  alloc(size: number): number;
+  free(ptr: number): void;
+  whitespace(
+    from: number,
+    n: number,
+    startIdx: number,
+    endIdx: number,
+    final: number,
+    mark: number,
+  ): number;
+  whitespaceFollow(
+    from: number,
+    n: number,
+    startIdx: number,
+    endIdx: number,
+    final: number,
+    owned: number,
+    mark: number,
+  ): number;
+  words(
+    from: number,
+    n: number,
+    startIdx: number,
+    endIdx: number,
+    final: number,
+    mark: number,
+  ): number;
+  wordsFollow(
+    from: number,
+    n: number,
+    endIdx: number,
+    final: number,
+    owned: number,
+    mark: number,
+  ): number;
+  stoppedAt(): number;
+  tokenStart(): number;
+  invalidMark(): number;
+  invalidSeen(): number;
+  tableAdd(table: number, buf: number, s: number, e: number, lower: number): void;
+  tableDistinct(table: number): number;
+  tableTotal(table: number): number;
+  tableBytes(table: number): number;
+  tableOverflowed(table: number): number;
+  tableLinesBound(table: number): number;
+  tableLines(table: number, out: number): number;
+  tablePartitionOffsets(table: number, partitions: number, offsets: number): number;
+  tablePartitionWrite(
+    table: number,
+    partitions: number,
+    offsets: number,
+    cursor: number,
+    out: number,
+  ): void;
+}
+
+/** Scanner events (lib/kernel/assembly/state.ts). */
+export const DONE = 0;
+export const END = 1;
+export const KEEP = 2;
+export const SUSPEND = 3;
+export const LONG = 4;
+export const RUN = 5;
+export const TOKEN_END = 6;
+
+let compiled: WasmModule | undefined;
+
+function kernelModule(): WasmModule {
+  compiled ??= new wasm.Module(Buffer.from(KERNEL_WASM_BASE64, 'base64'));
+  return compiled;
+}
+
+const imports = {
+  env: {
+    wordClass,
+    abort(_message: number, _file: number, line: number, column: number): never {
+      throw new Error(`wasm kernel aborted at ${line}:${column}`);
+    },
+  },
+};
+
+/** One instance: a task's tables and its input region. */
+export class Kernel {
+  readonly x: KernelExports;
+  readonly main: number;
+  readonly raw: number;
+  private view = new Uint8Array(0);
+
+  constructor(capacity: number) {
+    this.x = new wasm.Instance(kernelModule(), imports).exports as unknown as KernelExports;
+    this.x.init(capacity);
+    this.main = this.x.main();
+    this.raw = this.x.raw();
+  }
+
+  /** The instance's memory as bytes (a new view after the memory grew). */
+  bytes(): Uint8Array {
+    const buffer = this.x.memory.buffer;
+    if (this.view.buffer !== buffer) this.view = new Uint8Array(buffer);
+    return this.view;
+  }
+
+  /** Copies `parts` into the input region, one after the other; returns its address. */
+  load(parts: readonly Uint8Array[]): number {
+    let size = 0;
+    for (const p of parts) size += p.length;
+    const at = this.x.inputFor(size);
+    const mem = this.bytes();
+    let o = at;
+    for (const p of parts) {
+      mem.set(p, o);
+      o += p.length;
+    }
+    return at;
+  }
+
+  /** Counts `key` (bytes, as they are) in `table`. */
+  addKey(table: number, key: Uint8Array): void {
+    const at = this.x.alloc(key.length);
+    this.bytes().set(key, at);
+    this.x.tableAdd(table, at, 0, key.length, 0);
+    this.x.free(at);
+  }
+
+  /** Every line of `table`, overflow lines included, copied out of wasm memory. */
+  lines(table: number): Uint8Array {
+    const out = this.x.alloc(this.x.tableLinesBound(table));
+    const length = this.x.tableLines(table, out);
+    const lines = this.bytes().slice(out, out + length);
+    this.x.free(out);
+    return lines;
+  }
+
+  /** The lines of `table` (without overflow lines) grouped by partition. */
+  partitioned(table: number, partitions: number): { bytes: Uint8Array; offsets: number[] } {
+    const offsetsAt = this.x.alloc(4 * (partitions + 1));
+    const cursorAt = this.x.alloc(4 * (partitions + 1));
+    const total = this.x.tablePartitionOffsets(table, partitions, offsetsAt);
+    const out = this.x.alloc(total);
+    this.x.tablePartitionWrite(table, partitions, offsetsAt, cursorAt, out);
+    const mem = this.bytes();
+    const offsets = [...new Uint32Array(mem.buffer, offsetsAt, partitions + 1).slice()] as number[];
+    const bytes = mem.slice(out, out + total);
+    for (const ptr of [out, cursorAt, offsetsAt]) this.x.free(ptr);
+    return { bytes, offsets };
+  }
+}
