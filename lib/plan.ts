@@ -136,10 +136,13 @@ export function planTasks(objects: readonly SourceObject[], chunkSize: number): 
 }
 
 /**
- * The chunk size used when the user gives none: DEFAULT_CHUNK_SIZE, or smaller so an
- * input under `workers` x 16 MiB still keeps every worker busy.
+ * The chunk size used when the user gives none: about DEFAULT_CHUNK_SIZE, in a number
+ * of chunks that divides evenly among `workers` (17 chunks on 2 workers would leave one
+ * worker counting the last alone), or smaller so an input under `workers` x 16 MiB still
+ * keeps every worker busy.
  */
 export function autoChunkSize(size: number, workers: number): number {
-  const even = Math.ceil(size / Math.max(1, workers));
-  return Math.min(DEFAULT_CHUNK_SIZE, Math.max(MIN_AUTO_CHUNK_SIZE, even));
+  const lanes = Math.max(1, workers);
+  const chunks = Math.max(1, Math.ceil(Math.ceil(size / DEFAULT_CHUNK_SIZE) / lanes)) * lanes;
+  return Math.min(DEFAULT_CHUNK_SIZE, Math.max(MIN_AUTO_CHUNK_SIZE, Math.ceil(size / chunks)));
 }

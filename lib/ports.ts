@@ -77,6 +77,12 @@ export interface TaskQueue {
 
 /** Runs a named function with a JSON payload and returns its JSON result. */
 export interface FunctionRunner {
+  /** Results come from this program's own code in this process: not validated again. */
+  readonly trusted?: boolean;
+  /** Map tasks may keep their counts in their thread until collected (MapRequest.hold). */
+  readonly holdsCounts?: boolean;
   invoke(functionName: string, payload: unknown): Promise<unknown>;
+  /** Worker pools: invokes every worker once, after what is queued; one reply per worker. */
+  invokeEach?(functionName: string, payload: unknown): Promise<unknown[]>;
   close(): Promise<void>;
 }

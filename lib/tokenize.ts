@@ -92,7 +92,8 @@ export function foldWord(word: string): string {
 /** Characters of a no-space script fed to the segmenter at once (it is superlinear). */
 export const SEGMENT_WINDOW_CHARS = 128;
 
-const segmenter = new Intl.Segmenter('und', { granularity: 'word' });
+// Made on first use: a count without such scripts never loads the segmenter's data.
+let segmenter: Intl.Segmenter | undefined;
 
 /**
  * Splits a run of no-space-script text into words. When `complete` is false the last
@@ -101,6 +102,7 @@ const segmenter = new Intl.Segmenter('und', { granularity: 'word' });
 export function segmentRun(text: string, complete: boolean): { words: string[]; rest: string } {
   const words: string[] = [];
   let last: Intl.SegmentData | undefined;
+  segmenter ??= new Intl.Segmenter('und', { granularity: 'word' });
   for (const segment of segmenter.segment(text)) {
     if (last?.isWordLike) words.push(last.segment);
     last = segment;

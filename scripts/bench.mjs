@@ -3,8 +3,8 @@
  * Benchmark of the wordcount CLI against the usual baselines, in one invocation:
  *
  *   prose       the King James Bible repeated to a few hundred MB: `wc -w`, an awk
- *               frequency count, the naive Node split + Map; a CJK sample; the cost of
- *               a partial crossing the worker-thread boundary
+ *               frequency count, the naive Node split + Map; Chinese text (fortunes-zh)
+ *               against bare Intl.Segmenter; the CLI's start-up on a one-line file
  *   vocabulary  20 million distinct tokens: `LC_ALL=C sort -S 1G | uniq -c` and mawk;
  *               and where the partitioned reduce starts to beat the inline merge
  *   emulator    5 million distinct words uploaded to the stack on MiniStack, before and
@@ -38,7 +38,8 @@ function usage() {
   --runs N         runs per command; the median is reported (default 3)
   --only SECTIONS  comma-separated: ${SECTIONS.join(',')} (default: all)
 
-Needs the built CLI (npm run build), the bible-kjv package (apt-get install bible-kjv)
+Needs the built CLI (npm run build), Debian's bible-kjv and fortunes-zh packages
+(apt-get install bible-kjv fortunes-zh)
 and, for the emulator section, Python 3 (MiniStack is installed into .emulator/).
 Set BENCH_NO_GNU_TIME=1 to measure peak RSS without /usr/bin/time (node commands only).
 `;

@@ -1,8 +1,13 @@
 /**
  * FunctionRunner over a pool of worker threads: the embedded backend's twin of
- * LambdaRunner. Payloads and results cross the thread boundary as JSON text, exactly
- * what a Lambda invocation carries, so the embedded backend exercises the same
- * contract.
+ * LambdaRunner. Requests and results cross the thread boundary as structured clones of
+ * what a Lambda invocation carries, checked by the task function's schemas as there.
+ *
+ * With `binary` (the local CLI, whose driver in this process builds every request),
+ * map tasks skip that check and answer with their counts as bytes in a transferred
+ * buffer (no copy, no JSON), or keep them in the thread's held table (MapRequest.hold)
+ * until one collect per thread (invokeEach); the driver merges bytes and does not
+ * validate the results again (`trusted`).
  */
 import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -12,10 +17,14 @@ import type { FunctionRunner } from '../ports.js';
 export interface WorkerRequest {
   id: number;
   functionName: string;
-  payload: string;
+  payload: unknown;
+  /** See WorkerPoolOptions.binary. */
+  binary?: boolean;
 }
 
+/** A result as a value (structured clone), or as JSON text. */
 export type WorkerReply =
+  | { id: number; ok: true; value: unknown }
   | { id: number; ok: true; result: string }
   | { id: number; ok: false; error: { name: string; message: string } };
 
@@ -26,10 +35,14 @@ export interface WorkerPoolOptions {
   script?: URL;
   /** Given to every worker (e.g. the store root). */
   workerData?: unknown;
+  /** Map tasks answer in bytes and may hold counts; results are not validated (see above). */
+  binary?: boolean;
 }
 
 interface Task {
   request: WorkerRequest;
+  /** Only this worker may run it (invokeEach). */
+  target?: Worker;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
 }
@@ -39,6 +52,9 @@ export const TASK_WORKER_SCRIPT = new URL('./task-worker.js', import.meta.url);
 
 export class WorkerPoolRunner implements FunctionRunner {
   readonly size: number;
+  readonly trusted: boolean;
+  /** Whether map tasks may keep their counts in their thread (MapRequest.hold). */
+  readonly holdsCounts: boolean;
   private readonly idle: Worker[] = [];
   private readonly busy = new Map<Worker, Task>();
   private readonly queue: Task[] = [];
@@ -53,6 +69,8 @@ export class WorkerPoolRunner implements FunctionRunner {
     this.size = Math.max(1, options.size ?? cpus().length);
     this.script = options.script ?? TASK_WORKER_SCRIPT;
     this.workerData = options.workerData;
+    this.trusted = options.binary === true;
+    this.holdsCounts = options.binary === true;
     for (let i = 0; i < this.size; i++) this.idle.push(this.spawn());
   }
 
@@ -62,10 +80,29 @@ export class WorkerPoolRunner implements FunctionRunner {
     }
     if (this.broken) return Promise.reject(new InvocationError(functionName, this.broken.message));
     return new Promise((resolve, reject) => {
-      const request = { id: this.nextId++, functionName, payload: JSON.stringify(payload) };
+      const request = { id: this.nextId++, functionName, payload, binary: this.trusted };
       this.queue.push({ request, resolve, reject });
       this.dispatch();
     });
+  }
+
+  /** Invokes every worker once, after the tasks queued before; one reply per worker. */
+  invokeEach(functionName: string, payload: unknown): Promise<unknown[]> {
+    if (this.closed) {
+      return Promise.reject(new InvocationError(functionName, 'worker pool is closed'));
+    }
+    if (this.broken) return Promise.reject(new InvocationError(functionName, this.broken.message));
+    const workers = [...this.idle, ...this.busy.keys()];
+    return Promise.all(
+      workers.map(
+        (target) =>
+          new Promise((resolve, reject) => {
+            const request = { id: this.nextId++, functionName, payload, binary: this.trusted };
+            this.queue.push({ request, resolve, reject, target });
+            this.dispatch();
+          }),
+      ),
+    );
   }
 
   async close(): Promise<void> {
@@ -94,9 +131,16 @@ export class WorkerPoolRunner implements FunctionRunner {
   }
 
   private dispatch(): void {
-    while (this.queue.length > 0 && this.idle.length > 0) {
-      const worker = this.idle.pop() as Worker;
-      const task = this.queue.shift() as Task;
+    let i = 0;
+    while (i < this.queue.length && this.idle.length > 0) {
+      const task = this.queue[i] as Task;
+      const at = task.target ? this.idle.indexOf(task.target) : this.idle.length - 1;
+      if (at < 0) {
+        i++;
+        continue;
+      }
+      const [worker] = this.idle.splice(at, 1) as [Worker];
+      this.queue.splice(i, 1);
       this.busy.set(worker, task);
       worker.postMessage(task.request);
     }
@@ -110,7 +154,8 @@ export class WorkerPoolRunner implements FunctionRunner {
     this.proven.add(worker);
     // Hand the worker its next task before parsing this result on our thread.
     this.dispatch();
-    if (reply.ok) {
+    if (reply.ok && 'value' in reply) task.resolve(reply.value);
+    else if (reply.ok) {
       try {
         task.resolve(JSON.parse(reply.result));
       } catch (error) {
@@ -143,6 +188,11 @@ export class WorkerPoolRunner implements FunctionRunner {
     if (idleAt >= 0) this.idle.splice(idleAt, 1);
     void worker.terminate();
     if (!known || this.closed) return;
+    // What only this worker could run dies with it.
+    for (const queued of this.queue.filter((t) => t.target === worker)) {
+      this.queue.splice(this.queue.indexOf(queued), 1);
+      queued.reject(new InvocationError(queued.request.functionName, error.message, true));
+    }
     if (this.proven.has(worker)) {
       task?.reject(
         new InvocationError(task.request.functionName, error.message, true, { cause: error }),

@@ -14,11 +14,10 @@ import { FileObjectStore } from '../adapters/file-store.js';
 import { WorkerPoolRunner } from '../adapters/worker-pool-runner.js';
 import type { Summary } from '../contracts.js';
 import { ObjectNotFoundError } from '../errors.js';
-import { runJob } from '../job/run-job.js';
 import { inputEtag } from '../keys.js';
 import { autoChunkSize, type SourceObject } from '../plan.js';
 import type { Mode } from '../tokenize.js';
-import { progressBar } from './render.js';
+import { progressBar } from './progress-bar.js';
 
 /**
  * A map result bigger than this as JSON (about 80,000 words) is spilled to the temporary
@@ -109,7 +108,7 @@ export async function countLocal(args: readonly string[], options: LocalOptions)
   process.once('SIGTERM', interrupted);
   const sources = new FileObjectStore(ROOT);
   let runner: WorkerPoolRunner | undefined;
-  const bar = progressBar();
+  const bar = await progressBar();
   try {
     const objects = await resolveSources(sources, args, scratch);
     const bytes = objects.reduce((sum, o) => sum + o.size, 0);
@@ -120,7 +119,10 @@ export async function countLocal(args: readonly string[], options: LocalOptions)
     runner = new WorkerPoolRunner({
       size: workers,
       workerData: { sourceRoot: ROOT, workRoot: scratch },
+      binary: true,
     });
+    // The job's modules load while the worker threads start.
+    const { runJob } = await import('../job/run-job.js');
     const target = options.counts === undefined ? undefined : resolve(options.counts);
     return await runJob(
       {
@@ -139,6 +141,7 @@ export async function countLocal(args: readonly string[], options: LocalOptions)
         top: options.top,
         workPrefix: '',
         inlineLimitBytes: EMBEDDED_INLINE_LIMIT_BYTES,
+        holdCounts: true,
         counts:
           target === undefined
             ? undefined

@@ -6,10 +6,9 @@ import { messageOf, UsageError, WordcountError } from '../errors.js';
 import { MAX_CHUNK_SIZE } from '../plan.js';
 import { parseSize } from '../sizes.js';
 import { MODES, type Mode } from '../tokenize.js';
-import { countLocal } from './local.js';
-import { awsAccess, copyCounts, startRemote, waitForJob } from './remote.js';
-import { progressBar, summaryTable } from './render.js';
-import { latestReport, statusTable } from './status.js';
+
+// Each command loads what it needs when it runs (local counting, the AWS SDK, the
+// progress bar): `wordcount count FILE` starts without the SDK.
 
 interface CountOptions {
   mode: Mode;
@@ -64,15 +63,21 @@ async function count(sources: string[], options: CountOptions): Promise<void> {
     throw new UsageError('--no-wait applies to s3:// sources: a local count runs here');
   }
   const summary =
-    remote.length > 0 ? await countS3(sources, options) : await countLocal(sources, options);
+    remote.length > 0
+      ? await countS3(sources, options)
+      : await (await import('./local.js')).countLocal(sources, options);
   if (!summary) return;
   process.stdout.write(
-    options.json ? `${JSON.stringify(summary, null, 2)}\n` : summaryTable(summary),
+    options.json
+      ? `${JSON.stringify(summary, null, 2)}\n`
+      : (await import('./render.js')).summaryTable(summary),
   );
 }
 
 /** Counts s3:// sources; a queued job is followed to its end unless --no-wait. */
 async function countS3(sources: string[], options: CountOptions): Promise<Summary | undefined> {
+  const { awsAccess, copyCounts, startRemote, waitForJob } = await import('./remote.js');
+  const { progressBar } = await import('./progress-bar.js');
   const { bucket, input, reply } = await startRemote(sources, options);
   const store = (await awsAccess()).store(bucket);
   let summary: Summary;
@@ -86,7 +91,7 @@ async function countS3(sources: string[], options: CountOptions): Promise<Summar
       );
       return undefined;
     }
-    const bar = progressBar();
+    const bar = await progressBar();
     try {
       summary = await waitForJob(store, input, queued.jobId, {
         top: options.top,
@@ -101,6 +106,7 @@ async function countS3(sources: string[], options: CountOptions): Promise<Summar
 }
 
 async function status(sources: string[], options: { json?: boolean }): Promise<void> {
+  const { latestReport, statusTable } = await import('./status.js');
   const report = await latestReport(sources);
   process.stdout.write(
     options.json

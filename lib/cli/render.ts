@@ -1,50 +1,7 @@
-/** What the CLI shows: the progress bar on a terminal and the summary as a table. */
-import { SingleBar } from 'cli-progress';
+/** The summary as a table, the way the CLI prints it. */
+import stringWidth from 'string-width';
 import type { Summary } from '../contracts.js';
-import type { JobProgress } from '../job/run-job.js';
 import { formatSize } from '../sizes.js';
-
-export interface ProgressBar {
-  update(progress: JobProgress): void;
-  stop(): void;
-}
-
-/** A bar on stderr when it is a terminal; nothing otherwise. */
-export function progressBar(stream: NodeJS.WriteStream = process.stderr): ProgressBar | undefined {
-  if (!stream.isTTY) return undefined;
-  const bar = new SingleBar({
-    stream,
-    format: (_options, params, payload: { phase: string; detail: string }) => {
-      const width = 30;
-      const filled = Math.round(params.progress * width);
-      return `${payload.phase.padEnd(9)} [${'='.repeat(filled)}${' '.repeat(width - filled)}] ${Math.floor(params.progress * 100)}% | ${payload.detail}`;
-    },
-    hideCursor: true,
-    clearOnComplete: true,
-  });
-  let started = false;
-  return {
-    update(p) {
-      const mapping = p.phase === 'map';
-      const total = mapping ? Math.max(1, p.bytes) : Math.max(1, p.tasks);
-      const value = mapping ? p.bytesDone : p.tasksDone;
-      const payload = {
-        phase: mapping ? 'counting' : p.phase === 'reduce' ? 'reducing' : 'writing',
-        detail: mapping
-          ? `${(p.bytesDone / 1e6).toFixed(1)}/${(p.bytes / 1e6).toFixed(1)} MB | ${p.tasksDone}/${p.tasks} tasks`
-          : `${p.tasksDone}/${p.tasks} tasks`,
-      };
-      if (!started) {
-        bar.start(total, value, payload);
-        started = true;
-      } else {
-        bar.setTotal(total);
-        bar.update(value, payload);
-      }
-    },
-    stop: () => bar.stop(),
-  };
-}
 
 const number = new Intl.NumberFormat('en-US');
 
@@ -78,15 +35,16 @@ export function summaryTable(summary: Summary): string {
     );
   }
   if (summary.top.length > 0) {
+    // Columns by display width: a CJK character takes two terminal cells.
     let width = 4;
-    for (const t of summary.top) width = Math.max(width, [...t.word].length);
+    for (const t of summary.top) width = Math.max(width, stringWidth(t.word));
     let countWidth = 5;
     for (const t of summary.top) countWidth = Math.max(countWidth, number.format(t.count).length);
     lines.push('', `   #  ${'word'.padEnd(width)}  ${'count'.padStart(countWidth)}   share`);
     summary.top.forEach((t, i) => {
       const share =
         summary.totalWords > 0 ? ((100 * t.count) / summary.totalWords).toFixed(2) : '0';
-      const pad = ' '.repeat(width - [...t.word].length);
+      const pad = ' '.repeat(width - stringWidth(t.word));
       lines.push(
         `${String(i + 1).padStart(4)}  ${t.word}${pad}  ${number.format(t.count).padStart(countWidth)}  ${share.padStart(5)}%`,
       );

@@ -1,7 +1,6 @@
 /** What the phases of one job share: the ports, the request, and its progress. */
 import type { z } from 'zod';
-import type { MapResult } from '../contracts.js';
-import { parsePayload } from '../contracts.js';
+import type { FinalizeResult, MapResult, ReduceResult } from '../contracts.js';
 import { JobFailedError, messageOf } from '../errors.js';
 import type { MapTaskPlan, SourceObject } from '../plan.js';
 import type { FunctionRunner, ObjectStore } from '../ports.js';
@@ -53,6 +52,11 @@ export interface JobSpec {
   startedAt?: number;
   /** For measuring: merge inline (counters never spill) or always partition. */
   reduce?: 'auto' | 'inline' | 'partitioned';
+  /**
+   * Worker pools: each thread keeps its map tasks' counts in one table and hands it back
+   * once, at the end of the map phase (the local CLI; a dead thread then fails the job).
+   */
+  holdCounts?: boolean;
   /** Distinct words the driver merges inline before it spills them (INLINE_MAX_DISTINCT). */
   inlineMaxDistinct?: number;
   /** Called once the tasks are planned, before any runs. */
@@ -97,21 +101,37 @@ export function checkStopped(ctx: JobContext): void {
   }
 }
 
+/** What each type of task answers. */
+export interface TaskResults {
+  map: MapResult;
+  reduce: ReduceResult;
+  finalize: FinalizeResult;
+}
+
 /**
- * Runs one task through the task function and parses its result; a failure (the
+ * Runs one task through the task function and parses its result (unless the runner is
+ * trusted: worker threads running this code); a failure (the
  * function's, or a result that does not parse) fails the job naming `what`. Nothing is
  * sent once the job was stopped.
  */
-export async function invokeTask<T>(
+export async function invokeTask<K extends keyof TaskResults>(
   ctx: JobContext,
-  request: unknown,
-  schema: z.ZodType<T>,
+  request: { type: K },
   what: string,
-): Promise<T> {
+): Promise<TaskResults[K]> {
   checkStopped(ctx);
   try {
-    const reply = await ctx.deps.runner.invoke(ctx.deps.taskFunction, request);
-    return parsePayload(schema, reply, 'task result');
+    const { runner } = ctx.deps;
+    const reply = await runner.invoke(ctx.deps.taskFunction, request);
+    if (runner.trusted) return reply as TaskResults[K];
+    // The schemas (and zod) load only for results that cross a process boundary.
+    const contracts = await import('../contracts.js');
+    const schema = {
+      map: contracts.MapResultSchema,
+      reduce: contracts.ReduceResultSchema,
+      finalize: contracts.FinalizeResultSchema,
+    }[request.type] as unknown as z.ZodType<TaskResults[K]>;
+    return contracts.parsePayload(schema, reply, 'task result');
   } catch (error) {
     throw new JobFailedError(`${what} failed: ${messageOf(error)}`, { cause: error });
   }

@@ -1,10 +1,14 @@
 /**
  * The map phase under RPC coordination: every map task through the task function, at
  * most twice the concurrency in flight, each result merged as it arrives (MapResults).
+ * On a worker pool with `holdCounts` the threads keep their tasks' counts and hand them
+ * back once each at the end (held-counts.ts).
  */
+import { randomUUID } from 'node:crypto';
 import { mapLimit } from '../concurrency.js';
-import { type MapResult, MapResultSchema } from '../contracts.js';
+import type { CollectRequest, HeldCounts, MapResult } from '../contracts.js';
 import { JobFailedError, messageOf } from '../errors.js';
+import { mapSpillPrefix } from '../keys.js';
 import type { MapTaskPlan } from '../plan.js';
 import { invokeTask, type JobContext, report } from './context.js';
 import { describeTask, MapResults, mapRequestFor } from './map-results.js';
@@ -16,6 +20,7 @@ export async function runMapPhase(
   maxInlineDistinct: number,
 ): Promise<MapResults> {
   const { deps, spec, chunkSize } = ctx;
+  const hold = spec.holdCounts && deps.runner.holdsCounts ? randomUUID() : undefined;
   const results = new MapResults({
     work: deps.work,
     workPrefix: spec.workPrefix,
@@ -42,22 +47,20 @@ export async function runMapPhase(
   const mapping = mapLimit(tasks, spec.concurrency * 2, async (task) => {
     // A partial that could not be merged fails the job: count nothing more.
     if (mergeFailure) throw mergeFailure.error;
-    const request = mapRequestFor({
-      task,
-      mode: spec.mode,
-      bucket: spec.bucket,
-      workPrefix: spec.workPrefix,
-      partitions: ctx.partitions,
-      inlineLimitBytes,
-      expectedDistinct: results.expectedDistinct,
-      chunkSize,
-    });
-    const result = await invokeTask(
-      ctx,
-      request,
-      MapResultSchema,
-      `counting ${describeTask(deps.sources, task)}`,
-    );
+    const request = {
+      ...mapRequestFor({
+        task,
+        mode: spec.mode,
+        bucket: spec.bucket,
+        workPrefix: spec.workPrefix,
+        partitions: ctx.partitions,
+        inlineLimitBytes,
+        expectedDistinct: results.expectedDistinct,
+        chunkSize,
+      }),
+      ...(hold && { hold }),
+    };
+    const result = await invokeTask(ctx, request, `counting ${describeTask(deps.sources, task)}`);
     pending++;
     merging = merging
       .then(() => (mergeFailure ? undefined : merge(task, result)))
@@ -81,5 +84,44 @@ export async function runMapPhase(
     await merging;
   }
   if (mergeFailure) throw mergeFailure.error;
+  if (hold) await collectHeld(ctx, results, hold, tasks, inlineLimitBytes);
   return results;
+}
+
+/** Asks every worker for the counts it held, checking that they cover every task once. */
+async function collectHeld(
+  ctx: JobContext,
+  results: MapResults,
+  hold: string,
+  tasks: readonly MapTaskPlan[],
+  inlineLimitBytes: number,
+): Promise<void> {
+  const { deps, spec } = ctx;
+  const request: CollectRequest = {
+    type: 'collect',
+    hold,
+    spill: {
+      prefix: mapSpillPrefix(spec.workPrefix, 'held'),
+      inlineLimitBytes,
+      partitions: ctx.partitions,
+    },
+  };
+  let replies: HeldCounts[];
+  try {
+    replies = (await deps.runner.invokeEach?.(deps.taskFunction, request)) as HeldCounts[];
+  } catch (error) {
+    throw new JobFailedError(`collecting the counts the workers held failed: ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
+  const seen = new Set<number>();
+  for (const reply of replies) for (const index of reply.tasks) seen.add(index);
+  const lost = tasks.filter((t) => !seen.has(t.index)).map((t) => t.index);
+  if (lost.length > 0) {
+    // A thread that died between tasks took its table with it.
+    throw new JobFailedError(
+      `the counts of map task(s) ${lost.slice(0, 10).join(', ')} were lost with their worker thread`,
+    );
+  }
+  for (const reply of replies) await results.addHeld(reply);
 }

@@ -4,7 +4,7 @@
  * out like a spilled map output (a combiner) once it outgrows `maxInlineDistinct`, so
  * the driver never holds the whole vocabulary. Also how a map task is asked.
  */
-import type { MapRequest, MapResult, SpilledPart } from '../contracts.js';
+import type { HeldCounts, MapRequest, MapResult, SpilledPart } from '../contracts.js';
 import { mapSpillPart, mapSpillPrefix } from '../keys.js';
 import type { MapTaskPlan } from '../plan.js';
 import type { ObjectStore } from '../ports.js';
@@ -106,8 +106,19 @@ export class MapResults {
       Math.ceil((result.distinct / Math.max(1, result.uncompressedBytes)) * this.options.chunkSize),
     );
     if (result.spilled) this.parts.push(...result.spilled);
-    if (result.entries !== undefined && result.entries.length > 0) {
-      this.table.addLines(encoder.encode(result.entries), `inline counts of ${what}`);
+    const lines =
+      result.lines ?? (result.entries !== undefined ? encoder.encode(result.entries) : undefined);
+    if (lines !== undefined && lines.length > 0) {
+      this.table.addLines(lines, `inline counts of ${what}`);
+      if (this.table.size > this.options.maxInlineDistinct) await this.spillInline();
+    }
+  }
+
+  /** Merges what one worker thread held for its map tasks (their totals came with them). */
+  async addHeld(held: HeldCounts): Promise<void> {
+    if (held.spilled) this.parts.push(...held.spilled);
+    if (held.lines !== undefined && held.lines.length > 0) {
+      this.table.addLines(held.lines, `the counts held by a worker thread`);
       if (this.table.size > this.options.maxInlineDistinct) await this.spillInline();
     }
   }

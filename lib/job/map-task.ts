@@ -18,6 +18,7 @@ import type { Slice } from '../plan.js';
 import type { ObjectStore } from '../ports.js';
 import { peakRssBytes } from '../rss.js';
 import type { Mode } from '../tokenize.js';
+import type { HeldTable } from './held-counts.js';
 
 export interface MapStores {
   /** Where the objects are. */
@@ -36,6 +37,12 @@ const WHOLE_OBJECTS_IN_FLIGHT = 8;
  * never gets near it; a gzip object, whose text has no size limit, may.
  */
 export const MAX_TASK_DISTINCT = 4_000_000;
+/**
+ * Bytes of kernel memory (hash slots and long keys) a task holds before it spills: a
+ * wasm instance has 4 GiB at most, and a vocabulary of long tokens fills it long
+ * before it reaches MAX_TASK_DISTINCT keys.
+ */
+const MAX_TASK_TABLE_BYTES = 1024 * 1024 * 1024;
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
 
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
@@ -43,19 +50,38 @@ const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 export async function runMapTask(
   stores: MapStores,
   request: MapRequest,
-  options: { maxDistinct?: number } = {},
+  options: {
+    maxDistinct?: number;
+    /** Inline counts as UTF-8 bytes (`lines`), for a caller in this process, not JSON. */
+    binary?: boolean;
+    /** Count into this table, kept by the caller across tasks (MapRequest.hold). */
+    held?: HeldTable;
+  } = {},
 ): Promise<MapResult> {
   const started = performance.now();
   const maxDistinct = options.maxDistinct ?? MAX_TASK_DISTINCT;
   const owned = request.slices.reduce((sum, s) => sum + (s.end - s.start), 0);
   const fresh = () => new TaskCounts(owned, request.expectedDistinct);
-  let counts = fresh();
+  const { held } = options;
+  let counts = held?.counts ?? fresh();
+  // A held table already has other tasks' counts: this task reports what it added.
+  const before = {
+    tokens: counts.tokens(),
+    distinct: counts.distinct(),
+    invalidSequences: counts.invalidSequences,
+    longTokens: counts.longTokens,
+    bytesScanned: counts.bytesScanned,
+  };
   const spilled: SpilledPart[] = [];
   // Part keys are this attempt's own: a retried task (its first attempt still running)
   // splits its counts differently and must not overwrite the parts it answered with.
   const attempt = randomUUID().slice(0, 8);
-  let tokens = 0;
-  const stats = { invalidSequences: 0, longTokens: 0, bytesScanned: 0 };
+  let tokens = -before.tokens;
+  const stats = {
+    invalidSequences: -before.invalidSequences,
+    longTokens: -before.longTokens,
+    bytesScanned: -before.bytesScanned,
+  };
   // Counters share one TaskCounts; a spill swaps in a fresh one for the pieces after it.
   /** Writes `full` hash-partitioned as the next part of the task's output. */
   const writePart = async (full: TaskCounts): Promise<void> => {
@@ -78,7 +104,8 @@ export async function runMapTask(
     afterPiece: () => {
       // Once a slice failed the task fails: the others stop at their next piece.
       if (failed) throw new Error('another slice of this task failed');
-      return counts.distinct() > maxDistinct ? spill() : undefined;
+      const full = counts.distinct() > maxDistinct || counts.heldBytes() > MAX_TASK_TABLE_BYTES;
+      return full ? spill() : undefined;
     },
   };
   let uncompressedBytes = 0;
@@ -102,15 +129,22 @@ export async function runMapTask(
     type: 'map' as const,
     index: request.index,
     tokens,
-    distinct: counts.distinct(),
+    distinct: spilled.length > 0 ? counts.distinct() : counts.distinct() - before.distinct,
     ...stats,
     uncompressedBytes,
   };
+  if (held) {
+    held.counts = counts;
+    held.tasks.push(request.index);
+    return finish({ ...base, ...(spilled.length > 0 ? { spilled } : { held: true as const }) });
+  }
   const limit = request.spill.inlineLimitBytes;
   // A line is at least 4 bytes: a table clearly too big is spilled without rendering it
   // inline first. Escapes only make JSON longer than the lines.
   if (spilled.length === 0 && counts.distinct() * 4 <= limit) {
     const lines = counts.lines();
+    if (options.binary && lines.length <= limit)
+      return finish({ ...base, lines: lines as Uint8Array<ArrayBuffer> });
     if (lines.length <= limit) {
       const entries = decoder.decode(lines);
       if (Buffer.byteLength(JSON.stringify(entries)) <= limit) return finish({ ...base, entries });

@@ -3,13 +3,7 @@
  * requests of reduce-plan.ts through the task function, with bounded concurrency.
  */
 import { mapLimit } from '../concurrency.js';
-import {
-  FinalizeResultSchema,
-  type ReduceResult,
-  ReduceResultSchema,
-  type Shard,
-  type SpilledPart,
-} from '../contracts.js';
+import type { ReduceResult, Shard, SpilledPart } from '../contracts.js';
 import { invokeTask, type JobContext, report, startPhase } from './context.js';
 import { type CountsTarget, concatenateParts, mergeIntoTarget } from './finalize.js';
 import { finalizeRequestsFor, type PhaseOptions, reduceRequestsFor } from './reduce-plan.js';
@@ -38,7 +32,6 @@ export async function runReducePhase(
     const result = await invokeTask(
       ctx,
       request,
-      ReduceResultSchema,
       `reducing partitions ${from}-${to - 1} of ${ctx.partitions}`,
     );
     ctx.progress.tasksDone++;
@@ -65,12 +58,7 @@ export async function runFinalizePhase(
     return 0;
   }
   const results = await mapLimit(requests, spec.concurrency, async (request) => {
-    const result = await invokeTask(
-      ctx,
-      request,
-      FinalizeResultSchema,
-      `finalize task ${request.index}`,
-    );
+    const result = await invokeTask(ctx, request, `finalize task ${request.index}`);
     ctx.progress.tasksDone++;
     report(ctx);
     return result;

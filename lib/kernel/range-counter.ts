@@ -25,7 +25,7 @@ export { LONG_TOKEN_SUFFIX, TOKEN_CAP_BYTES } from './long-tokens.js';
 export const LOOKBACK_BYTES = 16;
 const PRELUDE_BYTES = LOOKBACK_BYTES + 8;
 /** Pieces bigger than this are scanned in parts (the kernel's input region). */
-const MAX_PART = 4 * 1024 * 1024;
+const MAX_PART = 256 * 1024;
 const I32_MAX = 0x7fffffff;
 
 // Protocol states between pieces.

@@ -25,7 +25,7 @@ const encoder = new TextEncoder();
  */
 export function tableCapacityFor(bytes: number, expectedDistinct = 0): number {
   let capacity = 1 << 10;
-  while (capacity < 1 << 17 && capacity * 64 < bytes) capacity *= 2;
+  while (capacity < 1 << 14 && capacity * 64 < bytes) capacity *= 2;
   const wanted = Math.min(expectedDistinct, bytes / 2);
   while (loadLimit(capacity) < wanted && capacity < 1 << 24) capacity *= 2;
   return capacity;

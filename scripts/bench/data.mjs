@@ -1,10 +1,11 @@
-/** The benchmark's inputs: the King James Bible repeated, and generated vocabularies. */
+/** The benchmark's inputs: the King James Bible and Chinese text repeated, and generated vocabularies. */
 import { spawnSync } from 'node:child_process';
 import {
   closeSync,
   existsSync,
   mkdirSync,
   openSync,
+  readFileSync,
   readSync,
   renameSync,
   statSync,
@@ -32,6 +33,27 @@ export function bibleText() {
     );
   }
   return result.stdout;
+}
+
+const FORTUNES_ZH = ['chinese', 'tang300', 'song100'].map((f) => `/usr/share/games/fortunes/${f}`);
+
+/**
+ * Chinese prose and Tang and Song poetry from Debian's fortunes-zh package (about 2 MB),
+ * without its colour escapes and `%` separators.
+ */
+export function chineseText() {
+  const missing = FORTUNES_ZH.find((path) => !existsSync(path));
+  if (missing) {
+    die(
+      `${missing} was not found. The benchmark's Chinese sample is Debian's fortunes-zh;\n` +
+        'install it with:\n\n    sudo apt-get install fortunes-zh\n',
+    );
+  }
+  const text = FORTUNES_ZH.map((path) => readFileSync(path, 'utf8'))
+    .join('\n')
+    .replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '')
+    .replace(/^%$/gm, '');
+  return Buffer.from(text);
 }
 
 /**

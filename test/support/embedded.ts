@@ -25,11 +25,16 @@ export class Embedded {
     readonly scratch: string,
   ) {}
 
-  static async create(size: number): Promise<Embedded> {
+  /** `binary`: the pool as the local CLI runs it (bytes between threads, held counts). */
+  static async create(
+    size: number,
+    options: { binary?: boolean; script?: URL } = {},
+  ): Promise<Embedded> {
     const scratch = await mkdtemp(join(tmpdir(), 'wordcount-embedded-'));
     const runner = new WorkerPoolRunner({
       size,
-      script: taskWorkerScript(),
+      script: options.script ?? taskWorkerScript(),
+      binary: options.binary,
       // Keys everywhere are absolute paths: sources, spilled partials and shards.
       workerData: { sourceRoot: '/', workRoot: '/' },
     });

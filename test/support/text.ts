@@ -109,3 +109,29 @@ export const hostileBytes = fc
     fc.boolean(),
   )
   .map(([parts, bom]) => new Uint8Array([...(bom ? [0xef, 0xbb, 0xbf] : []), ...parts.flat()]));
+
+/**
+ * Hostile text with tokens around and far past the kernel's cap: runs of one piece
+ * (a letter, a multi-byte character, a CJK character, an invalid byte) repeated to
+ * a few thousand bytes, between ordinary pieces.
+ */
+export const longTokenBytes = fc
+  .array(
+    fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom(...PIECES).map((p) => [...encoder.encode(p)]) },
+      { weight: 1, arbitrary: fc.constantFrom(...INVALID) },
+      {
+        weight: 1,
+        arbitrary: fc
+          .tuple(
+            fc
+              .constantFrom('x', 'é', '€', '😀', '東', 'ภ', "'", '\u0301')
+              .map((p) => [...encoder.encode(p)]),
+            fc.integer({ min: 1000, max: 5000 }),
+          )
+          .map(([piece, times]) => Array.from({ length: times }, () => piece).flat()),
+      },
+    ),
+    { maxLength: 24 },
+  )
+  .map((parts) => new Uint8Array(parts.flat()));

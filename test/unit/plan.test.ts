@@ -69,6 +69,24 @@ describe('sizes', () => {
     expect(autoChunkSize(4 * MiB, 2)).toBe(2 * MiB);
     expect(autoChunkSize(100, 2)).toBe(256 * 1024);
   });
+
+  it('cuts a big file into a number of ranges that divides evenly among the workers', () => {
+    // 256.2 MiB on 2 workers: 18 ranges of 14.2 MiB, not 16 of 16 MiB and a 0.2 MiB one.
+    expect(planRanges(268_669_132, autoChunkSize(268_669_132, 2))).toHaveLength(18);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 64 }),
+        fc.double({ min: 1, max: 64, noNaN: true }),
+        (w, per) => {
+          const size = Math.floor(w * per * DEFAULT_CHUNK_SIZE);
+          const chunk = autoChunkSize(size, w);
+          expect(chunk).toBeLessThanOrEqual(DEFAULT_CHUNK_SIZE);
+          expect(planRanges(size, chunk).length % w).toBe(0);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
 });
 
 const object = (key: string, size: number, gzip?: boolean): SourceObject => ({

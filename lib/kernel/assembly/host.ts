@@ -1,5 +1,4 @@
-// What the kernel imports from its host (lib/kernel/wasm-kernel.ts). Biome cannot
-// parse AssemblyScript's decorators on functions: this file alone is not formatted.
+// What the kernel imports from its host (lib/kernel/wasm-kernel.ts).
 
 /** lib/tokenize.ts's wordClass of a code point >= 0x80. */
 @external('env', 'wordClass')

@@ -4,6 +4,10 @@
  * lower-cased) and a raw table (`words` with other characters, folded on emission),
  * plus the input region the host copies bytes into. The host side is
  * lib/kernel/wasm-kernel.ts.
+ *
+ * AssemblyScript: TypeScript syntax with wasm's types (i32, u64, usize) and raw memory
+ * access (load, store). asc type-checks it when it compiles; Biome, which cannot parse
+ * decorators on functions (`@inline`, `@external`), skips this folder.
  */
 import { initClasses } from './classes';
 import { begin, invalid, mark, pos, token } from './state';

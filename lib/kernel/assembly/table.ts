@@ -94,6 +94,12 @@ export function tableAdd(t: usize, buf: usize, s: i32, e: i32, lower: bool): voi
     w0 = load<u32>(p) | fold;
     w1 = (load<u32>(p, 4) | fold) & load<u32>(BYTE_MASKS + ((<usize>(len - 4)) << 2));
   }
+  addShort(t, w0, w1, len);
+}
+
+/** Counts one occurrence of the key of `len` (1-8) bytes packed little-endian in w0, w1. */
+@inline
+export function addShort(t: usize, w0: u32, w1: u32, len: u32): void {
   const h = shortTag(w0, w1, len);
   const slots = load<usize>(t, SLOTS);
   const mask = load<u32>(t, MASK);
@@ -165,6 +171,7 @@ function storeKey(t: usize, key: usize, len: u32, fold: u32): u32 {
   return used;
 }
 
+@inline
 function bump(t: usize, slot: usize): void {
   const c = load<u32>(slot, 12) + 1;
   if (c < MAX_SLOT_COUNT) store<u32>(slot, c, 12);
@@ -190,6 +197,7 @@ function overflowLine(t: usize, slot: usize, count: u32): void {
   store<u32>(t, load<u32>(t, OVF_LINES) + 1, OVF_LINES);
 }
 
+@inline
 function inserted(t: usize): void {
   const size = load<u32>(t, SIZE) + 1;
   store<u32>(t, size, SIZE);

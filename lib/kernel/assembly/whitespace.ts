@@ -16,7 +16,8 @@ import {
   TOKEN_CAP_BYTES,
   TOKEN_END,
 } from './state';
-import { tableAdd } from './table';
+import { firstStop, lowBytes, whitespaceStops } from './swar';
+import { addShort, tableAdd } from './table';
 import { decodeUnit, NEED_MORE } from './utf8';
 
 /** Counts the tokens of buf[from..n) that start at or after startIdx into `table`. */
@@ -52,6 +53,20 @@ export function scanWhitespace(
       break;
     }
     const s = i;
+    // Fast path: a short ASCII token ended by ASCII whitespace, found and keyed by one load.
+    const x = load<u64>(buf + <usize>s);
+    const stops = whitespaceStops(x);
+    if (stops != 0) {
+      const e = s + firstStop(stops);
+      if (e < n && load<u8>(WS_BYTE + <usize>load<u8>(buf + <usize>e)) == 1) {
+        if (s >= startIdx) {
+          const key = lowBytes(x, e - s);
+          addShort(table, <u32>key, <u32>(key >>> 32), e - s);
+        }
+        i = e + 1;
+        continue;
+      }
+    }
     let incomplete = false;
     while (true) {
       let c: u8 = 0;

@@ -19,7 +19,8 @@ import {
   TOKEN_CAP_BYTES,
   TOKEN_END,
 } from './state';
-import { tableAdd } from './table';
+import { firstStop, lowBytes, wordStops } from './swar';
+import { addShort, tableAdd } from './table';
 import { decodeUnit, NEED_MORE } from './utf8';
 
 /** 1 if a WORD character starts at j, 0 if not, NEED_MORE if the buffer ends first. */
@@ -74,6 +75,20 @@ export function scanWords(
     }
     const s = i;
     if (cls == SCRIPT_RUN) return suspend(RUN, s, s);
+    // Fast path: a short ASCII word ended by an ASCII separator, found and keyed by one load.
+    const x = load<u64>(buf + <usize>s);
+    const stops = wordStops(x);
+    if (stops != 0) {
+      const e = s + firstStop(stops);
+      if (e < n && <i32>load<u8>(WORD_BYTE + <usize>load<u8>(buf + <usize>e)) == SEP) {
+        if (s >= startIdx) {
+          const key = lowBytes(x | 0x2020202020202020, e - s);
+          addShort(main, <u32>key, <u32>(key >>> 32), e - s);
+        }
+        i = e + 1;
+        continue;
+      }
+    }
     let ascii = true;
     let incomplete = false;
     while (true) {
