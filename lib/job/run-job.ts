@@ -22,7 +22,7 @@ import {
   type SourceObject,
 } from '../plan.js';
 import type { ObjectStore } from '../ports.js';
-import { sortTable } from '../reduce/merge-partials.js';
+import { sortTable, topOfTable } from '../reduce/merge-partials.js';
 import { mergeTop } from '../reduce/order.js';
 import { choosePartitions } from '../reduce/partition.js';
 import { sortedLines } from '../reduce/sort-entries.js';
@@ -114,8 +114,9 @@ export async function runJob(deps: JobDeps, spec: JobSpec): Promise<Summary> {
   let reduceTasks = 0;
   let maxRssBytes = map.maxRssBytes;
   if (map.inline && reduce !== 'partitioned') {
-    const sorted = sortTable(map.table);
     distinct = map.table.size;
+    // Without a counts file only the top words need an order.
+    const sorted = spec.counts ? sortTable(map.table) : topOfTable(map.table, spec.top);
     top = topOf(sortedLines(sorted, { limit: spec.top }));
     if (spec.counts) {
       startPhase(ctx, 'finalize', 1);

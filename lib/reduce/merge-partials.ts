@@ -71,3 +71,27 @@ export function sortTable(table: CountTable): SortedEntries {
   list.appendTable(table);
   return sortEntries(list);
 }
+
+/**
+ * The `k` first keys of a table in output order, without sorting the rest: every key
+ * whose count is at least the k-th largest count, sorted (ties at that count are then
+ * ordered by their bytes, as in the full sort).
+ */
+export function topOfTable(table: CountTable, k: number): SortedEntries {
+  const counts: number[] = [];
+  for (let i = 0; i < table.capacity; i++) if (table.tagAt(i) !== 0) counts.push(table.countAt(i));
+  if (counts.length <= k) return sortTable(table);
+  const sorted = Float64Array.from(counts).sort();
+  const threshold = k === 0 ? Number.POSITIVE_INFINITY : (sorted[sorted.length - k] as number);
+  const top = new CountTable();
+  const key = new Uint8Array(64);
+  let buffer = key;
+  for (let i = 0; i < table.capacity; i++) {
+    if (table.tagAt(i) === 0 || table.countAt(i) < threshold) continue;
+    const length = table.keyLength(i);
+    if (length > buffer.length) buffer = new Uint8Array(length);
+    table.writeKey(i, buffer, 0);
+    top.add(buffer, new DataView(buffer.buffer), 0, length, table.countAt(i));
+  }
+  return sortTable(top);
+}

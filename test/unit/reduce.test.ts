@@ -9,7 +9,7 @@ import { MalformedPartialError } from '../../lib/errors.js';
 import { planFinalize } from '../../lib/job/finalize.js';
 import { CountTable, writeDecimal } from '../../lib/reduce/count-table.js';
 import { EntryList } from '../../lib/reduce/entry-list.js';
-import { mergePartials, sortTable } from '../../lib/reduce/merge-partials.js';
+import { mergePartials, sortTable, topOfTable } from '../../lib/reduce/merge-partials.js';
 import { mergeShards } from '../../lib/reduce/merge-shards.js';
 import { compareUtf8, mergeTop } from '../../lib/reduce/order.js';
 import {
@@ -52,6 +52,19 @@ describe('CountTable and the output order', () => {
         expect(table.total).toBe([...expected.values()].reduce((a, b) => a + b, 0));
         expect(text(concat(sortedLines(sortTable(table), { pieceBytes: 7 })))).toBe(
           countsTsvOf(expected),
+        );
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('picks the top k keys without sorting the rest, ties at the cut included', () => {
+    fc.assert(
+      fc.property(fc.array(partial, { maxLength: 6 }), fc.nat(60), (partials, k) => {
+        const table = new CountTable(2);
+        for (const p of partials) table.addLines(linesOf(p), 'partial');
+        expect(text(concat(sortedLines(topOfTable(table, k), { limit: k })))).toBe(
+          text(concat(sortedLines(sortTable(table), { limit: k }))),
         );
       }),
       { numRuns: 300 },
