@@ -20,8 +20,8 @@ import type { Mode } from '../tokenize.js';
 import { progressBar } from './progress-bar.js';
 
 /**
- * A map result bigger than this as JSON (about 80,000 words) is spilled to the temporary
- * directory: measured, the shuffle beats merging inline from a few hundred thousand
+ * A worker thread's held counts bigger than this as lines (about 80,000 words) are
+ * spilled to the temporary directory: measured, the shuffle beats merging inline from a few hundred thousand
  * distinct words up (README, Performance).
  */
 export const EMBEDDED_INLINE_LIMIT_BYTES = 1024 * 1024;
