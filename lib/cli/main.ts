@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `wordcount` command. */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Summary } from '../contracts.js';
 import { messageOf, UsageError, WordcountError } from '../errors.js';
@@ -115,9 +116,23 @@ async function status(sources: string[], options: { json?: boolean }): Promise<v
   );
 }
 
+/** This package's version, from the package.json above this module (in lib/ or dist/lib/). */
+function packageVersion(): string {
+  for (let dir = new URL('.', import.meta.url); dir.pathname !== '/'; dir = new URL('..', dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8'));
+      if (pkg.name === 'wordcount-fanout') return String(pkg.version);
+    } catch {
+      // Not here: look one folder up.
+    }
+  }
+  return 'unknown';
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('wordcount')
     .description('Count word frequencies in large texts by fanning them out to parallel counters.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .showHelpAfterError(false);
   program
@@ -173,5 +188,12 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 }
+
+// A reader that stops early (`wordcount count big.txt | head -1`) closes our stdout:
+// that ends the program quietly, as it would a Unix filter, not with a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 process.exitCode = await main(process.argv);
