@@ -8,7 +8,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { Resource } from 'sst';
-import { createS3Client, createSqsClient } from '../lib/adapters/aws-clients.js';
+import { createS3Client, createSqsClient, pathStyleFor } from '../lib/adapters/aws-clients.js';
 import { S3ObjectStore } from '../lib/adapters/s3-store.js';
 import { SqsTaskQueue } from '../lib/adapters/sqs-queue.js';
 import { counterConfig, sstLinksActive } from '../lib/config.js';
@@ -21,7 +21,7 @@ const config = counterConfig(
   process.env,
   sstLinksActive(process.env) ? { bucket: Resource.Data.name, queueUrl: Resource.Tasks.url } : {},
 );
-const s3 = createS3Client({ maxSockets: 16, forcePathStyle: true });
+const s3 = createS3Client({ maxSockets: 16, forcePathStyle: pathStyleFor(process.env) });
 const processor = new BatchProcessor(EventType.SQS);
 let queued: QueueDeps | undefined;
 

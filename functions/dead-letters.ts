@@ -7,7 +7,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { Resource } from 'sst';
-import { createS3Client } from '../lib/adapters/aws-clients.js';
+import { createS3Client, pathStyleFor } from '../lib/adapters/aws-clients.js';
 import { S3ObjectStore } from '../lib/adapters/s3-store.js';
 import { counterConfig, sstLinksActive } from '../lib/config.js';
 import { QueueMessageSchema } from '../lib/contracts.js';
@@ -18,7 +18,7 @@ const config = counterConfig(
   sstLinksActive(process.env) ? { bucket: Resource.Data.name } : {},
 );
 const store = new S3ObjectStore(
-  createS3Client({ maxSockets: 8, forcePathStyle: true }),
+  createS3Client({ maxSockets: 8, forcePathStyle: pathStyleFor(process.env) }),
   config.bucket,
 );
 const processor = new BatchProcessor(EventType.SQS);

@@ -13,6 +13,7 @@ import {
   createLambdaClient,
   createS3Client,
   createSqsClient,
+  pathStyleFor,
 } from '../lib/adapters/aws-clients.js';
 import { LambdaRunner } from '../lib/adapters/lambda-runner.js';
 import { S3ObjectStore } from '../lib/adapters/s3-store.js';
@@ -46,7 +47,7 @@ const config = orchestratorConfig(
       }
     : {},
 );
-const s3 = createS3Client({ maxSockets: 32, forcePathStyle: true });
+const s3 = createS3Client({ maxSockets: 32, forcePathStyle: pathStyleFor(process.env) });
 
 /** The RPC way: this invocation runs the job to its end. */
 function rpc(counterFunction: string) {

@@ -47,7 +47,16 @@ export function createLambdaClient(settings: ClientSettings): LambdaClient {
   });
 }
 
-/** S3 client; path-style addressing keeps emulators on a bare host:port working. */
+/**
+ * Whether S3 is addressed path-style (http://host/bucket/key): only when an endpoint is
+ * configured (an emulator on a bare host:port); on AWS, virtual-hosted style
+ * (bucket.s3.region.amazonaws.com), which AWS recommends and new features need.
+ */
+export function pathStyleFor(env: Record<string, string | undefined>): boolean {
+  return Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL);
+}
+
+/** S3 client; `forcePathStyle` from pathStyleFor. */
 export function createS3Client(settings: ClientSettings & { forcePathStyle?: boolean }): S3Client {
   return new S3Client({
     requestHandler: handler({ ...S3_TIMEOUTS, ...settings }),

@@ -33,6 +33,8 @@ export interface LocalOptions {
   top: number;
   counts?: string;
   reduce?: 'auto' | 'inline' | 'partitioned';
+  /** A progress bar on stderr when it is a terminal (the CLI); false for a library caller. */
+  progress?: boolean;
 }
 
 /** Keys of the store rooted at `/` are absolute paths without their leading slash. */
@@ -108,7 +110,7 @@ export async function countLocal(args: readonly string[], options: LocalOptions)
   process.once('SIGTERM', interrupted);
   const sources = new FileObjectStore(ROOT);
   let runner: WorkerPoolRunner | undefined;
-  const bar = await progressBar();
+  const bar = options.progress === false ? undefined : await progressBar();
   try {
     const objects = await resolveSources(sources, args, scratch);
     const bytes = objects.reduce((sum, o) => sum + o.size, 0);

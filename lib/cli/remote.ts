@@ -79,12 +79,17 @@ export async function awsAccess() {
   // the lockfile pins the SDK, and the notice would break the one-line stderr contract.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined;
-  const { createLambdaClient, createS3Client } = await import('../adapters/aws-clients.js');
+  const { createLambdaClient, createS3Client, pathStyleFor } = await import(
+    '../adapters/aws-clients.js'
+  );
   const { LambdaRunner } = await import('../adapters/lambda-runner.js');
   const { S3ObjectStore } = await import('../adapters/s3-store.js');
   return {
     store: (bucket: string): ObjectStore =>
-      new S3ObjectStore(createS3Client({ maxSockets: 4, forcePathStyle: true, region }), bucket),
+      new S3ObjectStore(
+        createS3Client({ maxSockets: 4, forcePathStyle: pathStyleFor(process.env), region }),
+        bucket,
+      ),
     // Throttling is retried; a job that failed is not invoked again (its outcome stands).
     runner: () =>
       new LambdaRunner(createLambdaClient({ maxSockets: 2, region }), {

@@ -1,0 +1,42 @@
+/**
+ * The engine as a library, without the CLI: `import { countFile } from 'wordcount-fanout'`.
+ * Counts local files, directories or standard input (`-`) as one job on the embedded
+ * backend (a pool of worker threads), exactly as `wordcount count` does, and returns
+ * the summary; `counts` also writes every word to that file.
+ */
+import type { Summary } from './contracts.js';
+import type { Mode } from './tokenize.js';
+
+export type { Summary } from './contracts.js';
+export { countBytes, type RangeCounts } from './kernel/range-counter.js';
+export type { WordCount } from './reduce/order.js';
+export { MODES, type Mode } from './tokenize.js';
+
+export interface CountOptions {
+  /** Token rules (default `words`). */
+  mode?: Mode;
+  /** Worker threads (default: the number of CPUs). */
+  workers?: number;
+  /** Bytes per map task (default: about 16 MiB, divided evenly among the workers). */
+  chunkSize?: number;
+  /** How many of the most frequent words the summary lists (default 20). */
+  top?: number;
+  /** A file to write every word and its count to, as TSV. */
+  counts?: string;
+}
+
+/** Counts the words of `paths` (one path or several) as one job. */
+export async function countFile(
+  paths: string | readonly string[],
+  options: CountOptions = {},
+): Promise<Summary> {
+  const { countLocal } = await import('./cli/local.js');
+  return countLocal(typeof paths === 'string' ? [paths] : paths, {
+    mode: options.mode ?? 'words',
+    workers: options.workers,
+    chunkSize: options.chunkSize,
+    top: options.top ?? 20,
+    counts: options.counts,
+    progress: false,
+  });
+}
