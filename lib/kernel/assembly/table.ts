@@ -183,7 +183,8 @@ function bump(t: usize, slot: usize): void {
 }
 
 function overflowLine(t: usize, slot: usize, count: u32): void {
-  const need = keyLength(slot) + 12;
+  // writeLine stores a short key as two whole words: room for 8 key bytes.
+  const need = max(keyLength(slot), 8) + 12;
   const len = load<u32>(t, OVF_LEN);
   let cap = load<u32>(t, OVF_CAP);
   if (len + need > cap) {
