@@ -58,6 +58,8 @@ export interface CollectRequest {
   type: 'collect';
   hold: string;
   spill: MapRequest['spill'];
+  /** The job failed: drop the table, hand nothing back. */
+  discard?: boolean;
 }
 
 /** What a worker thread held: the counts of the map tasks it ran, inline or spilled. */

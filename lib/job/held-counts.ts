@@ -31,13 +31,13 @@ export function heldTable(name: string): HeldTable {
   return table;
 }
 
-/** Hands back and forgets the table held under `request.hold`. */
+/** Hands back (or, for a failed job, drops) and forgets the table held under `request.hold`. */
 export async function collectHeld(work: ObjectStore, request: CollectRequest): Promise<HeldCounts> {
   const table = held.get(request.hold);
   held.delete(request.hold);
   const tasks = table?.tasks ?? [];
   const counts = table?.counts;
-  if (!counts || counts.distinct() === 0) return { type: 'collect', tasks };
+  if (request.discard || !counts || counts.distinct() === 0) return { type: 'collect', tasks };
   const { inlineLimitBytes, partitions, prefix } = request.spill;
   if (counts.distinct() * 4 <= inlineLimitBytes) {
     const lines = counts.lines();

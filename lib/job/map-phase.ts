@@ -79,13 +79,40 @@ export async function runMapPhase(
     if (pending > spec.concurrency) await merging;
   });
   try {
-    await mapping;
-  } finally {
-    await merging;
+    try {
+      await mapping;
+    } finally {
+      await merging;
+    }
+    if (mergeFailure) throw mergeFailure.error;
+  } catch (error) {
+    // The threads' tables of a failed job are dropped, not left in a pool that lives on.
+    if (hold)
+      await deps.runner
+        .invokeEach?.(deps.taskFunction, collectRequest(ctx, hold, 0, true))
+        .catch(() => undefined);
+    throw error;
   }
-  if (mergeFailure) throw mergeFailure.error;
   if (hold) await collectHeld(ctx, results, hold, tasks, inlineLimitBytes);
   return results;
+}
+
+function collectRequest(
+  ctx: JobContext,
+  hold: string,
+  inlineLimitBytes: number,
+  discard = false,
+): CollectRequest {
+  return {
+    type: 'collect',
+    hold,
+    spill: {
+      prefix: mapSpillPrefix(ctx.spec.workPrefix, 'held'),
+      inlineLimitBytes,
+      partitions: ctx.partitions,
+    },
+    ...(discard && { discard }),
+  };
 }
 
 /** Asks every worker for the counts it held, checking that they cover every task once. */
@@ -96,16 +123,8 @@ async function collectHeld(
   tasks: readonly MapTaskPlan[],
   inlineLimitBytes: number,
 ): Promise<void> {
-  const { deps, spec } = ctx;
-  const request: CollectRequest = {
-    type: 'collect',
-    hold,
-    spill: {
-      prefix: mapSpillPrefix(spec.workPrefix, 'held'),
-      inlineLimitBytes,
-      partitions: ctx.partitions,
-    },
-  };
+  const { deps } = ctx;
+  const request = collectRequest(ctx, hold, inlineLimitBytes);
   let replies: HeldCounts[];
   try {
     replies = (await deps.runner.invokeEach?.(deps.taskFunction, request)) as HeldCounts[];

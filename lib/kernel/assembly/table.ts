@@ -189,7 +189,9 @@ function overflowLine(t: usize, slot: usize, count: u32): void {
   let cap = load<u32>(t, OVF_CAP);
   if (len + need > cap) {
     cap = max(cap * 2, len + need + 256);
-    store<usize>(t, heap.realloc(load<usize>(t, OVF), cap), OVF);
+    // The first overflow line allocates the buffer: realloc wants a block to grow.
+    const ovf = load<usize>(t, OVF);
+    store<usize>(t, ovf == 0 ? heap.alloc(cap) : heap.realloc(ovf, cap), OVF);
     store<u32>(t, cap, OVF_CAP);
   }
   const base = load<usize>(t, OVF);
