@@ -65,6 +65,14 @@ export interface KernelExports {
   invalidMark(): number;
   invalidSeen(): number;
   tableAdd(table: number, buf: number, s: number, e: number, lower: number): void;
+  tableAddTimes(
+    table: number,
+    buf: number,
+    s: number,
+    e: number,
+    lower: number,
+    times: number,
+  ): void;
   tableDistinct(table: number): number;
   tableTotal(table: number): number;
   tableBytes(table: number): number;
