@@ -239,6 +239,21 @@ function decimalDigits(n: u32): u32 {
   return digits;
 }
 
+/** Writes `\tcount\n` at `out`; returns where it ends. */
+function writeCount(count: u32, out: usize): usize {
+  let o = out;
+  store<u8>(o++, 9);
+  const digits = decimalDigits(count);
+  let v = count;
+  for (let k = o + digits - 1; k >= o; k--) {
+    store<u8>(k, <u8>(48 + (v % 10)));
+    v /= 10;
+  }
+  o += digits;
+  store<u8>(o++, 10);
+  return o;
+}
+
 /** Writes `key\tcount\n` at `out`; returns where it ends. */
 function writeLine(t: usize, slot: usize, count: u32, out: usize): usize {
   const len = load<u32>(slot) & 15;
@@ -253,16 +268,7 @@ function writeLine(t: usize, slot: usize, count: u32, out: usize): usize {
     store<u32>(o, load<u32>(slot, 8), 4);
     o += len;
   }
-  store<u8>(o++, 9);
-  const digits = decimalDigits(count);
-  let v = count;
-  for (let k = o + digits - 1; k >= o; k--) {
-    store<u8>(k, <u8>(48 + (v % 10)));
-    v /= 10;
-  }
-  o += digits;
-  store<u8>(o++, 10);
-  return o;
+  return writeCount(count, o);
 }
 
 /** Keys held. */
@@ -378,14 +384,5 @@ function writeLineExact(t: usize, slot: usize, count: u32, out: usize): usize {
     const word = k < 4 ? load<u32>(slot, 4) : load<u32>(slot, 8);
     store<u8>(o++, <u8>(word >>> ((k & 3) << 3)));
   }
-  store<u8>(o++, 9);
-  const digits = decimalDigits(count);
-  let v = count;
-  for (let k = o + digits - 1; k >= o; k--) {
-    store<u8>(k, <u8>(48 + (v % 10)));
-    v /= 10;
-  }
-  o += digits;
-  store<u8>(o++, 10);
-  return o;
+  return writeCount(count, o);
 }
