@@ -75,10 +75,8 @@ export class WorkerPoolRunner implements FunctionRunner {
   }
 
   invoke(functionName: string, payload: unknown): Promise<unknown> {
-    if (this.closed) {
-      return Promise.reject(new InvocationError(functionName, 'worker pool is closed'));
-    }
-    if (this.broken) return Promise.reject(new InvocationError(functionName, this.broken.message));
+    const refused = this.refusal(functionName);
+    if (refused) return Promise.reject(refused);
     return new Promise((resolve, reject) => {
       const request = { id: this.nextId++, functionName, payload, binary: this.trusted };
       this.queue.push({ request, resolve, reject });
@@ -88,10 +86,8 @@ export class WorkerPoolRunner implements FunctionRunner {
 
   /** Invokes every worker once, after the tasks queued before; one reply per worker. */
   invokeEach(functionName: string, payload: unknown): Promise<unknown[]> {
-    if (this.closed) {
-      return Promise.reject(new InvocationError(functionName, 'worker pool is closed'));
-    }
-    if (this.broken) return Promise.reject(new InvocationError(functionName, this.broken.message));
+    const refused = this.refusal(functionName);
+    if (refused) return Promise.reject(refused);
     const workers = [...this.idle, ...this.busy.keys()];
     return Promise.all(
       workers.map(
@@ -103,6 +99,13 @@ export class WorkerPoolRunner implements FunctionRunner {
           }),
       ),
     );
+  }
+
+  /** Why no call is taken now (closed, or no worker could start), if so. */
+  private refusal(functionName: string): InvocationError | undefined {
+    if (this.closed) return new InvocationError(functionName, 'worker pool is closed');
+    if (this.broken) return new InvocationError(functionName, this.broken.message);
+    return undefined;
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,7 @@ import type { CollectRequest, HeldCounts } from '../contracts.js';
 import type { TaskCounts } from '../kernel/task-counts.js';
 import { mapSpillPart } from '../keys.js';
 import type { ObjectStore } from '../ports.js';
+import { linesWithin, writePartitioned } from './map-task.js';
 
 export interface HeldTable {
   /** The table; a map task that spills leaves a fresh one here. */
@@ -39,12 +40,12 @@ export async function collectHeld(work: ObjectStore, request: CollectRequest): P
   const counts = table?.counts;
   if (request.discard || !counts || counts.distinct() === 0) return { type: 'collect', tasks };
   const { inlineLimitBytes, partitions, prefix } = request.spill;
-  if (counts.distinct() * 4 <= inlineLimitBytes) {
-    const lines = counts.lines();
-    if (lines.length <= inlineLimitBytes) return { type: 'collect', tasks, lines };
-  }
-  const { bytes, offsets } = counts.partitioned(partitions);
+  const lines = linesWithin(counts, inlineLimitBytes);
+  if (lines) return { type: 'collect', tasks, lines };
   const key = mapSpillPart(prefix, `held-${randomUUID().slice(0, 8)}`);
-  await work.put(key, bytes, { contentType: 'text/tab-separated-values' });
-  return { type: 'collect', tasks, spilled: [{ key, offsets }] };
+  return {
+    type: 'collect',
+    tasks,
+    spilled: [await writePartitioned(work, counts, key, partitions)],
+  };
 }

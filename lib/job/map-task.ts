@@ -85,10 +85,8 @@ export async function runMapTask(
   // Counters share one TaskCounts; a spill swaps in a fresh one for the pieces after it.
   /** Writes `full` hash-partitioned as the next part of the task's output. */
   const writePart = async (full: TaskCounts): Promise<void> => {
-    const { bytes, offsets } = full.partitioned(request.spill.partitions);
     const key = mapSpillPart(request.spill.prefix, `${attempt}-${spilled.length}`);
-    spilled.push({ key, offsets });
-    await stores.work.put(key, bytes, { contentType: 'text/tab-separated-values' });
+    spilled.push(await writePartitioned(stores.work, full, key, request.spill.partitions));
   };
   const spill = async (): Promise<void> => {
     const full = counts;
@@ -139,16 +137,12 @@ export async function runMapTask(
     return finish({ ...base, ...(spilled.length > 0 ? { spilled } : { held: true as const }) });
   }
   const limit = request.spill.inlineLimitBytes;
-  // A line is at least 4 bytes: a table clearly too big is spilled without rendering it
-  // inline first. Escapes only make JSON longer than the lines.
-  if (spilled.length === 0 && counts.distinct() * 4 <= limit) {
-    const lines = counts.lines();
-    if (options.binary && lines.length <= limit)
-      return finish({ ...base, lines: lines as Uint8Array<ArrayBuffer> });
-    if (lines.length <= limit) {
-      const entries = decoder.decode(lines);
-      if (Buffer.byteLength(JSON.stringify(entries)) <= limit) return finish({ ...base, entries });
-    }
+  const lines = spilled.length === 0 ? linesWithin(counts, limit) : undefined;
+  if (lines && options.binary) return finish({ ...base, lines: lines as Uint8Array<ArrayBuffer> });
+  if (lines) {
+    // Escapes only make JSON longer than the lines.
+    const entries = decoder.decode(lines);
+    if (Buffer.byteLength(JSON.stringify(entries)) <= limit) return finish({ ...base, entries });
   }
   if (counts.distinct() > 0 || spilled.length === 0) await writePart(counts);
   return finish({ ...base, spilled });
@@ -160,6 +154,26 @@ export async function runMapTask(
       maxRssBytes: peakRssBytes(),
     } as MapResult;
   }
+}
+
+/** The counts' lines when they fit in `limit` bytes; undefined when they do not. */
+export function linesWithin(counts: TaskCounts, limit: number): Uint8Array | undefined {
+  // A line is at least 4 bytes: a table clearly too big is not rendered to find out.
+  if (counts.distinct() * 4 > limit) return undefined;
+  const lines = counts.lines();
+  return lines.length <= limit ? lines : undefined;
+}
+
+/** Writes `counts` hash-partitioned under `key` of the work store, as a map output part. */
+export async function writePartitioned(
+  work: ObjectStore,
+  counts: TaskCounts,
+  key: string,
+  partitions: number,
+): Promise<SpilledPart> {
+  const { bytes, offsets } = counts.partitioned(partitions);
+  await work.put(key, bytes, { contentType: 'text/tab-separated-values' });
+  return { key, offsets };
 }
 
 interface Feeder {
