@@ -27,6 +27,10 @@ export default $config({
     // at once, and more time each.
     const counterTimeoutSeconds = $dev ? 900 : 300;
     const concurrency = $dev ? 4 : 64;
+    // Every function logs JSON lines (Powertools Logger: the job, task, phase and request id
+    // as keys; job metrics as Embedded Metric Format), and Lambda's own lines as JSON too.
+    // A month of logs: enough to look into a job, not a growing bill.
+    const logging = { format: 'json', retention: '1 month' } as const;
 
     // Queue coordination. A message comes back when it is not acknowledged within the
     // visibility timeout: twice the counter's timeout, so a message is never handed to a
@@ -55,6 +59,7 @@ export default $config({
       runtime: 'nodejs22.x',
       architecture: 'arm64',
       memory: '1769 MB',
+      logging,
       timeout: `${counterTimeoutSeconds} seconds`,
       // Held back from the account's pool, and above the queue's pollers (so they are never
       // throttled, which would count receives against the dead-letter limit).
@@ -80,6 +85,7 @@ export default $config({
         runtime: 'nodejs22.x',
         architecture: 'arm64',
         memory: '512 MB',
+        logging,
         timeout: '60 seconds',
         link: [bucket],
       },
@@ -96,6 +102,7 @@ export default $config({
       runtime: 'nodejs22.x',
       architecture: 'arm64',
       memory: '3008 MB',
+      logging,
       timeout: '15 minutes',
       // The bucket link grants S3 access; the counter link grants lambda:InvokeFunction on it
       // (RPC) and the queue link sending to Tasks (queue).

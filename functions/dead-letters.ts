@@ -8,6 +8,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { Resource } from 'sst';
 import { createS3Client, pathStyleFor } from '../lib/adapters/aws-clients.js';
+import { createLogger, logTo, taskKeys, withLogKeys } from '../lib/adapters/powertools.js';
 import { S3ObjectStore } from '../lib/adapters/s3-store.js';
 import { counterConfig, sstLinksActive } from '../lib/config.js';
 import { QueueMessageSchema } from '../lib/contracts.js';
@@ -22,8 +23,9 @@ const store = new S3ObjectStore(
   config.bucket,
 );
 const processor = new BatchProcessor(EventType.SQS);
+const logger = createLogger();
 
-async function deadLetter(record: SQSRecord): Promise<void> {
+async function deadLetter(record: SQSRecord, context?: Context): Promise<void> {
   let body: unknown;
   try {
     body = JSON.parse(record.body);
@@ -32,18 +34,27 @@ async function deadLetter(record: SQSRecord): Promise<void> {
   }
   const message = QueueMessageSchema.safeParse(body);
   if (!message.success) {
-    console.error(
-      `dead letter ${record.messageId} is not a task queue message; dropped: ${record.body.slice(0, 200)}`,
-    );
+    logger.error(`dead letter ${record.messageId} is not a task queue message; dropped`, {
+      body: record.body.slice(0, 200),
+    });
     return;
   }
-  await handleDeadLetter(
-    { store, heartbeatMs: config.heartbeatMs, log: (m) => console.log(m) },
-    message.data,
-    record.messageId,
+  await withLogKeys(logger, context, { ...taskKeys(body), messageId: record.messageId }, () =>
+    handleDeadLetter(
+      { store, heartbeatMs: config.heartbeatMs, log: logTo(logger) },
+      message.data,
+      record.messageId,
+    ),
   );
 }
 
 export async function handler(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
-  return processPartialResponse(event, deadLetter, processor, { context });
+  return processPartialResponse(
+    event,
+    (record: SQSRecord) => deadLetter(record, context),
+    processor,
+    {
+      context,
+    },
+  );
 }

@@ -16,6 +16,13 @@ import {
   pathStyleFor,
 } from '../lib/adapters/aws-clients.js';
 import { LambdaRunner } from '../lib/adapters/lambda-runner.js';
+import {
+  createLogger,
+  createMetrics,
+  logTo,
+  publishJobMetrics,
+  withLogKeys,
+} from '../lib/adapters/powertools.js';
 import { S3ObjectStore } from '../lib/adapters/s3-store.js';
 import { SqsTaskQueue } from '../lib/adapters/sqs-queue.js';
 import { orchestratorConfig, sstLinksActive } from '../lib/config.js';
@@ -26,6 +33,8 @@ import {
   S3EventSchema,
   type Summary,
 } from '../lib/contracts.js';
+import { RequestMeter } from '../lib/cost/request-meter.js';
+import { startUsage } from '../lib/cost/usage.js';
 import { JobFailedError, messageOf, UsageError } from '../lib/errors.js';
 import {
   INLINE_RESULT_LIMIT_BYTES,
@@ -47,13 +56,19 @@ const config = orchestratorConfig(
       }
     : {},
 );
-const s3 = createS3Client({ maxSockets: 32, forcePathStyle: pathStyleFor(process.env) });
+const meter = new RequestMeter();
+const s3 = createS3Client({ maxSockets: 32, forcePathStyle: pathStyleFor(process.env), meter });
+const logger = createLogger();
+const log = logTo(logger);
+const metrics = createMetrics();
 
 /** The RPC way: this invocation runs the job to its end. */
 function rpc(counterFunction: string) {
-  const runner = new LambdaRunner(createLambdaClient({ maxSockets: config.concurrency }), {
+  const runner = new LambdaRunner(createLambdaClient({ maxSockets: config.concurrency, meter }), {
     concurrency: config.concurrency,
     timeoutMs: config.taskTimeoutMs,
+    onRetry: ({ attempt, reason }) =>
+      log(`a task is invoked again (attempt ${attempt})`, { reason }),
   });
   return async (store: S3ObjectStore, request: JobRequestOptions, context?: Context) => {
     const result = await runJobOnce(
@@ -65,11 +80,13 @@ function rpc(counterFunction: string) {
         concurrency: config.concurrency,
         defaultChunkSize: config.chunkSize,
         heartbeatMs: config.heartbeatMs,
-        log: (message) => console.log(message),
+        log,
+        cost: { meter, prices: config.prices },
       },
       request,
       {
         owner: context?.awsRequestId,
+        memoryMb: Number(context?.memoryLimitInMB ?? 0),
         remainingMs: context && (() => context.getRemainingTimeInMillis()),
       },
     );
@@ -78,13 +95,14 @@ function rpc(counterFunction: string) {
         `${store.uri('')}: the input changed while job ${result.jobId} counted it; the newer version is counted by its own job`,
       );
     }
+    if (result.outcome === 'published') publishJobMetrics(metrics, result.summary, 'rpc');
     return { jobId: result.jobId, outcome: result.outcome, reply: result.summary };
   };
 }
 
 /** The queue way: plan, send the map tasks, answer where the job's status and output are. */
 function queued(queueUrl: string) {
-  const queue = new SqsTaskQueue(createSqsClient({ maxSockets: 16 }), queueUrl);
+  const queue = new SqsTaskQueue(createSqsClient({ maxSockets: 16, meter }), queueUrl);
   return async (store: S3ObjectStore, request: JobRequestOptions, context?: Context) => {
     const started = await startQueuedJob(
       {
@@ -96,7 +114,8 @@ function queued(queueUrl: string) {
         defaultChunkSize: config.chunkSize,
         inlineLimitBytes: INLINE_RESULT_LIMIT_BYTES,
         heartbeatMs: config.heartbeatMs,
-        log: (message) => console.log(message),
+        log,
+        measure: () => startUsage(meter, Number(context?.memoryLimitInMB ?? 0)),
       },
       request,
       context?.awsRequestId,
@@ -118,7 +137,11 @@ function queued(queueUrl: string) {
 
 const start = config.coordination === 'rpc' ? rpc(config.counterFunction) : queued(config.queueUrl);
 
-function run(bucket: string, request: JobRequestOptions, context: Context | undefined) {
+function run(
+  bucket: string,
+  request: JobRequestOptions,
+  context: Context | undefined,
+): Promise<{ jobId: string; outcome: string; reply: Summary | QueuedReply }> {
   if (bucket !== config.bucket) {
     throw new UsageError(
       `bucket '${bucket}' is not served here: this orchestrator counts s3://${config.bucket}/`,
@@ -136,9 +159,14 @@ export async function handler(
     const failures: string[] = [];
     for (const { bucket, key } of objects) {
       try {
-        const result = await run(bucket, { input: { kind: 'key', key } }, context);
-        console.log(`${result.outcome}: s3://${bucket}/${key} (job ${result.jobId})`);
+        const result = await withLogKeys(logger, context, { source: `s3://${bucket}/${key}` }, () =>
+          run(bucket, { input: { kind: 'key', key } }, context),
+        );
+        log(`${result.outcome}: s3://${bucket}/${key} (job ${result.jobId})`, {
+          jobId: result.jobId,
+        });
       } catch (error) {
+        logger.error(`s3://${bucket}/${key}: ${messageOf(error)}`, { error });
         failures.push(messageOf(error));
       }
     }
@@ -154,5 +182,12 @@ export async function handler(
       : request.prefix !== undefined
         ? { kind: 'prefix', prefix: request.prefix }
         : { kind: 'keys', keys: request.keys ?? [] };
-  return (await run(request.bucket, { ...request, input }, context)).reply;
+  return withLogKeys(logger, context, {}, async () => {
+    try {
+      return (await run(request.bucket, { ...request, input }, context)).reply;
+    } catch (error) {
+      logger.error(messageOf(error), { error });
+      throw error;
+    }
+  });
 }

@@ -4,6 +4,7 @@
  * environment variables (what the emulator deploy sets); a missing one is named.
  */
 
+import { type Prices, parsePrices } from './cost/prices.js';
 import { UsageError } from './errors.js';
 import { DEFAULT_CHUNK_SIZE } from './plan.js';
 import { parseSize } from './sizes.js';
@@ -22,6 +23,8 @@ export interface CounterConfig {
   queueUrl?: string;
   /** Heartbeat period of the phase leases. */
   heartbeatMs: number;
+  /** What a job's cost is estimated at (WORDCOUNT_PRICES). */
+  prices: Prices;
 }
 
 /** Who drives a job: its tasks through the queue (default), or one orchestrator invocation. */
@@ -39,6 +42,8 @@ export type OrchestratorConfig = (
   taskTimeoutMs: number;
   /** The job claim's heartbeat period: a claim silent for two is taken over. */
   heartbeatMs: number;
+  /** What a job's cost is estimated at (WORDCOUNT_PRICES). */
+  prices: Prices;
 };
 
 function required(env: Env, name: string, linked: string | undefined): string {
@@ -69,6 +74,7 @@ export function counterConfig(env: Env, linked: LinkedNames = {}): Readonly<Coun
     bucket: required(env, 'WORDCOUNT_BUCKET', linked.bucket),
     ...(queueUrl ? { queueUrl } : {}),
     heartbeatMs: heartbeatMs(env),
+    prices: parsePrices(env.WORDCOUNT_PRICES),
   });
 }
 
@@ -101,6 +107,7 @@ export function orchestratorConfig(
     chunkSize: chunkText ? parseSize(chunkText) : DEFAULT_CHUNK_SIZE,
     taskTimeoutMs: positiveInt(env, 'WORDCOUNT_TASK_TIMEOUT_SECONDS', 330) * 1000,
     heartbeatMs: heartbeatMs(env),
+    prices: parsePrices(env.WORDCOUNT_PRICES),
   });
 }
 

@@ -1,5 +1,6 @@
 /** Schemas of everything that crosses a process boundary; both sides parse with these. */
 import { z } from 'zod';
+import { CostSchema, TaskUsageSchema, UsageTallySchema } from './cost/schemas.js';
 import { InvalidPayloadError } from './errors.js';
 import { MODES } from './tokenize.js';
 
@@ -31,6 +32,8 @@ export const MapRequestSchema = z.object({
   type: z.literal('map'),
   /** Absent on the embedded backend, where the worker's stores are fixed. */
   bucket: z.string().min(1).optional(),
+  /** The job it is part of, for the task's log lines. */
+  jobId: z.string().optional(),
   index: nonNegativeInt,
   mode: ModeSchema,
   slices: z.array(SliceSchema).min(1),
@@ -97,6 +100,8 @@ export const MapResultSchema = z
     elapsedMs: z.number().nonnegative(),
     /** Peak resident memory of the process that ran the task. */
     maxRssBytes: nonNegativeInt,
+    /** What the task's function used (its time, memory and requests): the job's cost. */
+    usage: TaskUsageSchema.optional(),
   })
   .refine(
     (r) =>
@@ -122,6 +127,7 @@ export const ReduceRequestSchema = z
   .object({
     type: z.literal('reduce'),
     bucket: z.string().min(1).optional(),
+    jobId: z.string().optional(),
     index: nonNegativeInt,
     /** The task's partitions [from, to) of the job's P. */
     partitions: z.tuple([nonNegativeInt, nonNegativeInt]),
@@ -168,6 +174,7 @@ export const ReduceResultSchema = z.object({
   shard: ShardSchema.optional(),
   elapsedMs: z.number().nonnegative(),
   maxRssBytes: nonNegativeInt,
+  usage: TaskUsageSchema.optional(),
 });
 export type ReduceResult = z.infer<typeof ReduceResultSchema>;
 
@@ -180,6 +187,7 @@ const PlaceSchema = z.object({ count: positiveInt, word: z.string() });
 export const FinalizeRequestSchema = z.object({
   type: z.literal('finalize'),
   bucket: z.string().min(1).optional(),
+  jobId: z.string().optional(),
   index: nonNegativeInt,
   /** Byte windows of the shards that hold every line of the range. */
   shards: z.array(
@@ -199,6 +207,7 @@ export const FinalizeResultSchema = z.object({
   part: z.object({ key: z.string().min(1), bytes: nonNegativeInt }),
   elapsedMs: z.number().nonnegative(),
   maxRssBytes: nonNegativeInt,
+  usage: TaskUsageSchema.optional(),
 });
 export type FinalizeResult = z.infer<typeof FinalizeResultSchema>;
 
@@ -251,6 +260,8 @@ export const SummarySchema = z.object({
       publish: nonNegativeInt,
     }),
   }),
+  /** What the job used and what it cost (lib/cost/job-cost.ts). */
+  cost: CostSchema.optional(),
 });
 export type Summary = z.infer<typeof SummarySchema>;
 
@@ -460,5 +471,7 @@ export const PhaseRecordSchema = z.object({
     .optional(),
   /** Peak memory of any task so far. */
   maxRssBytes: nonNegativeInt.optional(),
+  /** What the job's functions used so far (the orchestrator's start, the tasks of earlier phases). */
+  usage: UsageTallySchema.optional(),
 });
 export type PhaseRecord = z.infer<typeof PhaseRecordSchema>;

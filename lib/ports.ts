@@ -81,6 +81,8 @@ export interface FunctionRunner {
   readonly trusted?: boolean;
   /** Map tasks may keep their counts in their thread until collected (MapRequest.hold). */
   readonly holdsCounts?: boolean;
+  /** Invocations sent again so far (the job's retries), where the runner retries. */
+  readonly retries?: number;
   invoke(functionName: string, payload: unknown): Promise<unknown>;
   /** Worker pools: invokes every worker once, after what is queued; one reply per worker. */
   invokeEach?(functionName: string, payload: unknown): Promise<unknown[]>;

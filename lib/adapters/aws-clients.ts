@@ -9,6 +9,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { meterClient, type RequestMeter } from '../cost/request-meter.js';
 
 export interface ClientSettings {
   /** Sockets kept for concurrent calls; the SDK's default of 50 caps a wider fan-out. */
@@ -19,6 +20,13 @@ export interface ClientSettings {
   requestTimeoutMs?: number;
   /** Milliseconds to establish a connection. */
   connectionTimeoutMs?: number;
+  /** Counts every request the client makes (the job's cost). */
+  meter?: RequestMeter;
+}
+
+function metered<T>(client: T, service: string, settings: ClientSettings): T {
+  if (settings.meter) meterClient(client, service, settings.meter);
+  return client;
 }
 
 function handler(settings: ClientSettings): NodeHttpHandler {
@@ -40,11 +48,13 @@ export const S3_TIMEOUTS = { requestTimeoutMs: 30_000, connectionTimeoutMs: 5_00
 
 /** Lambda client for LambdaRunner: retries are the runner's, so the SDK makes one attempt. */
 export function createLambdaClient(settings: ClientSettings): LambdaClient {
-  return new LambdaClient({
-    requestHandler: handler(settings),
+  const client = new LambdaClient({
+    // A connection that never opens fails in seconds; a call may still run for minutes.
+    requestHandler: handler({ connectionTimeoutMs: S3_TIMEOUTS.connectionTimeoutMs, ...settings }),
     maxAttempts: 1,
     ...(settings.region && { region: settings.region }),
   });
+  return metered(client, 'lambda', settings);
 }
 
 /**
@@ -58,19 +68,21 @@ export function pathStyleFor(env: Record<string, string | undefined>): boolean {
 
 /** S3 client; `forcePathStyle` from pathStyleFor. */
 export function createS3Client(settings: ClientSettings & { forcePathStyle?: boolean }): S3Client {
-  return new S3Client({
+  const client = new S3Client({
     requestHandler: handler({ ...S3_TIMEOUTS, ...settings }),
     forcePathStyle: settings.forcePathStyle,
     ...(settings.region && { region: settings.region }),
   });
+  return metered(client, 's3', settings);
 }
 
 /** SQS client: sends ride out throttling with the SDK's adaptive retries. */
 export function createSqsClient(settings: ClientSettings): SQSClient {
-  return new SQSClient({
+  const client = new SQSClient({
     requestHandler: handler({ requestTimeoutMs: 30_000, connectionTimeoutMs: 5_000, ...settings }),
     maxAttempts: 8,
     retryMode: 'adaptive',
     ...(settings.region && { region: settings.region }),
   });
+  return metered(client, 'sqs', settings);
 }

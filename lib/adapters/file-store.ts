@@ -17,6 +17,7 @@ import {
 } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import type { RequestMeter } from '../cost/request-meter.js';
 import { ObjectNotFoundError, PreconditionFailedError, UsageError } from '../errors.js';
 import type {
   Body,
@@ -57,9 +58,12 @@ const TEMPORARY = /\.[0-9a-f-]{36}\.wordcount-tmp$/;
 
 export class FileObjectStore implements ObjectStore {
   readonly root: string;
+  /** Counts the calls by the S3 operation each stands for (the job's cost). */
+  private readonly meter?: RequestMeter;
 
-  constructor(root: string) {
+  constructor(root: string, options: { meter?: RequestMeter } = {}) {
     this.root = resolve(root);
+    this.meter = options.meter;
   }
 
   /** The path of `key` (a prefix keeps its trailing slash), for messages. */
@@ -69,6 +73,11 @@ export class FileObjectStore implements ObjectStore {
   }
 
   async head(key: string): Promise<ObjectInfo> {
+    this.meter?.add('s3:HeadObject');
+    return this.info(key);
+  }
+
+  private async info(key: string): Promise<ObjectInfo> {
     const path = this.path(key);
     const info = await stat(path).catch((error: unknown) => {
       throw this.translate(error, key);
@@ -105,7 +114,7 @@ export class FileObjectStore implements ObjectStore {
           const sub = `${key}/`;
           if (sub.startsWith(prefix) || prefix.startsWith(sub)) await walk(sub);
         } else if (entry.isFile() && key.startsWith(prefix) && !TEMPORARY.test(key)) {
-          const info = await this.head(key).catch((error: unknown) => {
+          const info = await this.info(key).catch((error: unknown) => {
             if (error instanceof ObjectNotFoundError) return undefined;
             throw error;
           });
@@ -114,11 +123,14 @@ export class FileObjectStore implements ObjectStore {
       }
     };
     await walk('');
+    // As S3 lists, a page of up to 1,000 keys per request.
+    this.meter?.add('s3:ListObjectsV2', Math.max(1, Math.ceil(found.length / 1000)));
     found.sort((a, b) => compareBytes(a.key, b.key));
     yield* found;
   }
 
   async *readRange(key: string, options: ReadRangeOptions): AsyncGenerator<Uint8Array> {
+    this.meter?.add('s3:GetObject');
     const handle = await open(this.path(key), 'r').catch((error: unknown) => {
       throw this.translate(error, key);
     });
@@ -167,12 +179,14 @@ export class FileObjectStore implements ObjectStore {
   }
 
   async get(key: string): Promise<Uint8Array> {
+    this.meter?.add('s3:GetObject');
     return readFile(this.path(key)).catch((error: unknown) => {
       throw this.translate(error, key);
     });
   }
 
   async put(key: string, body: Body, options: PutOptions = {}): Promise<PutResult> {
+    this.meter?.add('s3:PutObject');
     const path = this.path(key);
     await mkdir(dirname(path), { recursive: true });
     // Write aside, then move into place: readers never see half an object.
@@ -194,6 +208,7 @@ export class FileObjectStore implements ObjectStore {
     to: string,
     options: Pick<PutOptions, 'contentType' | 'metadata'> = {},
   ): Promise<void> {
+    this.meter?.add('s3:CopyObject');
     const path = this.path(to);
     await mkdir(dirname(path), { recursive: true });
     const temporary = temporaryPath(path);
@@ -273,6 +288,7 @@ export class FileObjectStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
+    this.meter?.add('s3:DeleteObject');
     await rm(this.path(key), { force: true });
     await rm(this.metadataPath(key), { force: true });
   }

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { messageOf } from '../errors.js';
 import type { TaskQueue } from '../ports.js';
+import type { Log } from '../log.js';
 
 /** SQS's largest message body. */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
@@ -39,7 +40,7 @@ export interface InProcessQueueOptions {
   maxReceives?: number;
   visibilityMs?: number;
   faults?: QueueFaults;
-  log?: (message: string) => void;
+  log?: Log;
 }
 
 interface Entry {

@@ -28,6 +28,8 @@ export interface LambdaRunnerOptions {
   timeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /** Told of every retry: one log line each, never silent. */
+  onRetry?: (retry: { functionName: string; attempt: number; reason: string }) => void;
 }
 
 /** The one method used of a LambdaClient. */
@@ -94,6 +96,9 @@ export class LambdaRunner implements FunctionRunner {
   private readonly timeoutMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  private readonly onRetry?: LambdaRunnerOptions['onRetry'];
+  /** Invocations sent again (throttled, failed, timed out) since this runner was made. */
+  retries = 0;
 
   constructor(
     private readonly client: LambdaSender,
@@ -108,6 +113,12 @@ export class LambdaRunner implements FunctionRunner {
     this.timeoutMs = options.timeoutMs ?? 120_000;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
+    this.onRetry = options.onRetry;
+  }
+
+  private retried(functionName: string, attempt: number, reason: string): void {
+    this.retries++;
+    this.onRetry?.({ functionName, attempt, reason });
   }
 
   async invoke(functionName: string, payload: unknown): Promise<unknown> {
@@ -145,6 +156,7 @@ export class LambdaRunner implements FunctionRunner {
         if (isRetryable(error) && attempt < this.maxAttempts && slept < this.retryForMs) {
           const delay = this.backoffMs(attempt);
           slept += delay;
+          this.retried(functionName, attempt + 1, (error as { name?: string }).name ?? 'Error');
           await this.sleep(delay);
           continue;
         }
@@ -162,6 +174,7 @@ export class LambdaRunner implements FunctionRunner {
         const retryable = !DETERMINISTIC_ERRORS.has(type);
         if (retryable && functionFailures < this.functionRetries && attempt < this.maxAttempts) {
           functionFailures++;
+          this.retried(functionName, attempt + 1, `${type}: ${message}`);
           await this.sleep(this.backoffMs(functionFailures));
           continue;
         }

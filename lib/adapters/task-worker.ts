@@ -6,26 +6,35 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CollectRequest, MapRequest, TaskRequest } from '../contracts.js';
+import { RequestMeter } from '../cost/request-meter.js';
+import { startUsage } from '../cost/usage.js';
 import { collectHeld, heldTable } from '../job/held-counts.js';
 import { runMapTask } from '../job/map-task.js';
 import { FileObjectStore } from './file-store.js';
 import type { WorkerReply, WorkerRequest } from './worker-pool-runner.js';
 
 const { sourceRoot, workRoot } = workerData as { sourceRoot: string; workRoot: string };
-const stores = { source: new FileObjectStore(sourceRoot), work: new FileObjectStore(workRoot) };
+// What this thread's tasks read and write, counted as the S3 requests they stand for.
+const meter = new RequestMeter();
+const stores = {
+  source: new FileObjectStore(sourceRoot, { meter }),
+  work: new FileObjectStore(workRoot, { meter }),
+};
 
 async function counter(payload: unknown, binary: boolean): Promise<unknown> {
   // With `binary` the driver on the other side of this thread built the request: a map
   // request goes straight to the kernel. Anything else is checked by the task function.
   const type = (payload as TaskRequest | CollectRequest).type;
+  if (binary && type === 'collect') return collectHeld(stores.work, payload as CollectRequest);
+  // A thread has no configured memory: its tasks report time and requests, no GB-seconds.
+  const usage = startUsage(meter, 0);
   if (binary && type === 'map') {
     const request = payload as MapRequest;
     const held = request.hold === undefined ? undefined : heldTable(request.hold);
-    return runMapTask(stores, request, { binary: true, held });
+    return { ...(await runMapTask(stores, request, { binary: true, held })), usage: usage() };
   }
-  if (binary && type === 'collect') return collectHeld(stores.work, payload as CollectRequest);
   const { runTask } = await import('../job/task.js');
-  return runTask(stores, payload);
+  return runTask(stores, payload, usage);
 }
 
 const functions: Record<string, (payload: unknown, binary: boolean) => Promise<unknown>> = {

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /** The `wordcount` command. */
-import { readFileSync } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Summary } from '../contracts.js';
 import { messageOf, UsageError, WordcountError } from '../errors.js';
@@ -18,6 +20,7 @@ interface CountOptions {
   top: number;
   json?: boolean;
   counts?: string;
+  report?: string;
   function?: string;
   reduce?: 'auto' | 'inline' | 'partitioned';
   force?: boolean;
@@ -54,15 +57,54 @@ function chunkSize(text: string): number {
   return size;
 }
 
+const WRITE_FAILURES: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+};
+
+/** Fails before any counting when the counts file could not be written where asked. */
+async function checkCountsTarget(path: string): Promise<void> {
+  if (path === '') throw new UsageError("--counts '': name the file to write");
+  const target = resolve(path);
+  if ((await stat(target).catch(() => undefined))?.isDirectory()) {
+    throw new WordcountError(`--counts ${path}: is a directory; name a file`);
+  }
+  const dir = dirname(target);
+  if (!(await stat(dir).catch(() => undefined))?.isDirectory()) {
+    throw new WordcountError(`--counts ${path}: no such directory ${dir}`);
+  }
+  await access(dir, constants.W_OK).catch((error: NodeJS.ErrnoException) => {
+    const reason = WRITE_FAILURES[error.code ?? ''] ?? messageOf(error);
+    throw new WordcountError(`--counts ${path}: cannot write in ${dir}: ${reason}`, {
+      cause: error,
+    });
+  });
+}
+
 async function count(sources: string[], options: CountOptions): Promise<void> {
   const remote = sources.filter((s) => s.startsWith('s3://'));
   if (remote.length > 0 && remote.length < sources.length) {
     const local = sources.find((s) => !s.startsWith('s3://'));
     throw new UsageError(`${local}: local and s3:// sources do not mix in one job`);
   }
-  if (remote.length === 0 && !options.wait) {
-    throw new UsageError('--no-wait applies to s3:// sources: a local count runs here');
+  if (remote.length > 0 && options.report !== undefined) {
+    throw new UsageError(
+      '--report applies to local sources: for s3:// sources, write the counts with --counts FILE, then run wordcount report FILE',
+    );
   }
+  if (remote.length === 0) {
+    const s3Only: [string, boolean][] = [
+      ['--function', options.function !== undefined],
+      ['--force', options.force === true],
+      ['--no-wait', !options.wait],
+    ];
+    const given = s3Only.find(([, on]) => on)?.[0];
+    if (given) throw new UsageError(`${given} applies to s3:// sources: a local count runs here`);
+  } else if (options.workers !== undefined) {
+    throw new UsageError('--workers applies to local sources: on s3:// the deployment decides');
+  }
+  if (options.counts !== undefined) await checkCountsTarget(options.counts);
   const summary =
     remote.length > 0
       ? await countS3(sources, options)
@@ -71,7 +113,8 @@ async function count(sources: string[], options: CountOptions): Promise<void> {
   process.stdout.write(
     options.json
       ? `${JSON.stringify(summary, null, 2)}\n`
-      : (await import('./render.js')).summaryTable(summary),
+      : (await import('./render.js')).summaryTable(summary) +
+          (options.report === undefined ? '' : `report  ${options.report}\n`),
   );
 }
 
@@ -134,7 +177,11 @@ export async function main(argv: string[]): Promise<number> {
     .description('Count word frequencies in large texts by fanning them out to parallel counters.')
     .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
-    .showHelpAfterError(false);
+    .showHelpAfterError(false)
+    // Commander's own errors in the one-line form of ours: `wordcount: unknown option …`.
+    .configureOutput({
+      outputError: (message, write) => write(message.replace(/^error: /, 'wordcount: ')),
+    });
   program
     .command('count')
     .description('count the words of files, directories, standard input or S3 objects')
@@ -156,6 +203,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--top <n>', 'how many of the most frequent words to show', nonNegativeInteger, 20)
     .option('--json', 'print the summary as one JSON object')
     .option('--counts <file>', 'write every word and its count as TSV to <file>')
+    .option('--report <file>', 'local sources: write an HTML report of the counts to <file>')
     .option(
       '--function <name>',
       's3:// sources: the orchestrator Lambda (default: $WORDCOUNT_ORCHESTRATOR_FUNCTION)',
@@ -175,6 +223,19 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<source...>', 's3://bucket/key, s3://bucket/prefix/, or several keys as for count')
     .option('--json', 'print the status record as JSON')
     .action(status);
+  program
+    .command('report')
+    .description(
+      'write an HTML report (charts of the top words, Zipf fit, coverage) of a counts file',
+    )
+    .argument('<counts>', 'a counts file as --counts writes it: word<TAB>count lines')
+    .option(
+      '--out <file>',
+      'where to write it (default: <counts> with .tsv replaced by .report.html)',
+    )
+    .action(async (counts: string, options: { out?: string }) =>
+      (await import('./report.js')).reportCommand(counts, options),
+    );
   try {
     await program.parseAsync(argv);
     return 0;

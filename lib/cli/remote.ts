@@ -34,15 +34,21 @@ export interface RemoteOptions {
 
 interface S3Source {
   bucket: string;
-  /** A key, or a prefix when the URI ends with a slash (or names only the bucket). */
+  /** A key, or a prefix when the URI ends with a slash. */
   path: string;
   prefix: boolean;
 }
 
 export function parseS3Uri(uri: string): S3Source {
-  const match = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(uri);
-  if (!match) throw new UsageError(`${uri}: expected s3://bucket/key or s3://bucket/prefix/`);
-  const path = match[2] ?? '';
+  // A bare s3://bucket is refused, not taken for the whole bucket: that costs a count of
+  // everything in it, so it is asked for as s3://bucket/.
+  const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
+  if (!match) {
+    throw new UsageError(
+      `${uri}: expected s3://bucket/key, s3://bucket/prefix/ or s3://bucket/ (the whole bucket)`,
+    );
+  }
+  const path = match[2] as string;
   return { bucket: match[1] as string, path, prefix: path === '' || path.endsWith('/') };
 }
 

@@ -34,6 +34,7 @@ export function summaryTable(summary: Summary): string {
       `note    ${number.format(summary.longTokens)} token(s) over ${stats.tokenCapBytes} bytes counted under their first bytes + "…"`,
     );
   }
+  if (summary.cost) lines.push(...costLines(summary.cost));
   if (summary.top.length > 0) {
     // Columns by display width: a CJK character takes two terminal cells.
     let width = 4;
@@ -51,4 +52,50 @@ export function summaryTable(summary: Summary): string {
     });
   }
   return `${lines.join('\n')}\n`;
+}
+
+type Cost = NonNullable<Summary['cost']>;
+
+/** Dollars to the first significant digits: a job's cost is often a fraction of a cent. */
+function usd(value: number): string {
+  if (value === 0) return '$0';
+  return `$${value >= 0.01 ? value.toFixed(2) : value.toPrecision(2)}`;
+}
+
+/** Requests by type, the ones made: "23 GET, 2 HEAD". */
+function s3Requests(s3: Cost['requests']['s3']): string {
+  const made = Object.entries(s3).filter(([, n]) => n > 0);
+  if (made.length === 0) return 'none';
+  return made
+    .map(
+      ([type, n]) => `${number.format(n)} ${type === 'parts' ? 'part upload' : type.toUpperCase()}`,
+    )
+    .join(', ');
+}
+
+/** The cost block of the summary table. */
+export function costLines(cost: Cost): string[] {
+  const functions = Object.entries(cost.functions)
+    .map(([name, f]) => {
+      const time =
+        cost.backend === 'lambda'
+          ? `${f.gbSeconds.toFixed(3)} GB-s`
+          : `${(f.billedMs / 1000).toFixed(2)} s`;
+      return `${name} ${number.format(f.invocations)} × ${time}`;
+    })
+    .join(', ');
+  const retries = cost.retries > 0 ? `, ${number.format(cost.retries)} retried` : '';
+  if (cost.backend === 'embedded') {
+    return [
+      `cost    $0 here: ${cost.cpuSeconds?.toFixed(2) ?? '?'} CPU-s on this machine`,
+      `        tasks   ${functions}${retries}`,
+      `        files   ${s3Requests(cost.requests.s3)} (as S3 requests)`,
+    ];
+  }
+  return [
+    `cost    ${usd(cost.usd.total)} estimated at ${cost.prices?.name ?? 'list prices'}`,
+    `        Lambda  ${functions}${retries}: ${usd(cost.usd.lambdaCompute + cost.usd.lambdaRequests)}`,
+    `        S3      ${s3Requests(cost.requests.s3)}: ${usd(cost.usd.s3)}`,
+    `        SQS     ${number.format(cost.requests.sqs)} request(s): ${usd(cost.usd.sqs)}`,
+  ];
 }

@@ -1,9 +1,12 @@
 /** What the phases of one job share: the ports, the request, and its progress. */
 import type { z } from 'zod';
 import type { FinalizeResult, MapResult, ReduceResult } from '../contracts.js';
+import type { CostSetup } from '../cost/job-cost.js';
+import { addUsage, type TaskUsage, type UsageTally } from '../cost/usage.js';
 import { JobFailedError, messageOf } from '../errors.js';
 import type { MapTaskPlan, SourceObject } from '../plan.js';
 import type { FunctionRunner, ObjectStore } from '../ports.js';
+import type { Log } from '../log.js';
 import type { Mode } from '../tokenize.js';
 import type { CountsTarget } from './finalize.js';
 
@@ -27,9 +30,18 @@ export interface JobDeps {
   /** The name the runner knows the task function by (every task type). */
   taskFunction: string;
   onProgress?: (progress: JobProgress) => void;
+  /** Reckon the job's cost (the summary's `cost`). */
+  cost?: CostSetup;
+  /** Told of each phase as it starts. */
+  log?: Log;
 }
 
+/** What the task function's use is tallied as, whatever the runner calls it. */
+export const TASK_FUNCTION = 'counter';
+
 export interface JobSpec {
+  /** The job's id, where it has one: task requests carry it into their functions' logs. */
+  jobId?: string;
   /** The input as the summary names it: a URI, and a version that changes with any object. */
   source: { uri: string; etag: string };
   /** The objects, listed (sizes and versions; content unread). */
@@ -79,6 +91,8 @@ export interface JobContext {
   /** The job's hash partitions P. */
   partitions: number;
   progress: JobProgress;
+  /** What the tasks used so far. */
+  usage: UsageTally;
 }
 
 export function report(ctx: JobContext): void {
@@ -88,7 +102,19 @@ export function report(ctx: JobContext): void {
 /** Starts a phase of `tasks` tasks. */
 export function startPhase(ctx: JobContext, phase: JobPhase, tasks: number): void {
   Object.assign(ctx.progress, { phase, tasksDone: 0, tasks });
+  logPhase(ctx);
   report(ctx);
+}
+
+/** One log line per phase: which, and how many tasks. */
+export function logPhase(ctx: JobContext): void {
+  const { phase, tasks } = ctx.progress;
+  const { jobId } = ctx.spec;
+  ctx.deps.log?.(`${jobId ? `job ${jobId}: ` : ''}${phase} phase: ${tasks} task(s)`, {
+    jobId,
+    phase,
+    tasks,
+  });
 }
 
 /** Throws when the job was stopped (see JobSpec.signal). */
@@ -122,16 +148,26 @@ export async function invokeTask<K extends keyof TaskResults>(
   checkStopped(ctx);
   try {
     const { runner } = ctx.deps;
-    const reply = await runner.invoke(ctx.deps.taskFunction, request);
-    if (runner.trusted) return reply as TaskResults[K];
-    // The schemas (and zod) load only for results that cross a process boundary.
-    const contracts = await import('../contracts.js');
-    const schema = {
-      map: contracts.MapResultSchema,
-      reduce: contracts.ReduceResultSchema,
-      finalize: contracts.FinalizeResultSchema,
-    }[request.type] as unknown as z.ZodType<TaskResults[K]>;
-    return contracts.parsePayload(schema, reply, 'task result');
+    const { jobId } = ctx.spec;
+    const reply = await runner.invoke(
+      ctx.deps.taskFunction,
+      jobId === undefined ? request : { ...request, jobId },
+    );
+    let result: TaskResults[K];
+    if (runner.trusted) result = reply as TaskResults[K];
+    else {
+      // The schemas (and zod) load only for results that cross a process boundary.
+      const contracts = await import('../contracts.js');
+      const schema = {
+        map: contracts.MapResultSchema,
+        reduce: contracts.ReduceResultSchema,
+        finalize: contracts.FinalizeResultSchema,
+      }[request.type] as unknown as z.ZodType<TaskResults[K]>;
+      result = contracts.parsePayload(schema, reply, 'task result');
+    }
+    const usage = (result as { usage?: TaskUsage }).usage;
+    if (usage) addUsage(ctx.usage, TASK_FUNCTION, usage);
+    return result;
   } catch (error) {
     throw new JobFailedError(`${what} failed: ${messageOf(error)}`, { cause: error });
   }

@@ -23,6 +23,10 @@ import {
   type Summary,
   SummarySchema,
 } from '../contracts.js';
+import type { CostSetup } from '../cost/job-cost.js';
+import type { Prices } from '../cost/prices.js';
+import type { RequestMeter } from '../cost/request-meter.js';
+import { startUsage } from '../cost/usage.js';
 import { JobBusyError, JobFailedError, messageOf } from '../errors.js';
 import {
   claimKey,
@@ -40,6 +44,7 @@ import { type Job, type JobRequestOptions, prepare, readJson, withTop } from './
 import { publish } from './publish.js';
 import { runJob } from './run-job.js';
 import { removeJobObjects } from './temporaries.js';
+import type { Log } from '../log.js';
 
 export type { JobRequestOptions } from './prepare.js';
 
@@ -67,10 +72,14 @@ export interface OrchestratorDeps {
   /** Heartbeat period of the claim: stale, and taken over, after two. */
   heartbeatMs?: number;
   now?: () => Date;
-  log?: (message: string) => void;
+  log?: Log;
+  /** Reckon each job's cost: the requests this process makes, at these prices. */
+  cost?: { meter: RequestMeter; prices: Prices };
 }
 
 export interface InvocationContext {
+  /** The invocation's configured memory (Lambda's memoryLimitInMB): its GB-seconds. */
+  memoryMb?: number;
   /** Who runs the job (the Lambda request id). */
   owner?: string;
   /** Milliseconds until this invocation is killed (Lambda's getRemainingTimeInMillis). */
@@ -88,6 +97,7 @@ export async function runJobOnce(
   invocation: InvocationContext = {},
 ): Promise<JobOutcome> {
   const startedAt = performance.now();
+  const driver = deps.cost && startUsage(deps.cost.meter, invocation.memoryMb ?? 0);
   const { store } = deps;
   const now = deps.now ?? (() => new Date());
   const job = await prepare(deps, request);
@@ -131,6 +141,7 @@ export async function runJobOnce(
   if (acquired.tookOver) {
     deps.log?.(
       `job ${jobId}: took over the claim of ${acquired.tookOver.owner}, silent since ${acquired.tookOver.heartbeatAt}`,
+      { jobId },
     );
   }
 
@@ -177,11 +188,18 @@ export async function runJobOnce(
     });
     let summary = record.summary;
     if (record.state !== 'counted' || !summary) {
-      summary = await count(deps, job, record, writeStatus, stop.signal, startedAt, top);
+      const cost: CostSetup | undefined = deps.cost &&
+        driver && {
+          backend: 'lambda',
+          prices: deps.cost.prices,
+          driverName: 'orchestrator',
+          driver,
+        };
+      summary = await count(deps, job, record, writeStatus, stop.signal, startedAt, top, cost);
       record.state = 'counted';
       record.summary = summary;
       await writeStatus();
-    } else deps.log?.(`job ${jobId}: counted before; publishing again`);
+    } else deps.log?.(`job ${jobId}: counted before; publishing again`, { jobId });
     if (stop.signal.aborted) throw stop.signal.reason;
     const final: Summary = {
       ...summary,
@@ -205,6 +223,7 @@ export async function runJobOnce(
     await writeStatus();
     deps.log?.(
       `job ${jobId}: ${published} ${store.uri(output.summary)} (${summary.totalWords} words)`,
+      { jobId, phase: 'publish' },
     );
     await removeJobObjects(store, jobId, deps.log);
     return { outcome: published, jobId, summary: { ...final, top: cut(summary).top } };
@@ -215,7 +234,7 @@ export async function runJobOnce(
     const counted = record.state === 'counted';
     if (!counted) record.state = 'failed';
     await writeStatus().catch((e: unknown) =>
-      deps.log?.(`job ${jobId}: could not record failure: ${messageOf(e)}`),
+      deps.log?.(`job ${jobId}: could not record failure: ${messageOf(e)}`, { jobId }),
     );
     if (!counted) await removeJobObjects(store, jobId, deps.log);
     throw new JobFailedError(`job ${jobId} for ${job.input.uri} failed: ${reason}`, {
@@ -227,7 +246,7 @@ export async function runJobOnce(
     await claim
       .release()
       .catch((e: unknown) =>
-        deps.log?.(`job ${jobId}: could not release its claim: ${messageOf(e)}`),
+        deps.log?.(`job ${jobId}: could not release its claim: ${messageOf(e)}`, { jobId }),
       );
   }
 }
@@ -241,6 +260,7 @@ async function count(
   signal: AbortSignal,
   startedAt: number,
   top: number,
+  cost: CostSetup | undefined,
 ): Promise<Summary> {
   const { store } = deps;
   const progress = { phase: '', written: Date.now() };
@@ -250,6 +270,8 @@ async function count(
       work: store,
       runner: deps.runner,
       taskFunction: deps.taskFunction,
+      cost,
+      log: deps.log,
       onProgress: (p) => {
         if (p.phase === 'map') record.tasks.mapDone = p.tasksDone;
         else if (p.phase === 'reduce')
@@ -260,12 +282,13 @@ async function count(
           progress.phase = p.phase;
           progress.written = at;
           writeStatus().catch((e: unknown) =>
-            deps.log?.(`job ${job.jobId}: could not record progress: ${messageOf(e)}`),
+            deps.log?.(`job ${job.jobId}: could not record progress: ${messageOf(e)}`, { jobId: job.jobId }),
           );
         }
       },
     },
     {
+      jobId: job.jobId,
       source: { uri: job.input.uri, etag: job.etag },
       objects: job.input.objects,
       mode: job.mode,

@@ -34,6 +34,8 @@ import {
   type TaskMessage,
   type TaskPhase,
 } from '../contracts.js';
+import { addRequests } from '../cost/request-meter.js';
+import { addUsage, emptyTally, type UsageTally } from '../cost/usage.js';
 import { describeTaskError, isDeterministic, JobBusyError, taskErrorType } from '../errors.js';
 import { claimKey, inputEtag, latestJobKey } from '../keys.js';
 import type { SourceObject } from '../plan.js';
@@ -108,6 +110,8 @@ export async function startQueuedJob(
 ): Promise<Started> {
   const { store } = deps;
   const startedAt = nowOf(deps);
+  const measured = deps.measure?.();
+  const used = measured && (() => addUsage(emptyTally(), 'orchestrator', measured()));
   const job = await prepare({ ...deps, bucket: deps.bucket ?? '' }, request);
   const { jobId } = job;
   const claim = startLease(deps, jobId, owner, job.input.uri);
@@ -117,7 +121,7 @@ export async function startQueuedJob(
       `${job.input.uri}: job ${jobId} is being started by another invocation (heartbeat ${acquired.holder.heartbeatAt}); retry later`,
     );
   }
-  claim.keepAlive((reason) => deps.log?.(`job ${jobId}: ${reason}`));
+  claim.keepAlive((reason) => deps.log?.(`job ${jobId}: ${reason}`, { jobId }));
   try {
     // Read under the claim: no other start changes it meanwhile.
     const status = await readStatus(store, jobId);
@@ -132,8 +136,8 @@ export async function startQueuedJob(
         if ((await ledger.phase('map'))?.sent) {
           return { outcome: 'already-queued', jobId, attempt: queued.attempt };
         }
-        deps.log?.(`job ${jobId}: its start was cut short; sending its map tasks again`);
-        const tasks = await sendMapTasks(deps, ledger, queued, job.input.objects, owner);
+        deps.log?.(`job ${jobId}: its start was cut short; sending its map tasks again`, { jobId });
+        const tasks = await sendMapTasks(deps, ledger, queued, job.input.objects, owner, used);
         return { outcome: 'queued', jobId, attempt: queued.attempt, tasks };
       }
     }
@@ -194,8 +198,13 @@ export async function startQueuedJob(
     await store.put(latestJobKey(job.output.summary), JSON.stringify({ jobId }), {
       contentType: 'application/json',
     });
-    const tasks = await sendMapTasks(deps, ledger, queued, job.input.objects, owner);
-    deps.log?.(`job ${jobId}: ${tasks} map task(s) queued for ${job.input.uri}`);
+    const tasks = await sendMapTasks(deps, ledger, queued, job.input.objects, owner, used);
+    deps.log?.(`job ${jobId}: ${tasks} map task(s) queued for ${job.input.uri}`, {
+      jobId,
+      attempt,
+      phase: 'map',
+      tasks,
+    });
     return { outcome: 'queued', jobId, attempt, tasks };
   } finally {
     await claim.release();
@@ -213,6 +222,8 @@ async function sendMapTasks(
   job: QueuedJob,
   objects: readonly SourceObject[],
   by: string,
+  /** What the sender used so far: the job's first usage record (the orchestrator's). */
+  used?: () => UsageTally,
 ): Promise<number> {
   const plan = await planJob(deps.store, objects, {
     chunkSize: job.chunkSize,
@@ -233,7 +244,7 @@ async function sendMapTasks(
   const record = { by, at: nowOf(deps).toISOString(), tasks: requests.length };
   await ledger.recordPhase('map', record);
   await sendTasks(deps, ledger, 'map', requests);
-  await ledger.recordPhase('map', { ...record, sent: true });
+  await ledger.recordPhase('map', { ...record, sent: true, ...(used && { usage: used() }) });
   // Only empty objects: no task will complete the map phase, so it completes here.
   if (requests.length === 0) await afterPhase(deps, ledger, job, 'map', by);
   return requests.length;
@@ -254,10 +265,12 @@ export async function handleQueueMessage(
   deps: QueueDeps,
   body: unknown,
   messageId: string,
+  /** How many times the queue delivered this message, this one included. */
+  receiveCount = 1,
 ): Promise<void> {
   const message = parsePayload(QueueMessageSchema, body, `queue message ${messageId}`);
   if ('check' in message) await handleStartCheck(deps, message, messageId);
-  else await handleTaskMessage(deps, message, messageId);
+  else await handleTaskMessage(deps, message, messageId, receiveCount);
 }
 
 /** The start check: the map tasks were sent, or they are sent now. */
@@ -287,7 +300,7 @@ async function handleStartCheck(deps: QueueDeps, check: StartCheck, messageId: s
       );
       return;
     }
-    deps.log?.(`job ${jobId}: its orchestrator died while starting it; sending its map tasks`);
+    deps.log?.(`job ${jobId}: its orchestrator died while starting it; sending its map tasks`, { jobId });
     await sendMapTasks(deps, ledger, job, objects, `start check ${messageId}`);
   } finally {
     await claim.release();
@@ -298,25 +311,47 @@ async function handleStartCheck(deps: QueueDeps, check: StartCheck, messageId: s
  * A consumer's part: one task message, run (unless a duplicate committed it), committed,
  * and the phase advanced.
  */
-async function handleTaskMessage(deps: QueueDeps, message: TaskMessage, messageId: string) {
+async function handleTaskMessage(
+  deps: QueueDeps,
+  message: TaskMessage,
+  messageId: string,
+  receiveCount: number,
+) {
+  const measured = deps.measure?.();
   const { jobId, phase, index, attempt } = message;
+  if (receiveCount > 1) {
+    deps.log?.(`job ${jobId}: ${phase} task ${index} delivered again (delivery ${receiveCount})`, {
+      jobId,
+      phase,
+      task: index,
+      attempt,
+      retry: receiveCount - 1,
+    });
+  }
   const ledger = new JobLedger(deps.store, jobId, attempt, deps.now);
   const task = `${phase} task ${index} of attempt ${attempt}`;
   if (!(await runningAttempt(deps, jobId, attempt))) {
-    deps.log?.(`job ${jobId}: ${task} is dropped: that attempt ended or was replaced`);
+    deps.log?.(`job ${jobId}: ${task} is dropped: that attempt ended or was replaced`, { jobId });
     // What its tasks wrote after it ended goes too (only this attempt's folder).
     await removeAttemptObjects(deps.store, ledger.prefix, deps.log);
     return;
   }
   try {
     if (await ledger.isCommitted(phase, index)) {
-      deps.log?.(`job ${jobId}: ${task} was committed before; acknowledging`);
+      deps.log?.(`job ${jobId}: ${task} was committed before; acknowledging`, { jobId });
     } else {
       const request = message.request ?? (await ledger.getRequest(message.requestKey as string));
       const schema: ZodType<unknown> = resultSchema[phase];
       const result = parsePayload(schema, await deps.runTask(request), `result of ${task}`);
+      if (measured) {
+        // What this delivery used up to its commit, the commit's own write included.
+        const usage = measured();
+        addRequests(usage.requests, { 's3:PutObject': 1 });
+        if (receiveCount > 1) usage.retries = receiveCount - 1;
+        (result as { usage?: unknown }).usage = usage;
+      }
       if (!(await ledger.commit(phase, index, result))) {
-        deps.log?.(`job ${jobId}: ${task} was committed by a duplicate`);
+        deps.log?.(`job ${jobId}: ${task} was committed by a duplicate`, { jobId });
       }
     }
   } catch (error) {
@@ -371,6 +406,7 @@ async function advance(
   phase: TaskPhase,
   messageId: string,
 ): Promise<void> {
+  const coordination = deps.measure?.();
   const record = await ledger.phase(phase);
   if (record?.tasks === undefined || (await ledger.committed(phase)) < record.tasks) return;
   // Every task committed, so every task was sent: say so, in case its sender died before
@@ -386,7 +422,7 @@ async function advance(
       `job ${ledger.jobId}: the ${next} phase is being started by another task (heartbeat ${acquired.holder.heartbeatAt})`,
     );
   }
-  lease.keepAlive((reason) => deps.log?.(`job ${ledger.jobId}: ${reason}`));
+  lease.keepAlive((reason) => deps.log?.(`job ${ledger.jobId}: ${reason}`, { jobId: ledger.jobId }));
   try {
     if ((await ledger.phase(next))?.sent) return;
     if (!(await runningAttempt(deps, ledger.jobId, ledger.attempt))) return;
@@ -395,9 +431,10 @@ async function advance(
     if (acquired.tookOver) {
       deps.log?.(
         `job ${ledger.jobId}: took over the ${next} phase from ${acquired.tookOver.owner}`,
+        { jobId: ledger.jobId, phase: next },
       );
     }
-    await afterPhase(deps, ledger, job, phase, messageId);
+    await afterPhase(deps, ledger, job, phase, messageId, coordination);
   } finally {
     await lease.release().catch(() => undefined);
   }
@@ -419,7 +456,7 @@ async function endJob(
     },
     ['running', 'counted'],
   );
-  if (ended) deps.log?.(`job ${ledger.jobId}: ${state}: ${reason}`);
+  if (ended) deps.log?.(`job ${ledger.jobId}: ${state}: ${reason}`, { jobId: ledger.jobId });
   await removeAttemptObjects(deps.store, ledger.prefix, deps.log);
 }
 

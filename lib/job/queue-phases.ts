@@ -19,6 +19,15 @@ import {
   type TaskPhase,
   type TaskRequest,
 } from '../contracts.js';
+import { costOf } from '../cost/job-cost.js';
+import { DEFAULT_PRICES, type Prices } from '../cost/prices.js';
+import {
+  addUsage,
+  emptyTally,
+  mergeTally,
+  type TaskUsage,
+  type UsageTally,
+} from '../cost/usage.js';
 import { JobFailedError } from '../errors.js';
 import { attemptPrefix, inputEtag } from '../keys.js';
 import type { ObjectStore, TaskQueue } from '../ports.js';
@@ -29,6 +38,7 @@ import { peakRssBytes } from '../rss.js';
 import { concatenateParts, mergeIntoTarget } from './finalize.js';
 import { resolveInput } from './inputs.js';
 import type { JobLedger } from './ledger.js';
+import { TASK_FUNCTION } from './context.js';
 import { MapResults } from './map-results.js';
 import { publish } from './publish.js';
 import {
@@ -41,6 +51,7 @@ import { topOf } from './reduce-task.js';
 import { updateStatus } from './status.js';
 import { summaryOf } from './summary.js';
 import { removeAttemptObjects } from './temporaries.js';
+import type { Log } from '../log.js';
 
 /** A message body above this keeps its request in the bucket (SQS takes 256 KiB). */
 export const MAX_INLINE_MESSAGE_BYTES = 200 * 1024;
@@ -53,7 +64,34 @@ export interface QueueDeps {
   /** Heartbeat period of the start and phase leases. */
   heartbeatMs?: number;
   now?: () => Date;
-  log?: (message: string) => void;
+  log?: Log;
+  /**
+   * Reckon each job's cost: starts measuring what this function uses (its time, memory
+   * and requests: startUsage); with `prices`, the published summary carries the cost.
+   */
+  measure?: () => () => TaskUsage;
+  prices?: Prices;
+  /** Told of each job this function published (its metrics). */
+  onPublished?: (summary: Summary) => void;
+}
+
+/** Starting the next phase, as measured from the start of it (the work of no task). */
+export type Coordination = (() => TaskUsage) | undefined;
+
+/**
+ * The job's use so far: what the last phase record carried, its tasks', and this
+ * invocation's work starting the next phase (part of an invocation counted already).
+ */
+function usageSoFar(
+  before: UsageTally | undefined,
+  results: readonly { usage?: TaskUsage }[],
+  coordination: Coordination,
+): UsageTally | undefined {
+  if (!coordination) return undefined;
+  const tally = mergeTally(emptyTally(), before ?? emptyTally());
+  for (const result of results) if (result.usage) addUsage(tally, TASK_FUNCTION, result.usage);
+  addUsage(tally, TASK_FUNCTION, coordination(), 0);
+  return tally;
 }
 
 export const nowOf = (deps: { now?: () => Date }) => (deps.now ?? (() => new Date()))();
@@ -108,10 +146,23 @@ async function startTasks(
   phase: TaskPhase,
   record: PhaseRecord,
   requests: readonly TaskRequest[],
+  usage: () => UsageTally | undefined,
 ): Promise<void> {
   await ledger.recordPhase(phase, { ...record, tasks: requests.length });
   await sendTasks(deps, ledger, phase, requests);
-  await ledger.recordPhase(phase, { ...record, tasks: requests.length, sent: true });
+  deps.log?.(`job ${ledger.jobId}: ${phase} phase: ${requests.length} task(s) sent`, {
+    jobId: ledger.jobId,
+    attempt: ledger.attempt,
+    phase,
+    tasks: requests.length,
+  });
+  const used = usage();
+  await ledger.recordPhase(phase, {
+    ...record,
+    tasks: requests.length,
+    sent: true,
+    ...(used && { usage: used }),
+  });
 }
 
 function phaseOptions(deps: QueueDeps, job: QueuedJob): PhaseOptions {
@@ -141,6 +192,8 @@ interface Tally {
   top: Summary['top'];
   reduceTasks: number;
   maxRssBytes: number;
+  /** What the job used, up to its publish. */
+  usage?: UsageTally;
 }
 
 /** Starts the phase after `done`: the map phase's successor is chosen by the results. */
@@ -150,10 +203,11 @@ export async function afterPhase(
   job: QueuedJob,
   done: TaskPhase,
   by: string,
+  coordination?: Coordination,
 ): Promise<void> {
-  if (done === 'map') await afterMap(deps, ledger, job, by);
-  else if (done === 'reduce') await afterReduce(deps, ledger, job, by);
-  else await afterFinalize(deps, ledger, job);
+  if (done === 'map') await afterMap(deps, ledger, job, by, coordination);
+  else if (done === 'reduce') await afterReduce(deps, ledger, job, by, coordination);
+  else await afterFinalize(deps, ledger, job, coordination);
 }
 
 /** The phase that follows `phase`, whose lease the task completing `phase` takes. */
@@ -164,9 +218,12 @@ async function afterMap(
   ledger: JobLedger,
   job: QueuedJob,
   by: string,
+  coordination: Coordination,
 ): Promise<void> {
   const { store } = deps;
   const results = await ledger.results('map', job.mapTasks, MapResultSchema);
+  const before = (await ledger.phase('map'))?.usage;
+  const usage = () => usageSoFar(before, results, coordination);
   const merged = new MapResults({
     work: store,
     workPrefix: attemptPrefix(job.jobId, job.attempt),
@@ -197,6 +254,7 @@ async function afterMap(
       top: topOf(sortedLines(sorted, { limit: job.top })),
       reduceTasks: 0,
       maxRssBytes: merged.maxRssBytes,
+      usage: usage(),
     });
     return;
   }
@@ -213,6 +271,7 @@ async function afterMap(
     'reduce',
     { by, at, mapped: mappedOf(merged), maxRssBytes: merged.maxRssBytes },
     requests,
+    usage,
   );
 }
 
@@ -221,6 +280,7 @@ async function afterReduce(
   ledger: JobLedger,
   job: QueuedJob,
   by: string,
+  coordination: Coordination,
 ): Promise<void> {
   const { store } = deps;
   const reduce = await ledger.phase('reduce');
@@ -228,6 +288,7 @@ async function afterReduce(
     throw new JobFailedError(`job ${job.jobId}: the reduce phase has no record`);
   }
   const results = await ledger.results('reduce', reduce.tasks, ReduceResultSchema);
+  const usage = () => usageSoFar(reduce.usage, results, coordination);
   checkReduced(results, reduce.mapped.tokens);
   const reduced = {
     distinct: results.reduce((n, r) => n + r.distinct, 0),
@@ -257,6 +318,7 @@ async function afterReduce(
       top: reduced.top,
       reduceTasks: reduced.tasks,
       maxRssBytes,
+      usage: usage(),
     });
     return;
   }
@@ -267,10 +329,16 @@ async function afterReduce(
     'finalize',
     { by, at, mapped: reduce.mapped, reduced, maxRssBytes },
     requests,
+    usage,
   );
 }
 
-async function afterFinalize(deps: QueueDeps, ledger: JobLedger, job: QueuedJob): Promise<void> {
+async function afterFinalize(
+  deps: QueueDeps,
+  ledger: JobLedger,
+  job: QueuedJob,
+  coordination: Coordination,
+): Promise<void> {
   const { store } = deps;
   const finalize = await ledger.phase('finalize');
   if (finalize?.tasks === undefined || !finalize.mapped || !finalize.reduced) {
@@ -288,6 +356,7 @@ async function afterFinalize(deps: QueueDeps, ledger: JobLedger, job: QueuedJob)
     top: finalize.reduced.top,
     reduceTasks: finalize.reduced.tasks,
     maxRssBytes: Math.max(finalize.maxRssBytes ?? 0, ...results.map((r) => r.maxRssBytes)),
+    usage: usageSoFar(finalize.usage, results, coordination),
   });
 }
 
@@ -330,6 +399,10 @@ async function publishQueued(
         reduce: Math.max(0, reduced - mapped),
         publish: Math.max(0, end - reduced),
       },
+      // The orchestrator's use and the tasks' are all in the tally.
+      cost:
+        tally.usage &&
+        costOf(tally.usage, { backend: 'lambda', prices: deps.prices ?? DEFAULT_PRICES }),
     }),
     sources: job.sources,
   };
@@ -344,7 +417,7 @@ async function publishQueued(
     ['running', 'counted'],
   );
   if (!counted) {
-    deps.log?.(`job ${job.jobId}: attempt ${job.attempt} ended or was replaced; not publishing`);
+    deps.log?.(`job ${job.jobId}: attempt ${job.attempt} ended or was replaced; not publishing`, { jobId: job.jobId });
     return;
   }
   const outcome = await publish(store, {
@@ -367,6 +440,11 @@ async function publishQueued(
     },
     ['counted'],
   );
-  deps.log?.(`job ${job.jobId}: ${outcome} ${store.uri(job.output.summary)}`);
+  deps.log?.(`job ${job.jobId}: ${outcome} ${store.uri(job.output.summary)}`, {
+    jobId: job.jobId,
+    attempt: job.attempt,
+    phase: 'publish',
+  });
+  if (outcome === 'published') deps.onPublished?.(summary);
   await removeAttemptObjects(store, ledger.prefix, deps.log);
 }

@@ -12,6 +12,8 @@
  */
 import { mapLimit } from '../concurrency.js';
 import type { Summary } from '../contracts.js';
+import { finishCost } from '../cost/job-cost.js';
+import { emptyTally } from '../cost/usage.js';
 import { JobFailedError, messageOf } from '../errors.js';
 import {
   autoChunkSize,
@@ -27,7 +29,14 @@ import { mergeTop } from '../reduce/order.js';
 import { choosePartitions } from '../reduce/partition.js';
 import { sortedLines } from '../reduce/sort-entries.js';
 import { peakRssBytes } from '../rss.js';
-import { type JobContext, type JobDeps, type JobSpec, report, startPhase } from './context.js';
+import {
+  type JobContext,
+  type JobDeps,
+  type JobSpec,
+  logPhase,
+  report,
+  startPhase,
+} from './context.js';
 import { runMapPhase } from './map-phase.js';
 import { INLINE_MAX_DISTINCT } from './map-results.js';
 import { runFinalizePhase, runReducePhase } from './reduce-phase.js';
@@ -95,7 +104,10 @@ export async function runJob(deps: JobDeps, spec: JobSpec): Promise<Summary> {
     chunkSize,
     partitions,
     progress: { phase: 'map', tasksDone: 0, tasks: tasks.length, bytesDone: 0, bytes },
+    usage: emptyTally(),
   };
+  logPhase(ctx);
+  const retriesBefore = deps.runner.retries ?? 0;
   report(ctx);
   const reduce = spec.reduce ?? 'auto';
   const map = await runMapPhase(
@@ -120,9 +132,14 @@ export async function runJob(deps: JobDeps, spec: JobSpec): Promise<Summary> {
     top = topOf(sortedLines(sorted, { limit: spec.top }));
     if (spec.counts) {
       startPhase(ctx, 'finalize', 1);
-      await spec.counts.store.put(spec.counts.key, sortedLines(sorted), {
-        contentType: 'text/tab-separated-values',
-      });
+      const { store, key } = spec.counts;
+      await store
+        .put(key, sortedLines(sorted), { contentType: 'text/tab-separated-values' })
+        .catch((error: unknown) => {
+          throw new JobFailedError(`writing ${store.uri(key)} failed: ${messageOf(error)}`, {
+            cause: error,
+          });
+        });
     }
   } else {
     await map.spillInline();
@@ -149,7 +166,9 @@ export async function runJob(deps: JobDeps, spec: JobSpec): Promise<Summary> {
     }
   }
 
+  ctx.usage.retries += (deps.runner.retries ?? 0) - retriesBefore;
   return summaryOf({
+    cost: deps.cost && finishCost(deps.cost, ctx.usage),
     source: spec.source,
     objects: spec.objects,
     mode: spec.mode,

@@ -1,5 +1,6 @@
 /** The summary of a counted job, whichever driver ran it. */
 import type { Summary } from '../contracts.js';
+import type { JobCost } from '../cost/job-cost.js';
 import { TOKEN_CAP_BYTES } from '../kernel/range-counter.js';
 import type { Mode } from '../tokenize.js';
 
@@ -25,6 +26,7 @@ export interface Counted {
   maxRssBytes: number;
   elapsedMs: number;
   phasesMs: Summary['stats']['phasesMs'];
+  cost?: JobCost;
 }
 
 export function summaryOf(counted: Counted): Summary {
@@ -52,5 +54,6 @@ export function summaryOf(counted: Counted): Summary {
       maxRssBytes: counted.maxRssBytes,
       phasesMs: counted.phasesMs,
     },
+    ...(counted.cost && { cost: counted.cost }),
   };
 }

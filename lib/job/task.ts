@@ -9,14 +9,25 @@ import {
   type ReduceResult,
   TaskRequestSchema,
 } from '../contracts.js';
+import type { TaskUsage } from '../cost/usage.js';
 import { runFinalizeTask } from './finalize.js';
 import { type MapStores, runMapTask } from './map-task.js';
 import { runReduceTask } from './reduce-task.js';
 
+/**
+ * Runs the task `payload` asks for. With `usage` (started when the function began on
+ * it: startUsage), the result says what the task used, for the job's cost.
+ */
 export async function runTask(
   stores: MapStores,
   payload: unknown,
+  usage?: () => TaskUsage,
 ): Promise<MapResult | ReduceResult | FinalizeResult> {
+  const result = await run(stores, payload);
+  return usage ? { ...result, usage: usage() } : result;
+}
+
+function run(stores: MapStores, payload: unknown) {
   const request = parsePayload(TaskRequestSchema, payload, 'task request');
   switch (request.type) {
     case 'map':

@@ -9,6 +9,7 @@ import { mapLimit } from '../concurrency.js';
 import { messageOf } from '../errors.js';
 import { jobPrefix, planKey, scratchFolders, stagedCountsKey } from '../keys.js';
 import type { ObjectStore } from '../ports.js';
+import type { Log } from '../log.js';
 
 /** Keys deleted at once. */
 const CLEANUP_CONCURRENCY = 16;
@@ -17,7 +18,7 @@ const CLEANUP_CONCURRENCY = 16;
 export async function removeJobObjects(
   store: ObjectStore,
   jobId: string,
-  log?: (message: string) => void,
+  log?: Log,
 ): Promise<void> {
   try {
     const keys = [planKey(jobId), stagedCountsKey(jobId)];
@@ -27,7 +28,7 @@ export async function removeJobObjects(
     }
     await mapLimit(keys, CLEANUP_CONCURRENCY, (key) => store.delete(key));
   } catch (error) {
-    log?.(`job ${jobId}: could not delete its temporary objects: ${messageOf(error)}`);
+    log?.(`job ${jobId}: could not delete its temporary objects: ${messageOf(error)}`, { jobId });
   }
 }
 
@@ -35,7 +36,7 @@ export async function removeJobObjects(
 export async function removeAttemptObjects(
   store: ObjectStore,
   prefix: string,
-  log?: (message: string) => void,
+  log?: Log,
 ): Promise<void> {
   try {
     const keys: string[] = [];

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { counterConfig, orchestratorConfig, sstLinksActive } from '../../lib/config.js';
+import { DEFAULT_PRICES } from '../../lib/cost/prices.js';
 import { UsageError } from '../../lib/errors.js';
 import {
   claimKey,
@@ -190,9 +191,14 @@ describe('function configuration', () => {
       chunkSize: 1024 * 1024,
       taskTimeoutMs: 330_000,
       heartbeatMs: 30_000,
+      prices: DEFAULT_PRICES,
     });
     expect(Object.isFrozen(orchestratorConfig(env))).toBe(true);
-    expect(counterConfig(env)).toEqual({ bucket: 'bkt', heartbeatMs: 30_000 });
+    expect(counterConfig(env)).toEqual({
+      bucket: 'bkt',
+      heartbeatMs: 30_000,
+      prices: DEFAULT_PRICES,
+    });
   });
 
   it('coordinates through the queue unless told rpc, and then needs the queue', () => {
@@ -205,10 +211,37 @@ describe('function configuration', () => {
       bucket: 'b',
       queueUrl: 'http://q/1/tasks',
       heartbeatMs: 5000,
+      prices: DEFAULT_PRICES,
     });
     expect(() => orchestratorConfig({ WORDCOUNT_BUCKET: 'b' })).toThrow(/WORDCOUNT_QUEUE_URL/);
     expect(() => orchestratorConfig({ ...env, WORDCOUNT_COORDINATION: 'carrier-pigeon' })).toThrow(
       /WORDCOUNT_COORDINATION must be queue or rpc, got 'carrier-pigeon'/,
+    );
+  });
+
+  it('estimates costs at us-east-1 arm64 prices unless WORDCOUNT_PRICES names a table or overrides fields', () => {
+    const env = { WORDCOUNT_BUCKET: 'b' };
+    expect(counterConfig(env).prices.name).toBe('us-east-1 arm64 list prices');
+    expect(
+      counterConfig({ ...env, WORDCOUNT_PRICES: 'us-east-1/x86_64' }).prices.lambdaGbSecond,
+    ).toBe(0.0000166667);
+    const custom = counterConfig({
+      ...env,
+      WORDCOUNT_PRICES: '{"name":"eu-west-1 arm64","lambdaGbSecond":0.0000134}',
+    }).prices;
+    expect(custom).toEqual({
+      ...DEFAULT_PRICES,
+      name: 'eu-west-1 arm64',
+      lambdaGbSecond: 0.0000134,
+    });
+    expect(() => counterConfig({ ...env, WORDCOUNT_PRICES: 'mars/risc-v' })).toThrow(
+      /WORDCOUNT_PRICES must be one of us-east-1\/arm64, us-east-1\/x86_64 or a JSON object, got 'mars\/risc-v'/,
+    );
+    expect(() => counterConfig({ ...env, WORDCOUNT_PRICES: '{"lambdaGbSecnd":1}' })).toThrow(
+      /'lambdaGbSecnd' is not a price/,
+    );
+    expect(() => counterConfig({ ...env, WORDCOUNT_PRICES: '{"sqsRequest":-1}' })).toThrow(
+      /'sqsRequest' is not a price/,
     );
   });
 

@@ -182,6 +182,18 @@ describe('sst.config.ts', () => {
     expect(sub?.args.batch).toEqual({ size: 10, partialResponses: true });
   });
 
+  it('every function logs JSON, kept for a month', () => {
+    const deadLetters = subscriptions.find((s) => s.queue === resource('DeadLetters').self);
+    const functions = [
+      resource('Counter').args,
+      resource('Orchestrator').args,
+      deadLetters?.subscriber as Args,
+    ];
+    for (const args of functions) {
+      expect(args.logging).toEqual({ format: 'json', retention: '1 month' });
+    }
+  });
+
   it('orchestrator: nodejs22.x on arm64, 3008 MB, 15 minutes, linked to bucket, counter and queue', () => {
     const orchestrator = resource('Orchestrator');
     expect(orchestrator.args).toMatchObject({
