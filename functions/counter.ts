@@ -105,10 +105,9 @@ export async function handler(
       event,
       (record: SQSRecord) => message(deps, record, context),
       processor,
-      {
-        context,
-        processInParallel: false,
-      },
+      // A failed message is reported, not thrown: with one message per batch, a throw would
+      // only add the runtime's own error line to what the logger wrote.
+      { context, processInParallel: false, throwOnFullBatchFailure: false },
     );
   }
   const bucket =

@@ -22,10 +22,10 @@ export interface Prices {
 }
 
 const US_EAST_1 = {
-  lambdaRequest: 0.2 / 1e6,
-  s3WriteRequest: 0.005 / 1000,
-  s3ReadRequest: 0.0004 / 1000,
-  sqsRequest: 0.4 / 1e6,
+  lambdaRequest: 0.0000002,
+  s3WriteRequest: 0.000005,
+  s3ReadRequest: 0.0000004,
+  sqsRequest: 0.0000004,
 };
 
 export const PRICE_TABLES: Record<string, Prices> = {

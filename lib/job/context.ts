@@ -4,9 +4,9 @@ import type { FinalizeResult, MapResult, ReduceResult } from '../contracts.js';
 import type { CostSetup } from '../cost/job-cost.js';
 import { addUsage, type TaskUsage, type UsageTally } from '../cost/usage.js';
 import { JobFailedError, messageOf } from '../errors.js';
+import type { Log } from '../log.js';
 import type { MapTaskPlan, SourceObject } from '../plan.js';
 import type { FunctionRunner, ObjectStore } from '../ports.js';
-import type { Log } from '../log.js';
 import type { Mode } from '../tokenize.js';
 import type { CountsTarget } from './finalize.js';
 

@@ -37,6 +37,7 @@ import {
   stagedCountsKey,
   statusKey,
 } from '../keys.js';
+import type { Log } from '../log.js';
 import type { FunctionRunner, ObjectStore } from '../ports.js';
 import { resolveInput } from './inputs.js';
 import { Lease } from './lease.js';
@@ -44,7 +45,6 @@ import { type Job, type JobRequestOptions, prepare, readJson, withTop } from './
 import { publish } from './publish.js';
 import { runJob } from './run-job.js';
 import { removeJobObjects } from './temporaries.js';
-import type { Log } from '../log.js';
 
 export type { JobRequestOptions } from './prepare.js';
 
@@ -282,7 +282,9 @@ async function count(
           progress.phase = p.phase;
           progress.written = at;
           writeStatus().catch((e: unknown) =>
-            deps.log?.(`job ${job.jobId}: could not record progress: ${messageOf(e)}`, { jobId: job.jobId }),
+            deps.log?.(`job ${job.jobId}: could not record progress: ${messageOf(e)}`, {
+              jobId: job.jobId,
+            }),
           );
         }
       },

@@ -300,7 +300,9 @@ async function handleStartCheck(deps: QueueDeps, check: StartCheck, messageId: s
       );
       return;
     }
-    deps.log?.(`job ${jobId}: its orchestrator died while starting it; sending its map tasks`, { jobId });
+    deps.log?.(`job ${jobId}: its orchestrator died while starting it; sending its map tasks`, {
+      jobId,
+    });
     await sendMapTasks(deps, ledger, job, objects, `start check ${messageId}`);
   } finally {
     await claim.release();
@@ -350,9 +352,9 @@ async function handleTaskMessage(
         if (receiveCount > 1) usage.retries = receiveCount - 1;
         (result as { usage?: unknown }).usage = usage;
       }
-      if (!(await ledger.commit(phase, index, result))) {
-        deps.log?.(`job ${jobId}: ${task} was committed by a duplicate`, { jobId });
-      }
+      if (await ledger.commit(phase, index, result)) {
+        deps.log?.(`job ${jobId}: ${task} committed`, { jobId, phase, task: index, attempt });
+      } else deps.log?.(`job ${jobId}: ${task} was committed by a duplicate`, { jobId });
     }
   } catch (error) {
     await taskFailed(deps, ledger, message, error);
@@ -422,7 +424,9 @@ async function advance(
       `job ${ledger.jobId}: the ${next} phase is being started by another task (heartbeat ${acquired.holder.heartbeatAt})`,
     );
   }
-  lease.keepAlive((reason) => deps.log?.(`job ${ledger.jobId}: ${reason}`, { jobId: ledger.jobId }));
+  lease.keepAlive((reason) =>
+    deps.log?.(`job ${ledger.jobId}: ${reason}`, { jobId: ledger.jobId }),
+  );
   try {
     if ((await ledger.phase(next))?.sent) return;
     if (!(await runningAttempt(deps, ledger.jobId, ledger.attempt))) return;

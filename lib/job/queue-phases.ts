@@ -30,15 +30,16 @@ import {
 } from '../cost/usage.js';
 import { JobFailedError } from '../errors.js';
 import { attemptPrefix, inputEtag } from '../keys.js';
+import type { Log } from '../log.js';
 import type { ObjectStore, TaskQueue } from '../ports.js';
 import { sortTable } from '../reduce/merge-partials.js';
 import { mergeTop } from '../reduce/order.js';
 import { sortedLines } from '../reduce/sort-entries.js';
 import { peakRssBytes } from '../rss.js';
+import { TASK_FUNCTION } from './context.js';
 import { concatenateParts, mergeIntoTarget } from './finalize.js';
 import { resolveInput } from './inputs.js';
 import type { JobLedger } from './ledger.js';
-import { TASK_FUNCTION } from './context.js';
 import { MapResults } from './map-results.js';
 import { publish } from './publish.js';
 import {
@@ -51,7 +52,6 @@ import { topOf } from './reduce-task.js';
 import { updateStatus } from './status.js';
 import { summaryOf } from './summary.js';
 import { removeAttemptObjects } from './temporaries.js';
-import type { Log } from '../log.js';
 
 /** A message body above this keeps its request in the bucket (SQS takes 256 KiB). */
 export const MAX_INLINE_MESSAGE_BYTES = 200 * 1024;
@@ -192,8 +192,8 @@ interface Tally {
   top: Summary['top'];
   reduceTasks: number;
   maxRssBytes: number;
-  /** What the job used, up to its publish. */
-  usage?: UsageTally;
+  /** What the job used: asked for as the summary is written. */
+  usage?: () => UsageTally | undefined;
 }
 
 /** Starts the phase after `done`: the map phase's successor is chosen by the results. */
@@ -254,7 +254,7 @@ async function afterMap(
       top: topOf(sortedLines(sorted, { limit: job.top })),
       reduceTasks: 0,
       maxRssBytes: merged.maxRssBytes,
-      usage: usage(),
+      usage,
     });
     return;
   }
@@ -318,7 +318,7 @@ async function afterReduce(
       top: reduced.top,
       reduceTasks: reduced.tasks,
       maxRssBytes,
-      usage: usage(),
+      usage,
     });
     return;
   }
@@ -356,7 +356,7 @@ async function afterFinalize(
     top: finalize.reduced.top,
     reduceTasks: finalize.reduced.tasks,
     maxRssBytes: Math.max(finalize.maxRssBytes ?? 0, ...results.map((r) => r.maxRssBytes)),
-    usage: usageSoFar(finalize.usage, results, coordination),
+    usage: () => usageSoFar(finalize.usage, results, coordination),
   });
 }
 
@@ -377,6 +377,7 @@ async function publishQueued(
   const end = nowOf(deps).getTime();
   const mapped = (await atOf('reduce')) ?? end;
   const reduced = (await atOf('finalize')) ?? mapped;
+  const usage = tally.usage?.();
   const summary: Summary = {
     jobId: job.jobId,
     ...summaryOf({
@@ -400,9 +401,7 @@ async function publishQueued(
         publish: Math.max(0, end - reduced),
       },
       // The orchestrator's use and the tasks' are all in the tally.
-      cost:
-        tally.usage &&
-        costOf(tally.usage, { backend: 'lambda', prices: deps.prices ?? DEFAULT_PRICES }),
+      cost: usage && costOf(usage, { backend: 'lambda', prices: deps.prices ?? DEFAULT_PRICES }),
     }),
     sources: job.sources,
   };
@@ -417,7 +416,9 @@ async function publishQueued(
     ['running', 'counted'],
   );
   if (!counted) {
-    deps.log?.(`job ${job.jobId}: attempt ${job.attempt} ended or was replaced; not publishing`, { jobId: job.jobId });
+    deps.log?.(`job ${job.jobId}: attempt ${job.attempt} ended or was replaced; not publishing`, {
+      jobId: job.jobId,
+    });
     return;
   }
   const outcome = await publish(store, {

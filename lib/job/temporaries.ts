@@ -8,8 +8,8 @@
 import { mapLimit } from '../concurrency.js';
 import { messageOf } from '../errors.js';
 import { jobPrefix, planKey, scratchFolders, stagedCountsKey } from '../keys.js';
-import type { ObjectStore } from '../ports.js';
 import type { Log } from '../log.js';
+import type { ObjectStore } from '../ports.js';
 
 /** Keys deleted at once. */
 const CLEANUP_CONCURRENCY = 16;

@@ -7,6 +7,8 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { expect } from 'vitest';
+import type { Summary } from '../../lib/contracts.js';
 
 export const BUCKET = 'wordcount-local';
 export const ORCHESTRATOR = 'wordcount-local-orchestrator';
@@ -135,4 +137,88 @@ export async function killBusy(name: string, sampleMs = 200): Promise<number> {
     }
   }
   return killed;
+}
+
+/** What a function wrote to CloudWatch Logs: its JSON lines, and the platform's REPORT lines. */
+export interface FunctionLogs {
+  lines: Record<string, unknown>[];
+  /** Lines that are neither JSON nor the platform's START/END/REPORT. */
+  other: string[];
+  reports: { requestId: string; billedMs: number; memoryMb: number }[];
+}
+
+/** The log events of `fn` from `since` (epoch ms) on. */
+export async function functionLogs(
+  endpoint: string,
+  fn: string,
+  since: number,
+): Promise<FunctionLogs> {
+  const { CloudWatchLogsClient, FilterLogEventsCommand } = await import(
+    '@aws-sdk/client-cloudwatch-logs'
+  );
+  const logs = new CloudWatchLogsClient({ endpoint, region: 'us-east-1', credentials });
+  const out: FunctionLogs = { lines: [], other: [], reports: [] };
+  let nextToken: string | undefined;
+  do {
+    const page = await logs.send(
+      new FilterLogEventsCommand({
+        logGroupName: `/aws/lambda/${fn}`,
+        startTime: since,
+        nextToken,
+      }),
+    );
+    for (const event of page.events ?? []) {
+      const message = (event.message ?? '').trim();
+      const report =
+        /^REPORT RequestId: (\S+)\s+Duration: [\d.]+ ms\s+Billed Duration: (\d+) ms\s+Memory Size: (\d+) MB/.exec(
+          message,
+        );
+      if (report) {
+        out.reports.push({
+          requestId: report[1] as string,
+          billedMs: Number(report[2]),
+          memoryMb: Number(report[3]),
+        });
+      } else if (message.startsWith('{')) {
+        try {
+          out.lines.push(JSON.parse(message) as Record<string, unknown>);
+        } catch {
+          out.other.push(message);
+        }
+      } else if (!/^(START|END) RequestId: /.test(message) && message !== '') {
+        out.other.push(message);
+      }
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  logs.destroy();
+  return out;
+}
+
+/**
+ * The cost a job on the emulator published: one invocation per task and one of the
+ * orchestrator, GB-seconds that are each function's billed time times its memory, S3
+ * requests at least one GET per map task, and dollars that add up.
+ */
+export function expectCostOfJob(
+  cost: Summary['cost'],
+  expected: { tasks: number; mapTasks: number; sqs: boolean },
+): void {
+  expect(cost?.backend).toBe('lambda');
+  if (!cost) return;
+  expect(cost.functions.counter?.invocations).toBe(expected.tasks);
+  expect(cost.functions.orchestrator?.invocations).toBe(1);
+  const memory: Record<string, number> = { counter: 1769, orchestrator: 3008 };
+  for (const [name, f] of Object.entries(cost.functions)) {
+    expect(f.billedMs).toBeGreaterThan(0);
+    expect(f.gbSeconds).toBeCloseTo(((f.billedMs / 1000) * (memory[name] ?? 0)) / 1024, 5);
+  }
+  expect(cost.requests.s3.get).toBeGreaterThanOrEqual(expected.mapTasks);
+  expect(cost.requests.s3.put).toBeGreaterThan(0);
+  if (expected.sqs) expect(cost.requests.sqs).toBeGreaterThan(0);
+  else expect(cost.requests.sqs).toBe(0);
+  const { usd } = cost;
+  expect(usd.total).toBeGreaterThan(0);
+  expect(usd.total).toBeCloseTo(usd.lambdaCompute + usd.lambdaRequests + usd.s3 + usd.sqs, 8);
+  expect(cost.prices?.name).toBe('us-east-1 arm64 list prices');
 }

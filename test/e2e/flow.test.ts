@@ -27,6 +27,7 @@ import {
   clients,
   download,
   emulatorEnv,
+  expectCostOfJob,
   FAILING_COUNTER,
   FAILING_ORCHESTRATOR,
   listKeys,
@@ -161,6 +162,7 @@ describe('upload → S3 notification → orchestrator → counters → output', 
     const status = await waitForStatus(key, 'succeeded');
     expect(status.tasks.mapDone).toBe(status.tasks.map);
     expect(status.tasks.map).toBe(summary.chunks);
+    expectCostOfJob(summary.cost, { tasks: summary.chunks, mapTasks: summary.chunks, sqs: false });
   });
 
   it('publishes once when the same event is delivered again', async () => {

@@ -23,6 +23,8 @@ import {
   clients,
   download,
   emulatorEnv,
+  expectCostOfJob,
+  functionLogs,
   killBusy,
   listKeys,
   QUEUE_BUCKET,
@@ -123,6 +125,48 @@ function slowGzip(): Uint8Array {
   return gzipSync(Buffer.concat(Array.from({ length: (96 << 20) / block.length }, () => block)));
 }
 
+/**
+ * The functions' log lines of a job: JSON lines (beside the platform's START/END/REPORT)
+ * that carry the job id, the request id and, on the counter, the phase; the job's
+ * metrics as one EMF record; the counter time the cost counted within what Lambda billed.
+ */
+async function expectJobLogs(jobId: string, summary: Summary, since: number): Promise<void> {
+  const counter = await functionLogs(endpoint, COUNTER, since);
+  const orchestrator = await functionLogs(endpoint, `${QUEUE_PREFIX}-orchestrator`, since);
+  for (const logs of [counter, orchestrator]) {
+    expect(logs.other).toEqual([]);
+    const mine = logs.lines.filter((line) => line.jobId === jobId && line.level);
+    expect(mine.length).toBeGreaterThan(0);
+    for (const line of mine) {
+      expect(line).toMatchObject({ service: 'wordcount', level: expect.any(String) });
+      expect(line.function_request_id).toEqual(expect.any(String));
+    }
+  }
+  const phases = counter.lines.filter((l) => l.jobId === jobId && l.level).map((l) => l.phase);
+  expect(phases).toEqual(expect.arrayContaining(['map', 'reduce', 'publish']));
+  expect(
+    orchestrator.lines.some(
+      (l) => l.jobId === jobId && /map task\(s\) queued/.test(String(l.message)),
+    ),
+  ).toBe(true);
+  const metrics = counter.lines.filter((l) => l._aws !== undefined && l.jobId === jobId);
+  expect(metrics).toHaveLength(1);
+  expect(metrics[0]).toMatchObject({
+    coordination: 'queue',
+    JobWords: summary.totalWords,
+    JobMapTasks: summary.stats.mapTasks,
+    JobCostUsd: summary.cost?.usd.total,
+  });
+  // What the cost counted of the counter is within what the platform billed it.
+  const requests = new Set(
+    counter.lines.filter((l) => l.jobId === jobId).map((l) => l.function_request_id),
+  );
+  const billed = counter.reports
+    .filter((r) => requests.has(r.requestId))
+    .reduce((sum, r) => sum + r.billedMs, 0);
+  expect(summary.cost?.functions.counter?.billedMs).toBeLessThanOrEqual(billed + requests.size);
+}
+
 describe('queue coordination on the emulator (SQS, event source mappings, dead letters)', () => {
   it('publishes what the embedded backend counts, through map and reduce tasks on the queue', async () => {
     const key = `input/queue ${run}/wide é.txt`;
@@ -130,6 +174,7 @@ describe('queue coordination on the emulator (SQS, event source mappings, dead l
     // and reduce tasks go through the queue too.
     const body = `${genesis}\n${wide(560_000, 'q')}\n`;
     const expected = await embedded(body, 'wide.txt');
+    const started = Date.now();
     await upload(s3, key, body, QUEUE_BUCKET);
     const status = await waitForState(key, ['succeeded', 'failed', 'superseded'], 180_000);
     expect(status.reason).toBeUndefined();
@@ -141,7 +186,11 @@ describe('queue coordination on the emulator (SQS, event source mappings, dead l
     expect(summary.distinctWords).toBe(expected.summary.distinctWords);
     expect(summary.stats.mapTasks).toBeGreaterThan(50);
     expect(summary.stats.reduceTasks).toBeGreaterThan(0);
+    // The counts file is far under a finalize task's least output: no finalize tasks.
+    const { mapTasks, reduceTasks } = summary.stats;
+    expectCostOfJob(summary.cost, { tasks: mapTasks + reduceTasks, mapTasks, sqs: true });
     await expectCleanedUp(status.jobId);
+    await expectJobLogs(status.jobId, summary, started);
   }, 240_000);
 
   it('completes exactly after kill -9 of the counter mid-task: the message comes back after the visibility timeout', async () => {
