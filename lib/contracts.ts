@@ -331,6 +331,14 @@ export const S3EventSchema = z.object({
 });
 export type S3Event = z.infer<typeof S3EventSchema>;
 
+/** Where a job's output goes: the summary (written last), the counts, the HTML report. */
+const OutputSchema = z.object({
+  summary: z.string(),
+  counts: z.string(),
+  /** Absent in the records of jobs started before reports were written. */
+  report: z.string().optional(),
+});
+
 /** What jobs/JOBID/status.json holds. */
 export const JobStatusSchema = z.object({
   jobId: z.string(),
@@ -362,7 +370,7 @@ export const JobStatusSchema = z.object({
     reduce: nonNegativeInt,
     reduceDone: nonNegativeInt,
   }),
-  output: z.object({ summary: z.string(), counts: z.string() }),
+  output: OutputSchema,
   /** Once counted: the summary to publish, so a failed publish is repaired without recounting. */
   summary: SummarySchema.optional(),
 });
@@ -414,7 +422,7 @@ export const QueuedReplySchema = z.object({
   /** Where the job's status is: s3://bucket/jobs/ID/status.json. */
   status: z.string(),
   /** Where its output will be. */
-  output: z.object({ summary: z.string(), counts: z.string() }),
+  output: OutputSchema,
 });
 export type QueuedReply = z.infer<typeof QueuedReplySchema>;
 
@@ -437,7 +445,7 @@ export const QueuedJobSchema = z.object({
   maxInlineDistinct: positiveInt,
   /** The least output a finalize task merges (the default unless a test lowers it). */
   finalizeMinBytes: positiveInt.optional(),
-  output: z.object({ summary: z.string(), counts: z.string() }),
+  output: OutputSchema,
   /** Wall clock of the request and of the plan: the phases' times start there. */
   startedAt: z.string(),
   plannedAt: z.string(),

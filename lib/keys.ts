@@ -66,9 +66,13 @@ export function outputBase(input: InputName): string {
   }
 }
 
-export function outputKeys(input: InputName): { summary: string; counts: string } {
+export function outputKeys(input: InputName): { summary: string; counts: string; report: string } {
   const base = outputBase(input);
-  return { summary: `${base}.json`, counts: `${base}.counts.tsv` };
+  return {
+    summary: `${base}.json`,
+    counts: `${base}.counts.tsv`,
+    report: `${base}.report.html`,
+  };
 }
 
 /** Same object versions and options → same id, so a repeated trigger finds its job. */

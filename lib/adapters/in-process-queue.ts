@@ -8,8 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { messageOf } from '../errors.js';
-import type { TaskQueue } from '../ports.js';
 import type { Log } from '../log.js';
+import type { TaskQueue } from '../ports.js';
 
 /** SQS's largest message body. */
 export const MAX_MESSAGE_BYTES = 256 * 1024;

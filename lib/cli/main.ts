@@ -88,11 +88,6 @@ async function count(sources: string[], options: CountOptions): Promise<void> {
     const local = sources.find((s) => !s.startsWith('s3://'));
     throw new UsageError(`${local}: local and s3:// sources do not mix in one job`);
   }
-  if (remote.length > 0 && options.report !== undefined) {
-    throw new UsageError(
-      '--report applies to local sources: for s3:// sources, write the counts with --counts FILE, then run wordcount report FILE',
-    );
-  }
   if (remote.length === 0) {
     const s3Only: [string, boolean][] = [
       ['--function', options.function !== undefined],
@@ -120,7 +115,7 @@ async function count(sources: string[], options: CountOptions): Promise<void> {
 
 /** Counts s3:// sources; a queued job is followed to its end unless --no-wait. */
 async function countS3(sources: string[], options: CountOptions): Promise<Summary | undefined> {
-  const { awsAccess, copyCounts, startRemote, waitForJob } = await import('./remote.js');
+  const { awsAccess, copyOutput, startRemote, waitForJob } = await import('./remote.js');
   const { progressBar } = await import('./progress-bar.js');
   const { bucket, input, reply } = await startRemote(sources, options);
   const store = (await awsAccess()).store(bucket);
@@ -131,7 +126,7 @@ async function countS3(sources: string[], options: CountOptions): Promise<Summar
       process.stdout.write(
         options.json
           ? `${JSON.stringify(queued, null, 2)}\n`
-          : `job ${queued.jobId} ${queued.outcome}; follow it with: wordcount status ${sources.join(' ')}\noutput: ${queued.output.summary}\n        ${queued.output.counts}\n`,
+          : `job ${queued.jobId} ${queued.outcome}; follow it with: wordcount status ${sources.join(' ')}\noutput: ${queued.output.summary}\n        ${queued.output.counts}\n${queued.output.report ? `        ${queued.output.report}\n` : ''}`,
       );
       return undefined;
     }
@@ -145,7 +140,8 @@ async function countS3(sources: string[], options: CountOptions): Promise<Summar
       bar?.stop();
     }
   } else summary = reply.summary;
-  if (options.counts !== undefined) await copyCounts(store, input, options.counts);
+  if (options.counts !== undefined) await copyOutput(store, input, 'counts', options.counts);
+  if (options.report !== undefined) await copyOutput(store, input, 'report', options.report);
   return summary;
 }
 
@@ -203,7 +199,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--top <n>', 'how many of the most frequent words to show', nonNegativeInteger, 20)
     .option('--json', 'print the summary as one JSON object')
     .option('--counts <file>', 'write every word and its count as TSV to <file>')
-    .option('--report <file>', 'local sources: write an HTML report of the counts to <file>')
+    .option(
+      '--report <file>',
+      "write an HTML report of the counts to <file> (s3://: a copy of the job's)",
+    )
     .option(
       '--function <name>',
       's3:// sources: the orchestrator Lambda (default: $WORDCOUNT_ORCHESTRATOR_FUNCTION)',

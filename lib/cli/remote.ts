@@ -187,15 +187,16 @@ export async function waitForJob(
   }
 }
 
-/** Copies the published counts file to a local path. */
-export async function copyCounts(
+/** Copies a published output (the counts file, the report) to a local path. */
+export async function copyOutput(
   store: ObjectStore,
   input: InputName,
+  which: 'counts' | 'report',
   path: string,
 ): Promise<void> {
   const target = resolve(path);
   await new FileObjectStore(dirname(target)).put(
     basename(target),
-    store.readRange(outputKeys(input).counts, { start: 0 }),
+    store.readRange(outputKeys(input)[which], { start: 0 }),
   );
 }

@@ -31,6 +31,16 @@ export interface UsageTally {
 
 export const emptyTally = (): UsageTally => ({ functions: {}, requests: {}, retries: 0 });
 
+/** The entry of `fn` in `tally`, made empty on first use. */
+function functionIn(tally: UsageTally, fn: string): FunctionUsage {
+  let entry = tally.functions[fn];
+  if (!entry) {
+    entry = { invocations: 0, billedMs: 0, gbSeconds: 0 };
+    tally.functions[fn] = entry;
+  }
+  return entry;
+}
+
 /** Starts measuring; the returned function says what was used since. */
 export function startUsage(meter: RequestMeter, memoryMb: number): () => TaskUsage {
   const started = performance.now();
@@ -52,7 +62,7 @@ export function addUsage(
   usage: TaskUsage,
   invocations = 1,
 ): UsageTally {
-  const entry = (tally.functions[fn] ??= { invocations: 0, billedMs: 0, gbSeconds: 0 });
+  const entry = functionIn(tally, fn);
   entry.invocations += invocations;
   tally.retries += usage.retries ?? 0;
   entry.billedMs += usage.billedMs;
@@ -64,7 +74,7 @@ export function addUsage(
 /** Adds tally `more` into `into`. */
 export function mergeTally(into: UsageTally, more: UsageTally): UsageTally {
   for (const [fn, entry] of Object.entries(more.functions)) {
-    const sum = (into.functions[fn] ??= { invocations: 0, billedMs: 0, gbSeconds: 0 });
+    const sum = functionIn(into, fn);
     sum.invocations += entry.invocations;
     sum.billedMs += entry.billedMs;
     sum.gbSeconds += entry.gbSeconds;

@@ -12,6 +12,7 @@ import type { Summary } from '../contracts.js';
 import { JobBusyError } from '../errors.js';
 import { publishLockKey } from '../keys.js';
 import type { ObjectStore } from '../ports.js';
+import { reportHtmlFromCounts } from '../report/from-counts.js';
 import { Lease } from './lease.js';
 
 export type Published = 'published' | 'superseded';
@@ -24,7 +25,8 @@ export interface PublishRequest {
   currentVersion: () => Promise<string>;
   /** Where the job staged its counts file. */
   stagedCounts: string;
-  output: { summary: string; counts: string };
+  /** The report is written when its key is given (a job recorded before reports has none). */
+  output: { summary: string; counts: string; report?: string };
   summary: Summary;
   /** Who publishes, for the lock. */
   owner: string;
@@ -69,6 +71,22 @@ export async function publish(store: ObjectStore, request: PublishRequest): Prom
       metadata,
     });
     stillHeld();
+    if (request.output.report) {
+      // The report beside them, from the counts as published (one streaming pass).
+      const counts = request.output.counts;
+      const html = await reportHtmlFromCounts(
+        store.readRange(counts, { start: 0 }),
+        request.summary.totalWords,
+        request.summary,
+        store.uri(counts),
+      );
+      stillHeld();
+      await store.put(request.output.report, html, {
+        contentType: 'text/html; charset=utf-8',
+        metadata,
+      });
+      stillHeld();
+    }
     // The summary last: a reader that finds it finds the counts of the same job.
     await store.put(request.output.summary, `${JSON.stringify(request.summary, null, 2)}\n`, {
       contentType: 'application/json',

@@ -163,6 +163,11 @@ describe('upload → S3 notification → orchestrator → counters → output', 
     expect(status.tasks.mapDone).toBe(status.tasks.map);
     expect(status.tasks.map).toBe(summary.chunks);
     expectCostOfJob(summary.cost, { tasks: summary.chunks, mapTasks: summary.chunks, sqs: false });
+    // The report beside them: one HTML page of the same counts, the summary's figures in it.
+    const report = await download(s3, outputKeys({ kind: 'key', key }).report);
+    expect(report).toMatch(/^<!doctype html>/);
+    expect(report).toContain(summary.jobId);
+    expect(report).toContain('Zipf');
   });
 
   it('publishes once when the same event is delivered again', async () => {
@@ -432,7 +437,7 @@ describe('a corpus of many objects', () => {
 });
 
 describe('the CLI on s3:// sources', () => {
-  it('prints the same summary as a local count and copies the counts file', async () => {
+  it('prints the same summary as a local count and copies the counts file and the report', async () => {
     const key = `staging/${run}/cli sample.txt`;
     await upload(s3, key, await readFile(sample));
     const counts = join(dir, 'cli-s3.tsv');
@@ -447,6 +452,8 @@ describe('the CLI on s3:// sources', () => {
         '--json',
         '--counts',
         counts,
+        '--report',
+        join(dir, 'cli-s3.report.html'),
       ],
       emulatorEnv(endpoint),
     );
@@ -456,6 +463,8 @@ describe('the CLI on s3:// sources', () => {
     const local = await embedded(sample, 'whitespace');
     expect(summary.totalWords).toBe(local.summary.totalWords);
     expect(await readFile(counts, 'utf8')).toBe(local.tsv);
+    const report = await readFile(join(dir, 'cli-s3.report.html'), 'utf8');
+    expect(report).toBe(await download(s3, outputKeys({ kind: 'key', key }).report));
   });
 
   it('exits 1 with the function message for a missing key', async () => {
