@@ -9,6 +9,7 @@
  *               and where the partitioned reduce starts to beat the inline merge
  *   emulator    5 million distinct words uploaded to the stack on MiniStack, before and
  *               after the partitioned reduce (starts the emulator if needed)
+ *   cost        what jobs cost as their summaries report it, RPC and queue, on MiniStack
  *
  *   npm run bench                                   # everything, median of 3 runs
  *   node scripts/bench.mjs --only vocabulary --runs 1
@@ -21,6 +22,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { costSection } from './bench/cost.mjs';
 import { emulatorSection } from './bench/emulator.mjs';
 import { die, machine, staleBuildWarning } from './bench/measure.mjs';
 import { proseSection } from './bench/prose.mjs';
@@ -29,7 +31,7 @@ import { vocabularySection } from './bench/vocabulary.mjs';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist/lib/cli/main.js');
 const DATA_DIR = join(ROOT, 'bench-data');
-const SECTIONS = ['prose', 'vocabulary', 'emulator'];
+const SECTIONS = ['prose', 'vocabulary', 'emulator', 'cost'];
 
 function usage() {
   return `Usage: node scripts/bench.mjs [--size MB] [--runs N] [--only SECTIONS]
@@ -95,6 +97,7 @@ async function main() {
     prose: () => proseSection(context),
     vocabulary: () => vocabularySection(context),
     emulator: () => emulatorSection(context),
+    cost: () => costSection(context),
   };
   for (const name of only) {
     const section = await sections[name]();

@@ -80,6 +80,12 @@ function summaryFigures(summary: Summary): [string, string][] {
     figures.push(['invalid UTF-8', number.format(summary.invalidSequences)]);
   }
   if (summary.longTokens > 0) figures.push(['long tokens', number.format(summary.longTokens)]);
+  const { cost } = summary;
+  if (cost?.backend === 'lambda') {
+    figures.push(['cost', `$${cost.usd.total.toPrecision(2)} (${cost.gbSeconds.toFixed(1)} GB-s)`]);
+  } else if (cost?.cpuSeconds !== undefined) {
+    figures.push(['cost', `${cost.cpuSeconds.toFixed(2)} CPU-s here, $0`]);
+  }
   if (summary.jobId !== undefined) figures.push(['job', summary.jobId]);
   return figures;
 }

@@ -22,11 +22,11 @@ import { log, markdownTable, median, scratch } from './measure.mjs';
 
 /** The last commit before the partitioned reduce: what "before" means. */
 export const BEFORE_REF = 'a74cf33';
-const DISTINCT = 5_000_000;
+export const DISTINCT = 5_000_000;
 const FREQUENT = 'the and of to that in he shall unto for'.split(' ');
 const TARGET_SECONDS = 47;
 
-function writeDistinct(fd) {
+export function writeDistinct(fd) {
   const buf = Buffer.allocUnsafe(1 << 22);
   let o = 0;
   const flush = () => {
