@@ -11,8 +11,8 @@ import { createS3Client, pathStyleFor } from '../lib/adapters/aws-clients.js';
 import { createLogger, logTo, taskKeys, withLogKeys } from '../lib/adapters/powertools.js';
 import { S3ObjectStore } from '../lib/adapters/s3-store.js';
 import { counterConfig, sstLinksActive } from '../lib/config.js';
-import { QueueMessageSchema } from '../lib/contracts.js';
 import { handleDeadLetter } from '../lib/job/queue-driver.js';
+import { QueueMessageSchema } from '../lib/queue-contracts.js';
 
 const config = counterConfig(
   process.env,

@@ -26,13 +26,7 @@ import {
 import { S3ObjectStore } from '../lib/adapters/s3-store.js';
 import { SqsTaskQueue } from '../lib/adapters/sqs-queue.js';
 import { orchestratorConfig, sstLinksActive } from '../lib/config.js';
-import {
-  JobRequestSchema,
-  parsePayload,
-  type QueuedReply,
-  S3EventSchema,
-  type Summary,
-} from '../lib/contracts.js';
+import { JobRequestSchema, parsePayload, S3EventSchema, type Summary } from '../lib/contracts.js';
 import { RequestMeter } from '../lib/cost/request-meter.js';
 import { startUsage } from '../lib/cost/usage.js';
 import { JobFailedError, messageOf, UsageError } from '../lib/errors.js';
@@ -45,6 +39,7 @@ import { withTop } from '../lib/job/prepare.js';
 import { startQueuedJob } from '../lib/job/queue-driver.js';
 import { runTask } from '../lib/job/task.js';
 import { createdObjects, type InputName, outputKeys, statusKey } from '../lib/keys.js';
+import type { QueuedReply } from '../lib/queue-contracts.js';
 
 const config = orchestratorConfig(
   process.env,

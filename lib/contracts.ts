@@ -1,6 +1,9 @@
-/** Schemas of everything that crosses a process boundary; both sides parse with these. */
+/**
+ * Schemas of everything that crosses a process boundary; both sides parse with these.
+ * The queue coordination's own messages and records are in queue-contracts.ts.
+ */
 import { z } from 'zod';
-import { CostSchema, TaskUsageSchema, UsageTallySchema } from './cost/schemas.js';
+import { CostSchema, TaskUsageSchema } from './cost/schemas.js';
 import { InvalidPayloadError } from './errors.js';
 import { MODES } from './tokenize.js';
 
@@ -332,7 +335,7 @@ export const S3EventSchema = z.object({
 export type S3Event = z.infer<typeof S3EventSchema>;
 
 /** Where a job's output goes: the summary (written last), the counts, the HTML report. */
-const OutputSchema = z.object({
+export const OutputSchema = z.object({
   summary: z.string(),
   counts: z.string(),
   /** Absent in the records of jobs started before reports were written. */
@@ -375,111 +378,3 @@ export const JobStatusSchema = z.object({
   summary: SummarySchema.optional(),
 });
 export type JobStatus = z.infer<typeof JobStatusSchema>;
-
-/** A task on the queue (SQS body): which job, attempt and task, and its request or where it is kept. */
-export const TaskMessageSchema = z
-  .object({
-    jobId: z.string().min(1),
-    /** The attempt of the job that sent it: a message from an earlier attempt is dropped. */
-    attempt: z.string().min(1),
-    phase: z.enum(['map', 'reduce', 'finalize']),
-    index: nonNegativeInt,
-    /** The request itself, while it fits a message. */
-    request: TaskRequestSchema.optional(),
-    /** Else the key of the request in the bucket. */
-    requestKey: z.string().min(1).optional(),
-  })
-  .strict()
-  .refine((m) => (m.request === undefined) !== (m.requestKey === undefined), {
-    message: 'a task message carries either its request or requestKey',
-  });
-export type TaskMessage = z.infer<typeof TaskMessageSchema>;
-export type TaskPhase = TaskMessage['phase'];
-
-/**
- * Sent (delayed) before a queued job's map tasks: when it arrives, the map tasks must
- * have been sent; if the orchestrator died first, whoever handles it sends them.
- */
-export const StartCheckSchema = z
-  .object({ jobId: z.string().min(1), attempt: z.string().min(1), check: z.literal('start') })
-  .strict();
-export type StartCheck = z.infer<typeof StartCheckSchema>;
-
-/** Anything on the task queue. */
-export const QueueMessageSchema = z.union([StartCheckSchema, TaskMessageSchema]);
-export type QueueMessage = z.infer<typeof QueueMessageSchema>;
-
-const InputNameSchema = z.union([
-  z.object({ kind: z.literal('key'), key: z.string() }),
-  z.object({ kind: z.literal('prefix'), prefix: z.string() }),
-  z.object({ kind: z.literal('keys'), keys: z.array(z.string()) }),
-]);
-
-/** The orchestrator's answer to a direct invocation that queued its job (queue coordination). */
-export const QueuedReplySchema = z.object({
-  jobId: z.string(),
-  outcome: z.enum(['queued', 'already-queued']),
-  /** Where the job's status is: s3://bucket/jobs/ID/status.json. */
-  status: z.string(),
-  /** Where its output will be. */
-  output: OutputSchema,
-});
-export type QueuedReply = z.infer<typeof QueuedReplySchema>;
-
-/** What a queued job's tasks need to take it from phase to phase: jobs/ID/attempts/A/job.json. */
-export const QueuedJobSchema = z.object({
-  jobId: z.string(),
-  /** This run of the job: its ledger is jobs/ID/ledger/ATTEMPT/. */
-  attempt: z.string(),
-  bucket: z.string().optional(),
-  input: InputNameSchema,
-  source: z.object({ uri: z.string(), etag: z.string() }),
-  sources: z.object({ objects: nonNegativeInt, bytes: nonNegativeInt }),
-  mode: ModeSchema,
-  chunkSize: positiveInt,
-  partitions: positiveInt,
-  mapTasks: nonNegativeInt,
-  concurrency: positiveInt,
-  top: nonNegativeInt,
-  inlineLimitBytes: nonNegativeInt,
-  maxInlineDistinct: positiveInt,
-  /** The least output a finalize task merges (the default unless a test lowers it). */
-  finalizeMinBytes: positiveInt.optional(),
-  output: OutputSchema,
-  /** Wall clock of the request and of the plan: the phases' times start there. */
-  startedAt: z.string(),
-  plannedAt: z.string(),
-});
-export type QueuedJob = z.infer<typeof QueuedJobSchema>;
-
-/** What the map tasks counted together, carried from phase to phase. */
-export const MappedSchema = z.object({
-  tokens: nonNegativeInt,
-  invalidSequences: nonNegativeInt,
-  longTokens: nonNegativeInt,
-  bytesScanned: nonNegativeInt,
-  uncompressedBytes: nonNegativeInt,
-});
-export type Mapped = z.infer<typeof MappedSchema>;
-
-/** What the task that started a phase decided: jobs/ID/ledger/ATTEMPT/phases/PHASE.json. */
-export const PhaseRecordSchema = z.object({
-  /** The message whose task completed the previous phase and claimed this one. */
-  by: z.string(),
-  at: z.string(),
-  /** Tasks of the phase, once planned (written before any is sent). */
-  tasks: nonNegativeInt.optional(),
-  /** Every task of the phase was sent. */
-  sent: z.boolean().optional(),
-  /** The map tasks' totals (from the reduce phase on). */
-  mapped: MappedSchema.optional(),
-  /** The reduce tasks' totals (finalize phase). */
-  reduced: z
-    .object({ distinct: nonNegativeInt, top: z.array(WordCountSchema), tasks: nonNegativeInt })
-    .optional(),
-  /** Peak memory of any task so far. */
-  maxRssBytes: nonNegativeInt.optional(),
-  /** What the job's functions used so far (the orchestrator's start, the tasks of earlier phases). */
-  usage: UsageTallySchema.optional(),
-});
-export type PhaseRecord = z.infer<typeof PhaseRecordSchema>;

@@ -7,19 +7,14 @@
  */
 import { basename, dirname, resolve } from 'node:path';
 import { FileObjectStore } from '../adapters/file-store.js';
-import {
-  parsePayload,
-  type QueuedReply,
-  QueuedReplySchema,
-  type Summary,
-  SummarySchema,
-} from '../contracts.js';
+import { parsePayload, type Summary, SummarySchema } from '../contracts.js';
 import { JobFailedError, UsageError } from '../errors.js';
 import type { JobProgress } from '../job/context.js';
 import { readJson, withTop } from '../job/prepare.js';
 import { jobReport } from '../job/progress.js';
 import { type InputName, outputKeys } from '../keys.js';
 import type { ObjectStore } from '../ports.js';
+import { type QueuedReply, QueuedReplySchema } from '../queue-contracts.js';
 import type { Mode } from '../tokenize.js';
 
 export interface RemoteOptions {

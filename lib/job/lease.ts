@@ -45,6 +45,8 @@ function jitter(attempt: number): Promise<void> {
 export class Lease {
   private etag: string | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** The renewal in flight, which release() waits out: else it could rewrite the key after it. */
+  private renewing: Promise<void> | undefined;
   readonly periodMs: number;
   private readonly now: () => Date;
 
@@ -164,7 +166,8 @@ export class Lease {
   keepAlive(onLost: (reason: string) => void): void {
     let renewedAt = Date.now();
     this.timer = setInterval(() => {
-      this.renew().then(
+      if (this.renewing) return;
+      this.renewing = this.renew().then(
         (ok) => {
           if (ok) {
             renewedAt = Date.now();
@@ -179,6 +182,9 @@ export class Lease {
           onLost(`${this.store.uri(this.key)} could not be renewed: ${String(error)}`);
         },
       );
+      this.renewing = this.renewing.finally(() => {
+        this.renewing = undefined;
+      });
     }, this.periodMs);
     this.timer.unref();
   }
@@ -191,6 +197,9 @@ export class Lease {
   /** Gives the lease up, if it is still ours. */
   async release(): Promise<void> {
     this.stop();
+    // A renewal that lands after the delete would bring the lease back; one that lands
+    // between the read of our etag and the delete would make us keep it.
+    await this.renewing;
     if (this.etag === undefined) return;
     try {
       if ((await this.store.head(this.key)).etag === this.etag) await this.store.delete(this.key);

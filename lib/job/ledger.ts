@@ -18,16 +18,7 @@
 
 import type { z } from 'zod';
 import { mapLimit } from '../concurrency.js';
-import {
-  type PhaseRecord,
-  PhaseRecordSchema,
-  parsePayload,
-  type QueuedJob,
-  QueuedJobSchema,
-  type TaskPhase,
-  type TaskRequest,
-  TaskRequestSchema,
-} from '../contracts.js';
+import { parsePayload, type TaskRequest, TaskRequestSchema } from '../contracts.js';
 import {
   ConditionalConflictError,
   ObjectNotFoundError,
@@ -35,6 +26,13 @@ import {
 } from '../errors.js';
 import { attemptPrefix } from '../keys.js';
 import type { ObjectStore } from '../ports.js';
+import {
+  type PhaseRecord,
+  PhaseRecordSchema,
+  type QueuedJob,
+  QueuedJobSchema,
+  type TaskPhase,
+} from '../queue-contracts.js';
 import { Lease } from './lease.js';
 
 export type PhaseName = TaskPhase | 'publish';

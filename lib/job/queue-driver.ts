@@ -22,243 +22,35 @@ import { randomUUID } from 'node:crypto';
 import type { ZodType } from 'zod';
 import {
   FinalizeResultSchema,
-  type JobStatus,
   MapResultSchema,
   parsePayload,
-  type QueuedJob,
-  QueueMessageSchema,
   ReduceResultSchema,
-  type StartCheck,
-  type Summary,
-  SummarySchema,
-  type TaskMessage,
-  type TaskPhase,
 } from '../contracts.js';
 import { addRequests } from '../cost/request-meter.js';
-import { addUsage, emptyTally, type UsageTally } from '../cost/usage.js';
 import { describeTaskError, isDeterministic, JobBusyError, taskErrorType } from '../errors.js';
-import { claimKey, inputEtag, latestJobKey } from '../keys.js';
-import type { SourceObject } from '../plan.js';
+import { inputEtag } from '../keys.js';
+import { QueueMessageSchema, type TaskMessage, type TaskPhase } from '../queue-contracts.js';
 import { resolveInput } from './inputs.js';
-import { Lease } from './lease.js';
 import { JobLedger } from './ledger.js';
-import { INLINE_MAX_DISTINCT, mapRequestFor } from './map-results.js';
-import { type JobRequestOptions, prepare, readJson } from './prepare.js';
-import {
-  afterPhase,
-  nextPhase,
-  nowOf,
-  type QueueDeps,
-  sendTasks,
-  updateAttempt,
-} from './queue-phases.js';
-import { planJob } from './run-job.js';
-import { isTerminal, readStatus, writeStatus } from './status.js';
-import { removeAttemptObjects, removeJobObjects } from './temporaries.js';
+import { endJob, runningAttempt } from './queue-ending.js';
+import { afterPhase, nextPhase, type QueueDeps } from './queue-phases.js';
+import { handleStartCheck } from './queue-start.js';
+import { removeAttemptObjects } from './temporaries.js';
 
+export { handleDeadLetter, type RecordDeps } from './queue-ending.js';
 export type { QueueDeps } from './queue-phases.js';
-
-/** What recording a job's end needs: no queue, no tasks. */
-export type RecordDeps = Pick<QueueDeps, 'store' | 'now' | 'log' | 'heartbeatMs'>;
-
-/** Top words in a queued job's published summary. */
-const QUEUED_TOP = 20;
-/** When the start check arrives: the orchestrator has sent the map tasks long before. */
-export const START_CHECK_DELAY_SECONDS = 120;
-
-export interface StartDeps extends QueueDeps {
-  /** The bucket the task requests name (absent on the embedded backend). */
-  bucket?: string;
-  concurrency: number;
-  defaultChunkSize: number;
-  inlineLimitBytes: number;
-  maxInlineDistinct?: number;
-  /** The least output a finalize task merges: tests lower it to reach the finalize phase. */
-  finalizeMinBytes?: number;
-  /** Tests shorten the start check's delay. */
-  startCheckDelaySeconds?: number;
-}
-
-export type Started =
-  | { outcome: 'queued'; jobId: string; attempt: string; tasks: number }
-  | { outcome: 'already-queued'; jobId: string; attempt: string }
-  | { outcome: 'already-published'; jobId: string; summary: Summary };
+export {
+  START_CHECK_DELAY_SECONDS,
+  type StartDeps,
+  type Started,
+  startQueuedJob,
+} from './queue-start.js';
 
 const resultSchema = {
   map: MapResultSchema,
   reduce: ReduceResultSchema,
   finalize: FinalizeResultSchema,
 };
-
-/** The lease on starting job `jobId`: the orchestrator's, or a start check's. */
-function startLease(deps: RecordDeps, jobId: string, owner: string, uri: string): Lease {
-  return new Lease(deps.store, claimKey(jobId), owner, {
-    periodMs: deps.heartbeatMs,
-    now: deps.now,
-    detail: `starting job ${jobId} for ${uri}`,
-  });
-}
-
-/**
- * The orchestrator's part: plan, record, send the map tasks, and return. A start cut
- * short (the orchestrator died) is finished by its start check, or by a retry.
- */
-export async function startQueuedJob(
-  deps: StartDeps,
-  request: JobRequestOptions,
-  owner: string = randomUUID(),
-): Promise<Started> {
-  const { store } = deps;
-  const startedAt = nowOf(deps);
-  const measured = deps.measure?.();
-  const used = measured && (() => addUsage(emptyTally(), 'orchestrator', measured()));
-  const job = await prepare({ ...deps, bucket: deps.bucket ?? '' }, request);
-  const { jobId } = job;
-  const claim = startLease(deps, jobId, owner, job.input.uri);
-  const acquired = await claim.acquire();
-  if (!acquired.held) {
-    throw new JobBusyError(
-      `${job.input.uri}: job ${jobId} is being started by another invocation (heartbeat ${acquired.holder.heartbeatAt}); retry later`,
-    );
-  }
-  claim.keepAlive((reason) => deps.log?.(`job ${jobId}: ${reason}`, { jobId }));
-  try {
-    // Read under the claim: no other start changes it meanwhile.
-    const status = await readStatus(store, jobId);
-    if (status?.state === 'succeeded') {
-      const summary = SummarySchema.safeParse(await readJson(store, job.output.summary)).data;
-      if (summary?.jobId === jobId) return { outcome: 'already-published', jobId, summary };
-    }
-    if (status && !isTerminal(status.state) && status.attempt) {
-      const ledger = new JobLedger(store, jobId, status.attempt, deps.now);
-      const queued = await ledger.readJob();
-      if (queued) {
-        if ((await ledger.phase('map'))?.sent) {
-          return { outcome: 'already-queued', jobId, attempt: queued.attempt };
-        }
-        deps.log?.(`job ${jobId}: its start was cut short; sending its map tasks again`, { jobId });
-        const tasks = await sendMapTasks(deps, ledger, queued, job.input.objects, owner, used);
-        return { outcome: 'queued', jobId, attempt: queued.attempt, tasks };
-      }
-    }
-    // A first run, or one after an ending without output: a new attempt, from nothing.
-    await removeJobObjects(store, jobId, deps.log);
-    const attempt = randomUUID();
-    const ledger = new JobLedger(store, jobId, attempt, deps.now);
-    // Sent first: if this invocation dies anywhere after, the check finishes the start.
-    const check: StartCheck = { jobId, attempt, check: 'start' };
-    await deps.queue.send([check], {
-      delaySeconds: deps.startCheckDelaySeconds ?? START_CHECK_DELAY_SECONDS,
-    });
-    const plan = await planJob(store, job.input.objects, {
-      chunkSize: job.chunkSize,
-      concurrency: deps.concurrency,
-    });
-    const name = job.input.name;
-    const queued: QueuedJob = {
-      jobId,
-      attempt,
-      bucket: deps.bucket,
-      input: name.kind === 'keys' ? { kind: 'keys', keys: [...name.keys] } : name,
-      source: { uri: job.input.uri, etag: job.etag },
-      sources: {
-        objects: job.input.objects.length,
-        bytes: job.input.objects.reduce((sum, o) => sum + o.size, 0),
-      },
-      mode: job.mode,
-      chunkSize: plan.chunkSize,
-      partitions: plan.partitions,
-      mapTasks: plan.tasks.length,
-      concurrency: deps.concurrency,
-      top: QUEUED_TOP,
-      inlineLimitBytes: deps.inlineLimitBytes,
-      maxInlineDistinct: deps.maxInlineDistinct ?? INLINE_MAX_DISTINCT,
-      finalizeMinBytes: deps.finalizeMinBytes,
-      output: job.output,
-      startedAt: startedAt.toISOString(),
-      plannedAt: nowOf(deps).toISOString(),
-    };
-    await ledger.writeJob(queued);
-    await writeStatus(
-      store,
-      {
-        jobId,
-        state: 'running',
-        coordination: 'queue',
-        attempt,
-        input: { bucket: deps.bucket ?? '', uri: job.input.uri, etag: job.etag, ...queued.sources },
-        mode: job.mode,
-        chunkSize: plan.chunkSize,
-        updatedAt: '',
-        tasks: { map: plan.tasks.length, mapDone: 0, reduce: 0, reduceDone: 0 },
-        output: job.output,
-      },
-      nowOf(deps),
-    );
-    await store.put(latestJobKey(job.output.summary), JSON.stringify({ jobId }), {
-      contentType: 'application/json',
-    });
-    const tasks = await sendMapTasks(deps, ledger, queued, job.input.objects, owner, used);
-    deps.log?.(`job ${jobId}: ${tasks} map task(s) queued for ${job.input.uri}`, {
-      jobId,
-      attempt,
-      phase: 'map',
-      tasks,
-    });
-    return { outcome: 'queued', jobId, attempt, tasks };
-  } finally {
-    await claim.release();
-  }
-}
-
-/**
- * Plans the map phase (recorded before any task goes), sends its tasks, records them
- * sent; returns how many. Planning again gives the same tasks, so a repeat only sends
- * duplicates, which find their commits.
- */
-async function sendMapTasks(
-  deps: QueueDeps & { concurrency?: number },
-  ledger: JobLedger,
-  job: QueuedJob,
-  objects: readonly SourceObject[],
-  by: string,
-  /** What the sender used so far: the job's first usage record (the orchestrator's). */
-  used?: () => UsageTally,
-): Promise<number> {
-  const plan = await planJob(deps.store, objects, {
-    chunkSize: job.chunkSize,
-    concurrency: job.concurrency,
-  });
-  const requests = plan.tasks.map((task) =>
-    mapRequestFor({
-      task,
-      mode: job.mode,
-      bucket: job.bucket,
-      workPrefix: ledger.prefix,
-      partitions: job.partitions,
-      inlineLimitBytes: job.inlineLimitBytes,
-      expectedDistinct: 0,
-      chunkSize: job.chunkSize,
-    }),
-  );
-  const record = { by, at: nowOf(deps).toISOString(), tasks: requests.length };
-  await ledger.recordPhase('map', record);
-  await sendTasks(deps, ledger, 'map', requests);
-  await ledger.recordPhase('map', { ...record, sent: true, ...(used && { usage: used() }) });
-  // Only empty objects: no task will complete the map phase, so it completes here.
-  if (requests.length === 0) await afterPhase(deps, ledger, job, 'map', by);
-  return requests.length;
-}
-
-/** The status, when it is about `attempt` and the job still runs. */
-async function runningAttempt(
-  deps: RecordDeps,
-  jobId: string,
-  attempt: string,
-): Promise<JobStatus | undefined> {
-  const status = await readStatus(deps.store, jobId);
-  return status?.attempt === attempt && !isTerminal(status.state) ? status : undefined;
-}
 
 /** Handles anything on the task queue; throws to have it delivered again. */
 export async function handleQueueMessage(
@@ -271,42 +63,6 @@ export async function handleQueueMessage(
   const message = parsePayload(QueueMessageSchema, body, `queue message ${messageId}`);
   if ('check' in message) await handleStartCheck(deps, message, messageId);
   else await handleTaskMessage(deps, message, messageId, receiveCount);
-}
-
-/** The start check: the map tasks were sent, or they are sent now. */
-async function handleStartCheck(deps: QueueDeps, check: StartCheck, messageId: string) {
-  const { jobId, attempt } = check;
-  const ledger = new JobLedger(deps.store, jobId, attempt, deps.now);
-  if (!(await runningAttempt(deps, jobId, attempt)) || (await ledger.phase('map'))?.sent) return;
-  const job = await ledger.readJob();
-  if (!job) return;
-  // The orchestrator's claim: stale once it died (it is renewed while it works).
-  const claim = startLease(deps, jobId, `start check ${messageId}`, job.source.uri);
-  const acquired = await claim.acquire();
-  if (!acquired.held) {
-    throw new JobBusyError(
-      `job ${jobId}: its start is still under way (heartbeat ${acquired.holder.heartbeatAt})`,
-    );
-  }
-  try {
-    if (!(await runningAttempt(deps, jobId, attempt)) || (await ledger.phase('map'))?.sent) return;
-    const objects = (await resolveInput(deps.store, job.input)).objects;
-    if (inputEtag(objects) !== job.source.etag) {
-      await endJob(
-        deps,
-        ledger,
-        'superseded',
-        'a newer version of the input was uploaded before the job started: its own job publishes',
-      );
-      return;
-    }
-    deps.log?.(`job ${jobId}: its orchestrator died while starting it; sending its map tasks`, {
-      jobId,
-    });
-    await sendMapTasks(deps, ledger, job, objects, `start check ${messageId}`);
-  } finally {
-    await claim.release();
-  }
 }
 
 /**
@@ -442,50 +198,4 @@ async function advance(
   } finally {
     await lease.release().catch(() => undefined);
   }
-}
-
-/** Records the attempt ended unpublished (unless it ended already) and removes its objects. */
-async function endJob(
-  deps: RecordDeps,
-  ledger: JobLedger,
-  state: 'failed' | 'superseded',
-  reason: string,
-): Promise<void> {
-  const ended = await updateAttempt(
-    deps,
-    ledger,
-    (s) => {
-      s.state = state;
-      s.reason = reason;
-    },
-    ['running', 'counted'],
-  );
-  if (ended) deps.log?.(`job ${ledger.jobId}: ${state}: ${reason}`, { jobId: ledger.jobId });
-  await removeAttemptObjects(deps.store, ledger.prefix, deps.log);
-}
-
-/**
- * The dead-letter queue's part: a task that failed on every delivery fails its job,
- * which then publishes nothing. A start check there means the start kept failing.
- */
-export async function handleDeadLetter(
-  deps: RecordDeps,
-  body: unknown,
-  messageId: string,
-): Promise<void> {
-  const message = parsePayload(QueueMessageSchema, body, `dead letter ${messageId}`);
-  const ledger = new JobLedger(deps.store, message.jobId, message.attempt, deps.now);
-  if (!(await runningAttempt(deps, message.jobId, message.attempt))) return;
-  if ('check' in message) {
-    await endJob(deps, ledger, 'failed', 'its start failed on every attempt');
-    return;
-  }
-  const error =
-    (await ledger.lastError(message.phase, message.index)) ?? 'its process died every time';
-  await endJob(
-    deps,
-    ledger,
-    'failed',
-    `${message.phase} task ${message.index} failed on every delivery: ${error}`,
-  );
 }

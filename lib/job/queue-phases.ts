@@ -8,19 +8,10 @@
  */
 import {
   FinalizeResultSchema,
-  type JobStatus,
-  type Mapped,
   MapResultSchema,
-  type PhaseRecord,
-  type QueuedJob,
   ReduceResultSchema,
-  type Summary,
-  type TaskMessage,
-  type TaskPhase,
   type TaskRequest,
 } from '../contracts.js';
-import { costOf } from '../cost/job-cost.js';
-import { DEFAULT_PRICES, type Prices } from '../cost/prices.js';
 import {
   addUsage,
   emptyTally,
@@ -29,19 +20,17 @@ import {
   type UsageTally,
 } from '../cost/usage.js';
 import { JobFailedError } from '../errors.js';
-import { attemptPrefix, inputEtag } from '../keys.js';
-import type { Log } from '../log.js';
-import type { ObjectStore, TaskQueue } from '../ports.js';
+import { attemptPrefix } from '../keys.js';
+import type { Mapped, PhaseRecord, QueuedJob, TaskMessage, TaskPhase } from '../queue-contracts.js';
 import { sortTable } from '../reduce/merge-partials.js';
 import { mergeTop } from '../reduce/order.js';
 import { sortedLines } from '../reduce/sort-entries.js';
-import { peakRssBytes } from '../rss.js';
 import { TASK_FUNCTION } from './context.js';
 import { concatenateParts, mergeIntoTarget } from './finalize.js';
-import { resolveInput } from './inputs.js';
 import type { JobLedger } from './ledger.js';
 import { MapResults } from './map-results.js';
-import { publish } from './publish.js';
+import { nowOf, type QueueDeps, updateAttempt } from './queue-deps.js';
+import { publishQueued } from './queue-publish.js';
 import {
   checkReduced,
   finalizeRequestsFor,
@@ -49,31 +38,11 @@ import {
   reduceRequestsFor,
 } from './reduce-plan.js';
 import { topOf } from './reduce-task.js';
-import { updateStatus } from './status.js';
-import { summaryOf } from './summary.js';
-import { removeAttemptObjects } from './temporaries.js';
+
+export { nowOf, type QueueDeps, updateAttempt } from './queue-deps.js';
 
 /** A message body above this keeps its request in the bucket (SQS takes 256 KiB). */
 export const MAX_INLINE_MESSAGE_BYTES = 200 * 1024;
-
-export interface QueueDeps {
-  store: ObjectStore;
-  queue: TaskQueue;
-  /** Runs a task: the task function itself on Lambda, a worker thread on the embedded backend. */
-  runTask: (request: TaskRequest) => Promise<unknown>;
-  /** Heartbeat period of the start and phase leases. */
-  heartbeatMs?: number;
-  now?: () => Date;
-  log?: Log;
-  /**
-   * Reckon each job's cost: starts measuring what this function uses (its time, memory
-   * and requests: startUsage); with `prices`, the published summary carries the cost.
-   */
-  measure?: () => () => TaskUsage;
-  prices?: Prices;
-  /** Told of each job this function published (its metrics). */
-  onPublished?: (summary: Summary) => void;
-}
 
 /** Starting the next phase, as measured from the start of it (the work of no task). */
 export type Coordination = (() => TaskUsage) | undefined;
@@ -92,25 +61,6 @@ function usageSoFar(
   for (const result of results) if (result.usage) addUsage(tally, TASK_FUNCTION, result.usage);
   addUsage(tally, TASK_FUNCTION, coordination(), 0);
   return tally;
-}
-
-export const nowOf = (deps: { now?: () => Date }) => (deps.now ?? (() => new Date()))();
-
-/**
- * Changes the status of `ledger`'s attempt while it is in one of `states`: a late
- * writer of an attempt that ended, or was replaced, changes nothing.
- */
-export function updateAttempt(
-  deps: { store: ObjectStore; now?: () => Date },
-  ledger: JobLedger,
-  change: (status: JobStatus) => void,
-  states: readonly JobStatus['state'][] = ['running'],
-): Promise<boolean> {
-  return updateStatus(deps, ledger.jobId, (s) => {
-    if (s.attempt !== ledger.attempt || !states.includes(s.state)) return false;
-    change(s);
-    return true;
-  });
 }
 
 /** Sends a phase's requests, each in its message or, when too big, kept in the bucket. */
@@ -185,16 +135,6 @@ const mappedOf = (m: MapResults): Mapped => ({
   bytesScanned: m.bytesScanned,
   uncompressedBytes: m.uncompressedBytes,
 });
-
-interface Tally {
-  mapped: Mapped;
-  distinct: number;
-  top: Summary['top'];
-  reduceTasks: number;
-  maxRssBytes: number;
-  /** What the job used: asked for as the summary is written. */
-  usage?: () => UsageTally | undefined;
-}
 
 /** Starts the phase after `done`: the map phase's successor is chosen by the results. */
 export async function afterPhase(
@@ -358,94 +298,4 @@ async function afterFinalize(
     maxRssBytes: Math.max(finalize.maxRssBytes ?? 0, ...results.map((r) => r.maxRssBytes)),
     usage: () => usageSoFar(finalize.usage, results, coordination),
   });
-}
-
-/** The counts are staged: summarize, publish (version-safe), record the outcome, clean up. */
-async function publishQueued(
-  deps: QueueDeps,
-  ledger: JobLedger,
-  job: QueuedJob,
-  tally: Tally,
-): Promise<void> {
-  const { store } = deps;
-  const atOf = async (phase: 'reduce' | 'finalize') => {
-    const record = await ledger.phase(phase);
-    return record ? Date.parse(record.at) : undefined;
-  };
-  const started = Date.parse(job.startedAt);
-  const planned = Date.parse(job.plannedAt);
-  const end = nowOf(deps).getTime();
-  const mapped = (await atOf('reduce')) ?? end;
-  const reduced = (await atOf('finalize')) ?? mapped;
-  const usage = tally.usage?.();
-  const summary: Summary = {
-    jobId: job.jobId,
-    ...summaryOf({
-      source: job.source,
-      objects: [{ size: job.sources.bytes }],
-      mode: job.mode,
-      concurrency: job.concurrency,
-      chunkSize: job.chunkSize,
-      mapTasks: job.mapTasks,
-      partitions: job.partitions,
-      reduceTasks: tally.reduceTasks,
-      map: tally.mapped,
-      distinct: tally.distinct,
-      top: tally.top.slice(0, job.top),
-      maxRssBytes: Math.max(tally.maxRssBytes, peakRssBytes()),
-      elapsedMs: end - started,
-      phasesMs: {
-        plan: Math.max(0, planned - started),
-        map: Math.max(0, mapped - planned),
-        reduce: Math.max(0, reduced - mapped),
-        publish: Math.max(0, end - reduced),
-      },
-      // The orchestrator's use and the tasks' are all in the tally.
-      cost: usage && costOf(usage, { backend: 'lambda', prices: deps.prices ?? DEFAULT_PRICES }),
-    }),
-    sources: job.sources,
-  };
-  // Counted: from here only this attempt's publish changes the record.
-  const counted = await updateAttempt(
-    deps,
-    ledger,
-    (s) => {
-      s.state = 'counted';
-      s.summary = summary;
-    },
-    ['running', 'counted'],
-  );
-  if (!counted) {
-    deps.log?.(`job ${job.jobId}: attempt ${job.attempt} ended or was replaced; not publishing`, {
-      jobId: job.jobId,
-    });
-    return;
-  }
-  const outcome = await publish(store, {
-    jobId: job.jobId,
-    version: job.source.etag,
-    currentVersion: async () => inputEtag((await resolveInput(store, job.input)).objects),
-    stagedCounts: ledger.stagedCountsKey(),
-    output: job.output,
-    summary,
-    owner: `${job.jobId}/${job.attempt}`,
-    periodMs: deps.heartbeatMs,
-  });
-  await updateAttempt(
-    deps,
-    ledger,
-    (s) => {
-      s.state = outcome === 'published' ? 'succeeded' : 'superseded';
-      if (outcome === 'superseded')
-        s.reason = 'a newer version of the input was uploaded: its own job publishes';
-    },
-    ['counted'],
-  );
-  deps.log?.(`job ${job.jobId}: ${outcome} ${store.uri(job.output.summary)}`, {
-    jobId: job.jobId,
-    attempt: job.attempt,
-    phase: 'publish',
-  });
-  if (outcome === 'published') deps.onPublished?.(summary);
-  await removeAttemptObjects(store, ledger.prefix, deps.log);
 }

@@ -13,11 +13,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   type JobStatus,
   JobStatusSchema,
-  QueuedReplySchema,
   type Summary,
   SummarySchema,
 } from '../../lib/contracts.js';
 import { latestJobKey, outputKeys } from '../../lib/keys.js';
+import { QueuedReplySchema } from '../../lib/queue-contracts.js';
 import { runCli } from '../support/cli.js';
 import {
   clients,

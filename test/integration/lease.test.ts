@@ -63,4 +63,28 @@ describe('Lease', () => {
     expect(lost[0]).toMatch(/taken over/);
     lease.stop();
   });
+
+  it('releases the lease even while a renewal is in flight: the key is gone afterwards', async () => {
+    const key = `release-${n++}.lease`;
+    // A store whose writes land at once but whose answers come back late, as over a slow
+    // network: a renewal has written the key, and its new etag is not known yet.
+    let lateMs = 0;
+    const slow = Object.create(files) as FileObjectStore;
+    slow.put = async (...args: Parameters<FileObjectStore['put']>) => {
+      const written = await files.put(...args);
+      await sleep(lateMs);
+      return written;
+    };
+    for (let round = 0; round < 5; round++) {
+      const lease = new Lease(slow, key, 'holder', { periodMs: 20 });
+      lateMs = 0;
+      expect((await lease.acquire()).held).toBe(true);
+      lateMs = 60;
+      lease.keepAlive(() => undefined);
+      // The first renewal starts at 20 ms, lands at once and answers at 80 ms.
+      await sleep(40);
+      await lease.release();
+      await expect(files.head(key)).rejects.toThrow(/no such file/);
+    }
+  });
 });

@@ -17,7 +17,6 @@ import {
   parsePayload,
   type Summary,
   SummarySchema,
-  type TaskMessage,
   type TaskRequest,
 } from '../../lib/contracts.js';
 import {
@@ -28,6 +27,7 @@ import {
 } from '../../lib/job/queue-driver.js';
 import { attemptPrefix, type InputName, outputKeys, statusKey } from '../../lib/keys.js';
 import type { TaskQueue } from '../../lib/ports.js';
+import type { TaskMessage } from '../../lib/queue-contracts.js';
 import { ObservedStore } from '../support/observed-store.js';
 import { expectedTsv } from '../support/oracle.js';
 import { taskWorkerScript } from '../support/workers.js';

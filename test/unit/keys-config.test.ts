@@ -54,10 +54,11 @@ describe('keys', () => {
     ]);
   });
 
-  it('maps input/REL to output/REL.json and output/REL.counts.tsv', () => {
+  it('maps input/REL to output/REL.json, output/REL.counts.tsv and output/REL.report.html', () => {
     expect(outputKeys({ kind: 'key', key: 'input/books/a b.txt' })).toEqual({
       summary: 'output/books/a b.txt.json',
       counts: 'output/books/a b.txt.counts.tsv',
+      report: 'output/books/a b.txt.report.html',
     });
     expect(outputKeys({ kind: 'key', key: 'input/books.manifest.json' }).summary).toBe(
       'output/books.manifest.json.json',

@@ -1,0 +1,46 @@
+/** What the queue coordination's steps are given, and the two helpers all of them use. */
+import type { JobStatus, Summary, TaskRequest } from '../contracts.js';
+import type { Prices } from '../cost/prices.js';
+import type { TaskUsage } from '../cost/usage.js';
+import type { Log } from '../log.js';
+import type { ObjectStore, TaskQueue } from '../ports.js';
+import type { JobLedger } from './ledger.js';
+import { updateStatus } from './status.js';
+
+export interface QueueDeps {
+  store: ObjectStore;
+  queue: TaskQueue;
+  /** Runs a task: the task function itself on Lambda, a worker thread on the embedded backend. */
+  runTask: (request: TaskRequest) => Promise<unknown>;
+  /** Heartbeat period of the start and phase leases. */
+  heartbeatMs?: number;
+  now?: () => Date;
+  log?: Log;
+  /**
+   * Reckon each job's cost: starts measuring what this function uses (its time, memory
+   * and requests: startUsage); with `prices`, the published summary carries the cost.
+   */
+  measure?: () => () => TaskUsage;
+  prices?: Prices;
+  /** Told of each job this function published (its metrics). */
+  onPublished?: (summary: Summary) => void;
+}
+
+export const nowOf = (deps: { now?: () => Date }) => (deps.now ?? (() => new Date()))();
+
+/**
+ * Changes the status of `ledger`'s attempt while it is in one of `states`: a late
+ * writer of an attempt that ended, or was replaced, changes nothing.
+ */
+export function updateAttempt(
+  deps: { store: ObjectStore; now?: () => Date },
+  ledger: JobLedger,
+  change: (status: JobStatus) => void,
+  states: readonly JobStatus['state'][] = ['running'],
+): Promise<boolean> {
+  return updateStatus(deps, ledger.jobId, (s) => {
+    if (s.attempt !== ledger.attempt || !states.includes(s.state)) return false;
+    change(s);
+    return true;
+  });
+}
