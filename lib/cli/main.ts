@@ -100,6 +100,10 @@ async function count(sources: string[], options: CountOptions): Promise<void> {
     throw new UsageError('--workers applies to local sources: on s3:// the deployment decides');
   }
   if (options.counts !== undefined) await checkCountsTarget(options.counts);
+  // Before a job that may take minutes (a local count checks it itself).
+  if (remote.length > 0 && options.report !== undefined) {
+    await (await import('./report.js')).checkReportTarget(options.report);
+  }
   const summary =
     remote.length > 0
       ? await countS3(sources, options)

@@ -77,11 +77,15 @@ describe('wordcount report', () => {
     expect(await readFile(source, 'utf8')).toBe('a b c');
   });
 
-  it('says --report is for local sources', async () => {
+  it('checks where --report goes before an s3:// job starts', async () => {
+    const target = join(dir, 'missing', 'r.html');
+    // No orchestrator is configured: the target is refused before that is found out.
     await expectFailure(
-      ['count', 's3://bucket/key', '--report', join(dir, 'r.html')],
-      2,
-      /^wordcount: --report applies to local sources/,
+      ['count', 's3://bucket/key', '--report', target],
+      1,
+      new RegExp(
+        `^wordcount: ${target.replace(/[.]/g, '\\.')}: cannot write the report: no such directory`,
+      ),
     );
   });
 
