@@ -105,9 +105,9 @@ export async function handler(
       event,
       (record: SQSRecord) => message(deps, record, context),
       processor,
-      // A failed message is reported, not thrown: with one message per batch, a throw would
-      // only add the runtime's own error line to what the logger wrote.
-      { context, processInParallel: false, throwOnFullBatchFailure: false },
+      // A failed message of a batch of one throws (FullBatchFailureError): Lambda's Errors
+      // metric then counts it, and the queue delivers it again.
+      { context, processInParallel: false },
     );
   }
   const bucket =

@@ -21,6 +21,7 @@ import {
   createMetrics,
   logTo,
   publishJobMetrics,
+  taskKeys,
   withLogKeys,
 } from '../lib/adapters/powertools.js';
 import { S3ObjectStore } from '../lib/adapters/s3-store.js';
@@ -62,8 +63,8 @@ function rpc(counterFunction: string) {
   const runner = new LambdaRunner(createLambdaClient({ maxSockets: config.concurrency, meter }), {
     concurrency: config.concurrency,
     timeoutMs: config.taskTimeoutMs,
-    onRetry: ({ attempt, reason }) =>
-      log(`a task is invoked again (attempt ${attempt})`, { reason }),
+    onRetry: ({ attempt, reason, payload }) =>
+      log(`a task is invoked again (attempt ${attempt})`, { ...taskKeys(payload), reason }),
   });
   return async (store: S3ObjectStore, request: JobRequestOptions, context?: Context) => {
     const result = await runJobOnce(
@@ -124,7 +125,11 @@ function queued(queueUrl: string) {
       jobId: started.jobId,
       outcome: started.outcome,
       status: store.uri(statusKey(started.jobId)),
-      output: { summary: store.uri(output.summary), counts: store.uri(output.counts) },
+      output: {
+        summary: store.uri(output.summary),
+        counts: store.uri(output.counts),
+        report: store.uri(output.report),
+      },
     };
     return { jobId: started.jobId, outcome: started.outcome, reply };
   };
@@ -153,17 +158,16 @@ export async function handler(
     const objects = createdObjects(parsePayload(S3EventSchema, event, 'S3 event'));
     const failures: string[] = [];
     for (const { bucket, key } of objects) {
-      try {
-        const result = await withLogKeys(logger, context, { source: `s3://${bucket}/${key}` }, () =>
-          run(bucket, { input: { kind: 'key', key } }, context),
-        );
-        log(`${result.outcome}: s3://${bucket}/${key} (job ${result.jobId})`, {
-          jobId: result.jobId,
-        });
-      } catch (error) {
-        logger.error(`s3://${bucket}/${key}: ${messageOf(error)}`, { error });
-        failures.push(messageOf(error));
-      }
+      const source = `s3://${bucket}/${key}`;
+      await withLogKeys(logger, context, { source }, async () => {
+        try {
+          const result = await run(bucket, { input: { kind: 'key', key } }, context);
+          log(`${result.outcome}: ${source} (job ${result.jobId})`, { jobId: result.jobId });
+        } catch (error) {
+          logger.error(`${source}: ${messageOf(error)}`, { error });
+          failures.push(messageOf(error));
+        }
+      });
     }
     // One failure fails the invocation: Lambda retries it, and the jobs that succeeded
     // answer from their output.

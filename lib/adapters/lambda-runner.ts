@@ -29,7 +29,13 @@ export interface LambdaRunnerOptions {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   /** Told of every retry: one log line each, never silent. */
-  onRetry?: (retry: { functionName: string; attempt: number; reason: string }) => void;
+  onRetry?: (retry: {
+    functionName: string;
+    attempt: number;
+    reason: string;
+    /** The payload sent again. */
+    payload: unknown;
+  }) => void;
 }
 
 /** The one method used of a LambdaClient. */
@@ -116,15 +122,15 @@ export class LambdaRunner implements FunctionRunner {
     this.onRetry = options.onRetry;
   }
 
-  private retried(functionName: string, attempt: number, reason: string): void {
+  private retried(functionName: string, attempt: number, reason: string, payload: unknown): void {
     this.retries++;
-    this.onRetry?.({ functionName, attempt, reason });
+    this.onRetry?.({ functionName, attempt, reason, payload });
   }
 
   async invoke(functionName: string, payload: unknown): Promise<unknown> {
     await this.slots.acquire();
     try {
-      return await this.invokeWithRetries(functionName, JSON.stringify(payload));
+      return await this.invokeWithRetries(functionName, JSON.stringify(payload), payload);
     } finally {
       this.slots.release();
     }
@@ -137,7 +143,11 @@ export class LambdaRunner implements FunctionRunner {
     return this.random() * Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
   }
 
-  private async invokeWithRetries(functionName: string, payload: string): Promise<unknown> {
+  private async invokeWithRetries(
+    functionName: string,
+    payload: string,
+    sent: unknown,
+  ): Promise<unknown> {
     let slept = 0;
     let functionFailures = 0;
     for (let attempt = 1; ; attempt++) {
@@ -156,7 +166,12 @@ export class LambdaRunner implements FunctionRunner {
         if (isRetryable(error) && attempt < this.maxAttempts && slept < this.retryForMs) {
           const delay = this.backoffMs(attempt);
           slept += delay;
-          this.retried(functionName, attempt + 1, (error as { name?: string }).name ?? 'Error');
+          this.retried(
+            functionName,
+            attempt + 1,
+            (error as { name?: string }).name ?? 'Error',
+            sent,
+          );
           await this.sleep(delay);
           continue;
         }
@@ -174,7 +189,7 @@ export class LambdaRunner implements FunctionRunner {
         const retryable = !DETERMINISTIC_ERRORS.has(type);
         if (retryable && functionFailures < this.functionRetries && attempt < this.maxAttempts) {
           functionFailures++;
-          this.retried(functionName, attempt + 1, `${type}: ${message}`);
+          this.retried(functionName, attempt + 1, `${type}: ${message}`, sent);
           await this.sleep(this.backoffMs(functionFailures));
           continue;
         }

@@ -100,6 +100,13 @@ async function count(sources: string[], options: CountOptions): Promise<void> {
     throw new UsageError('--workers applies to local sources: on s3:// the deployment decides');
   }
   if (options.counts !== undefined) await checkCountsTarget(options.counts);
+  if (
+    options.counts !== undefined &&
+    options.report !== undefined &&
+    resolve(options.counts) === resolve(options.report)
+  ) {
+    throw new UsageError(`--report ${options.report}: is the --counts file too; name another file`);
+  }
   // Before a job that may take minutes (a local count checks it itself).
   if (remote.length > 0 && options.report !== undefined) {
     await (await import('./report.js')).checkReportTarget(options.report);
@@ -119,7 +126,9 @@ async function count(sources: string[], options: CountOptions): Promise<void> {
 
 /** Counts s3:// sources; a queued job is followed to its end unless --no-wait. */
 async function countS3(sources: string[], options: CountOptions): Promise<Summary | undefined> {
-  const { awsAccess, copyOutput, startRemote, waitForJob } = await import('./remote.js');
+  const { awsAccess, copyOutput, copyReport, startRemote, waitForJob } = await import(
+    './remote.js'
+  );
   const { progressBar } = await import('./progress-bar.js');
   const { bucket, input, reply } = await startRemote(sources, options);
   const store = (await awsAccess()).store(bucket);
@@ -145,7 +154,7 @@ async function countS3(sources: string[], options: CountOptions): Promise<Summar
     }
   } else summary = reply.summary;
   if (options.counts !== undefined) await copyOutput(store, input, 'counts', options.counts);
-  if (options.report !== undefined) await copyOutput(store, input, 'report', options.report);
+  if (options.report !== undefined) await copyReport(store, input, summary, options.report);
   return summary;
 }
 

@@ -8,7 +8,7 @@
 import { basename, dirname, resolve } from 'node:path';
 import { FileObjectStore } from '../adapters/file-store.js';
 import { parsePayload, type Summary, SummarySchema } from '../contracts.js';
-import { JobFailedError, UsageError } from '../errors.js';
+import { JobFailedError, ObjectNotFoundError, UsageError } from '../errors.js';
 import type { JobProgress } from '../job/context.js';
 import { readJson, withTop } from '../job/prepare.js';
 import { jobReport } from '../job/progress.js';
@@ -194,4 +194,31 @@ export async function copyOutput(
     basename(target),
     store.readRange(outputKeys(input)[which], { start: 0 }),
   );
+}
+
+/**
+ * Copies the job's report to a local path; a job published before reports were written
+ * has none, and then it is made here from the published counts.
+ */
+export async function copyReport(
+  store: ObjectStore,
+  input: InputName,
+  summary: Summary,
+  path: string,
+): Promise<void> {
+  try {
+    await copyOutput(store, input, 'report', path);
+  } catch (error) {
+    if (!(error instanceof ObjectNotFoundError)) throw error;
+    const { reportHtmlFromCounts } = await import('../report/from-counts.js');
+    const counts = outputKeys(input).counts;
+    const html = await reportHtmlFromCounts(
+      store.readRange(counts, { start: 0 }),
+      summary.totalWords,
+      summary,
+      store.uri(counts),
+    );
+    const target = resolve(path);
+    await new FileObjectStore(dirname(target)).put(basename(target), html);
+  }
 }

@@ -81,7 +81,7 @@ export function costLines(cost: Cost): string[] {
         cost.backend === 'lambda'
           ? `${f.gbSeconds.toFixed(3)} GB-s`
           : `${(f.billedMs / 1000).toFixed(2)} s`;
-      return `${name} ${number.format(f.invocations)} × ${time}`;
+      return `${name}: ${number.format(f.invocations)} invocation(s), ${time}`;
     })
     .join(', ');
   const retries = cost.retries > 0 ? `, ${number.format(cost.retries)} retried` : '';

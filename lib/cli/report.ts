@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Summary } from '../contracts.js';
-import { ObjectNotFoundError, WordcountError } from '../errors.js';
+import { ObjectNotFoundError, UsageError, WordcountError } from '../errors.js';
 import { reportHtmlFromCounts, totalOfCounts } from '../report/from-counts.js';
 
 const READ_BYTES = 1 << 20;
@@ -32,6 +32,9 @@ export async function checkReportTarget(out: string): Promise<void> {
   const found = await stat(dir).catch(() => undefined);
   if (!found?.isDirectory()) {
     throw new WordcountError(`${out}: cannot write the report: no such directory ${dir}`);
+  }
+  if ((await stat(out).catch(() => undefined))?.isDirectory()) {
+    throw new WordcountError(`${out}: cannot write the report: is a directory; name a file`);
   }
 }
 
@@ -66,6 +69,9 @@ export async function writeReportOfCounts(
 /** The `report` command: prints where the page went. */
 export async function reportCommand(counts: string, options: { out?: string }): Promise<void> {
   const out = options.out ?? defaultReportPath(counts);
+  if (resolve(out) === resolve(counts)) {
+    throw new UsageError(`--out ${out}: is the counts file itself; name another file`);
+  }
   await writeReportOfCounts(counts, out);
   process.stdout.write(`report  ${out}\n`);
 }

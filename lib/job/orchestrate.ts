@@ -215,6 +215,7 @@ export async function runJobOnce(
       summary: final,
       owner,
       periodMs: deps.heartbeatMs,
+      log: deps.log,
     });
     record.state = published === 'published' ? 'succeeded' : 'superseded';
     if (published === 'superseded') {

@@ -9,10 +9,10 @@
  */
 
 import type { Summary } from '../contracts.js';
-import { JobBusyError } from '../errors.js';
+import { JobBusyError, messageOf } from '../errors.js';
 import { publishLockKey } from '../keys.js';
+import type { Log } from '../log.js';
 import type { ObjectStore } from '../ports.js';
-import { reportHtmlFromCounts } from '../report/from-counts.js';
 import { Lease } from './lease.js';
 
 export type Published = 'published' | 'superseded';
@@ -33,6 +33,8 @@ export interface PublishRequest {
   /** How long to wait for another publisher of the same output. */
   waitMs?: number;
   periodMs?: number;
+  /** Told when the report could not be made (the counts and summary publish regardless). */
+  log?: Log;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -71,22 +73,8 @@ export async function publish(store: ObjectStore, request: PublishRequest): Prom
       metadata,
     });
     stillHeld();
-    if (request.output.report) {
-      // The report beside them, from the counts as published (one streaming pass).
-      const counts = request.output.counts;
-      const html = await reportHtmlFromCounts(
-        store.readRange(counts, { start: 0 }),
-        request.summary.totalWords,
-        request.summary,
-        store.uri(counts),
-      );
-      stillHeld();
-      await store.put(request.output.report, html, {
-        contentType: 'text/html; charset=utf-8',
-        metadata,
-      });
-      stillHeld();
-    }
+    if (request.output.report) await writeReport(store, request, request.output.report);
+    stillHeld();
     // The summary last: a reader that finds it finds the counts of the same job.
     await store.put(request.output.summary, `${JSON.stringify(request.summary, null, 2)}\n`, {
       contentType: 'application/json',
@@ -95,5 +83,37 @@ export async function publish(store: ObjectStore, request: PublishRequest): Prom
     return 'published';
   } finally {
     await lock.release();
+  }
+}
+
+/**
+ * The report beside the counts, from the counts as published (one streaming pass). It
+ * is a view of them: when it cannot be made, the job still publishes, without a report
+ * (an earlier version's is removed, so none contradicts the summary), and says why.
+ */
+async function writeReport(
+  store: ObjectStore,
+  request: PublishRequest,
+  key: string,
+): Promise<void> {
+  const counts = request.output.counts;
+  try {
+    const { reportHtmlFromCounts } = await import('../report/from-counts.js');
+    const html = await reportHtmlFromCounts(
+      store.readRange(counts, { start: 0 }),
+      request.summary.totalWords,
+      request.summary,
+      store.uri(counts),
+    );
+    await store.put(key, html, {
+      contentType: 'text/html; charset=utf-8',
+      metadata: { 'job-id': request.jobId },
+    });
+  } catch (error) {
+    request.log?.(`job ${request.jobId}: no report: ${messageOf(error)}`, {
+      jobId: request.jobId,
+      phase: 'publish',
+    });
+    await store.delete(key);
   }
 }

@@ -98,7 +98,11 @@ async function startTasks(
   requests: readonly TaskRequest[],
   usage: () => UsageTally | undefined,
 ): Promise<void> {
-  await ledger.recordPhase(phase, { ...record, tasks: requests.length });
+  // The usage goes in the first record too: a task that completes the phase before the
+  // second is written (or after its sender died) writes it `sent` from the first.
+  const used = usage();
+  const planned = { ...record, tasks: requests.length, ...(used && { usage: used }) };
+  await ledger.recordPhase(phase, planned);
   await sendTasks(deps, ledger, phase, requests);
   deps.log?.(`job ${ledger.jobId}: ${phase} phase: ${requests.length} task(s) sent`, {
     jobId: ledger.jobId,
@@ -106,13 +110,7 @@ async function startTasks(
     phase,
     tasks: requests.length,
   });
-  const used = usage();
-  await ledger.recordPhase(phase, {
-    ...record,
-    tasks: requests.length,
-    sent: true,
-    ...(used && { usage: used }),
-  });
+  await ledger.recordPhase(phase, { ...planned, sent: true });
 }
 
 function phaseOptions(deps: QueueDeps, job: QueuedJob): PhaseOptions {

@@ -97,6 +97,7 @@ export async function publishQueued(
     summary,
     owner: `${job.jobId}/${job.attempt}`,
     periodMs: deps.heartbeatMs,
+    log: deps.log,
   });
   await updateAttempt(
     deps,

@@ -195,12 +195,19 @@ async function sendMapTasks(
       chunkSize: job.chunkSize,
     }),
   );
-  const record = { by, at: nowOf(deps).toISOString(), tasks: requests.length };
+  // The sender's usage goes in the first record too (see startTasks in queue-phases.ts).
+  const usage = used?.();
+  const record = {
+    by,
+    at: nowOf(deps).toISOString(),
+    tasks: requests.length,
+    ...(usage && { usage }),
+  };
   await ledger.recordPhase('map', record);
   await sendTasks(deps, ledger, 'map', requests);
-  await ledger.recordPhase('map', { ...record, sent: true, ...(used && { usage: used() }) });
+  await ledger.recordPhase('map', { ...record, sent: true });
   // Only empty objects: no task will complete the map phase, so it completes here.
-  if (requests.length === 0) await afterPhase(deps, ledger, job, 'map', by);
+  if (requests.length === 0) await afterPhase(deps, ledger, job, 'map', by, deps.measure?.());
   return requests.length;
 }
 

@@ -70,7 +70,9 @@ describe('cost on the embedded backend', () => {
     const run = await runCli(['count', file]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^cost {4}\$0 here: \d+\.\d\d CPU-s on this machine$/m);
-    expect(run.stdout).toMatch(/^ {8}tasks {3}counter 1 × \d+\.\d\d s, driver 1 × \d+\.\d\d s$/m);
+    expect(run.stdout).toMatch(
+      /^ {8}tasks {3}counter: 1 invocation\(s\), \d+\.\d\d s, driver: 1 invocation\(s\), \d+\.\d\d s$/m,
+    );
     expect(run.stdout).toMatch(/^ {8}files {3}1 GET, 1 HEAD \(as S3 requests\)$/m);
   });
 });

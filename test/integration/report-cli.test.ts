@@ -89,6 +89,19 @@ describe('wordcount report', () => {
     );
   });
 
+  it('refuses a report over its own counts file, or over a directory', async () => {
+    const counts = join(dir, 'self.tsv');
+    await writeFile(counts, 'a\t1\n');
+    await expectFailure(['report', counts, '--out', counts], 2, /is the counts file itself/);
+    await expectFailure(['report', counts, '--out', dir], 1, /is a directory; name a file/);
+    await expectFailure(
+      ['count', counts, '--counts', join(dir, 'x.tsv'), '--report', join(dir, 'x.tsv')],
+      2,
+      /--report .*x\.tsv: is the --counts file too/,
+    );
+    expect(await readFile(counts, 'utf8')).toBe('a\t1\n');
+  });
+
   it('writes beside the counts by default', () => {
     expect(defaultReportPath('out/counts.tsv')).toBe('out/counts.report.html');
     expect(defaultReportPath('counts.txt')).toBe('counts.txt.report.html');

@@ -156,6 +156,39 @@ describe('LambdaRunner', () => {
     expect(slept).toEqual([100, 200]);
   });
 
+  it('counts and tells of every retry, with the payload it sends again', async () => {
+    const { client } = scripted([
+      { error: throttle() },
+      {
+        reply: { errorType: 'Runtime.ExitError', errorMessage: 'killed' },
+        functionError: 'Unhandled',
+      },
+      { reply: 'done' },
+    ]);
+    const retries: unknown[] = [];
+    const runner = new LambdaRunner(client, {
+      concurrency: 1,
+      ...noSleep,
+      onRetry: (retry) => retries.push(retry),
+    });
+    expect(await runner.invoke('counter', { jobId: 'j1', index: 4 })).toBe('done');
+    expect(runner.retries).toBe(2);
+    expect(retries).toEqual([
+      {
+        functionName: 'counter',
+        attempt: 2,
+        reason: 'TooManyRequestsException',
+        payload: { jobId: 'j1', index: 4 },
+      },
+      {
+        functionName: 'counter',
+        attempt: 3,
+        reason: 'Runtime.ExitError: killed',
+        payload: { jobId: 'j1', index: 4 },
+      },
+    ]);
+  });
+
   it('gives up cleanly after its attempt budget, naming the function', async () => {
     const { client, calls } = scripted(Array.from({ length: 4 }, () => ({ error: throttle() })));
     const runner = new LambdaRunner(client, { concurrency: 1, maxAttempts: 4, ...noSleep });

@@ -1,0 +1,101 @@
+/** Publishing on real files: the counts, the report of them, the summary last. */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FileObjectStore } from '../../lib/adapters/file-store.js';
+import type { Summary } from '../../lib/contracts.js';
+import { publish } from '../../lib/job/publish.js';
+import { summaryOf } from '../../lib/job/summary.js';
+
+let store: FileObjectStore;
+let n = 0;
+
+beforeAll(async () => {
+  store = new FileObjectStore(await mkdtemp(join(tmpdir(), 'wordcount-publish-')));
+});
+
+function summaryFor(totalWords: number): Summary {
+  return summaryOf({
+    source: { uri: 's3://b/input/x.txt', etag: 'v1' },
+    objects: [{ size: 100 }],
+    mode: 'words',
+    concurrency: 1,
+    chunkSize: 1024,
+    mapTasks: 1,
+    partitions: 1,
+    reduceTasks: 0,
+    map: {
+      tokens: totalWords,
+      invalidSequences: 0,
+      longTokens: 0,
+      bytesScanned: 100,
+      uncompressedBytes: 100,
+    },
+    distinct: 3,
+    top: [],
+    maxRssBytes: 1,
+    elapsedMs: 1,
+    phasesMs: { plan: 0, map: 0, reduce: 0, publish: 0 },
+  });
+}
+
+async function publishCounts(counts: string, totalWords: number, log: string[] = []) {
+  const base = `output/job-${n++}`;
+  const output = {
+    summary: `${base}.json`,
+    counts: `${base}.counts.tsv`,
+    report: `${base}.report.html`,
+  };
+  await store.put(`jobs/${base}/staged.tsv`, counts);
+  const outcome = await publish(store, {
+    jobId: `job-${n}`,
+    version: 'v1',
+    currentVersion: async () => 'v1',
+    stagedCounts: `jobs/${base}/staged.tsv`,
+    output,
+    summary: summaryFor(totalWords),
+    owner: 'test',
+    log: (line) => log.push(line),
+  });
+  return { outcome, output, log };
+}
+
+describe('publish', () => {
+  it('writes the report of the counts beside them, before the summary', async () => {
+    const { outcome, output } = await publishCounts('the\t3\nand\t2\nof\t1\n', 6);
+    expect(outcome).toBe('published');
+    const html = new TextDecoder().decode(await store.get(output.report));
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('"the"');
+    await expect(store.head(output.summary)).resolves.toBeDefined();
+  });
+
+  it('publishes the counts and summary without a report when the report cannot be made, and says why', async () => {
+    // Counts out of order: the report refuses them, the job does not fail for it.
+    const first = await publishCounts('the\t3\nand\t2\nof\t1\n', 6);
+    const staged = `jobs/${first.output.summary}-again.tsv`;
+    await store.put(staged, 'of\t1\nthe\t3\n');
+    const log: string[] = [];
+    const outcome = await publish(store, {
+      jobId: 'job-again',
+      version: 'v1',
+      currentVersion: async () => 'v1',
+      stagedCounts: staged,
+      output: first.output,
+      summary: summaryFor(4),
+      owner: 'test',
+      log: (line) => log.push(line),
+    });
+    expect(outcome).toBe('published');
+    expect(new TextDecoder().decode(await store.get(first.output.counts))).toBe('of\t1\nthe\t3\n');
+    // The earlier job's report is gone: none contradicts the new summary.
+    await expect(store.head(first.output.report)).rejects.toThrow(/no such file/);
+    expect(
+      JSON.parse(new TextDecoder().decode(await store.get(first.output.summary))),
+    ).toMatchObject({ totalWords: 4 });
+    expect(log).toEqual([
+      expect.stringMatching(/^job job-again: no report: .*counts.tsv:2: .*not sorted by count/),
+    ]);
+  });
+});
