@@ -10,28 +10,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { startEmulator, stopEmulator } from '../emulator.mjs';
 import { deployStack, localClients } from '../local-stack.mjs';
 import { bibleText, ensureFile, ensureRepeated } from './data.mjs';
-import { DISTINCT, writeDistinct } from './emulator.mjs';
+import { DISTINCT, waitForObject, writeDistinct } from './emulator.mjs';
 import { log, MiB, markdownTable, median } from './measure.mjs';
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitForSummary(s3, bucket, key, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      return JSON.parse(await out.Body.transformToString());
-    } catch (error) {
-      if (error?.name !== 'NoSuchKey') throw error;
-    }
-    if (Date.now() > deadline) throw new Error(`s3://${bucket}/${key} did not appear`);
-    await sleep(200);
-  }
-}
 
 /** The inputs: each uploads itself under `tag` and returns the key whose summary to wait for. */
 function inputs(dataDir, root) {
@@ -124,7 +108,7 @@ export async function costSection({ root, dataDir, runs }) {
         for (let run = 1; run <= runs; run++) {
           const tag = `cost-${Date.now()}-${run}`;
           const summaryKey = await input.upload(s3, stack.bucket, tag);
-          summaries.push(await waitForSummary(s3, stack.bucket, summaryKey, 600_000));
+          summaries.push(await waitForObject(s3, stack.bucket, summaryKey, 600_000));
           log(
             `  [run ${run}/${runs}] ${input.name}, ${stack.coordination}: $${summaries.at(-1).cost.usd.total}`,
           );

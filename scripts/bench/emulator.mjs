@@ -47,7 +47,8 @@ export function writeDistinct(fd) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function waitForObject(s3, bucket, key, timeoutMs) {
+/** The JSON object at s3://bucket/key once it appears (a published summary). */
+export async function waitForObject(s3, bucket, key, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
