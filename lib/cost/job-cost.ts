@@ -1,7 +1,8 @@
 /**
  * A job's cost from its usage: invocations and GB-seconds per function, S3 requests by
  * type, SQS requests, and an estimate in USD from a price table. On the embedded backend
- * the same structure, with the process's CPU seconds and no dollars. Pure.
+ * the same structure, with the process's CPU seconds and no dollars. Pure but for the
+ * driver's own measure, which finishCost takes as it ends.
  */
 import { DEFAULT_PRICES, type Prices } from './prices.js';
 import { addUsage, type TaskUsage, type UsageTally } from './usage.js';
@@ -147,13 +148,4 @@ export function finishCost(setup: CostSetup, tally: UsageTally): JobCost {
   return setup.backend === 'lambda'
     ? costOf(tally, { backend: 'lambda', prices: setup.prices ?? DEFAULT_PRICES })
     : costOf(tally, { backend: 'embedded', cpuSeconds: setup.cpuSeconds?.() ?? 0 });
-}
-
-/** Starts CPU time of this process (every thread); the returned function says the seconds since. */
-export function startCpu(): () => number {
-  const before = process.cpuUsage();
-  return () => {
-    const used = process.cpuUsage(before);
-    return (used.user + used.system) / 1e6;
-  };
 }

@@ -52,6 +52,15 @@ export function startUsage(meter: RequestMeter, memoryMb: number): () => TaskUsa
   });
 }
 
+/** Starts CPU time of this process (every thread); the returned function says the seconds since. */
+export function startCpu(): () => number {
+  const before = process.cpuUsage();
+  return () => {
+    const used = process.cpuUsage(before);
+    return (used.user + used.system) / 1e6;
+  };
+}
+
 /**
  * Counts `usage` of `fn` into `tally`: one invocation, or none for more work in an
  * invocation already counted (a queue task that went on to start the next phase).
