@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FileObjectStore } from '../../lib/adapters/file-store.js';
 import type { Summary } from '../../lib/contracts.js';
 import { publish } from '../../lib/job/publish.js';
-import { summaryOf } from '../../lib/job/summary.js';
+import { aSummary } from '../support/summary.js';
 
 let store: FileObjectStore;
 let n = 0;
@@ -16,28 +16,7 @@ beforeAll(async () => {
 });
 
 function summaryFor(totalWords: number): Summary {
-  return summaryOf({
-    source: { uri: 's3://b/input/x.txt', etag: 'v1' },
-    objects: [{ size: 100 }],
-    mode: 'words',
-    concurrency: 1,
-    chunkSize: 1024,
-    mapTasks: 1,
-    partitions: 1,
-    reduceTasks: 0,
-    map: {
-      tokens: totalWords,
-      invalidSequences: 0,
-      longTokens: 0,
-      bytesScanned: 100,
-      uncompressedBytes: 100,
-    },
-    distinct: 3,
-    top: [],
-    maxRssBytes: 1,
-    elapsedMs: 1,
-    phasesMs: { plan: 0, map: 0, reduce: 0, publish: 0 },
-  });
+  return aSummary({ source: { uri: 's3://b/input/x.txt', bytes: 100, etag: 'v1' }, totalWords });
 }
 
 async function publishCounts(counts: string, totalWords: number, log: string[] = []) {

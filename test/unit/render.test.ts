@@ -2,31 +2,9 @@ import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
 import { summaryTable } from '../../lib/cli/render.js';
 import type { Summary } from '../../lib/contracts.js';
+import { aSummary } from '../support/summary.js';
 
-const summary = (top: Summary['top']): Summary => ({
-  source: { uri: '/tmp/poems.txt', bytes: 1000, etag: 'e' },
-  sources: { objects: 1, bytes: 1000 },
-  mode: 'words',
-  totalWords: 100,
-  distinctWords: 10,
-  chunks: 1,
-  top,
-  elapsedMs: 10,
-  invalidSequences: 0,
-  longTokens: 0,
-  stats: {
-    chunkSize: 1 << 20,
-    concurrency: 1,
-    tokenCapBytes: 4096,
-    bytesScanned: 1000,
-    uncompressedBytes: 1000,
-    mapTasks: 1,
-    partitions: 16,
-    reduceTasks: 0,
-    maxRssBytes: 1,
-    phasesMs: { plan: 0, map: 0, reduce: 0, publish: 0 },
-  },
-});
+const summary = (top: Summary['top']): Summary => aSummary({ top });
 
 describe('the summary table', () => {
   it('lines its columns up by display width, CJK words (two cells a character) included', () => {

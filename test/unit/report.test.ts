@@ -17,6 +17,7 @@ import {
   ReportAccumulator,
 } from '../../lib/report/report-data.js';
 import { reportText } from '../../lib/report/report-text.js';
+import { aSummary } from '../support/summary.js';
 
 const encoder = new TextEncoder();
 
@@ -214,28 +215,7 @@ describe('the report page', () => {
     const report = new ReportAccumulator(3);
     report.add('a', 3);
     const summary = {
-      source: { uri: 'book.txt', bytes: 6, etag: 'e' },
-      sources: { objects: 1, bytes: 6 },
-      mode: 'words',
-      totalWords: 3,
-      distinctWords: 1,
-      chunks: 1,
-      top: [],
-      elapsedMs: 12,
-      invalidSequences: 0,
-      longTokens: 0,
-      stats: {
-        chunkSize: 1024,
-        concurrency: 1,
-        tokenCapBytes: 256,
-        bytesScanned: 6,
-        uncompressedBytes: 6,
-        mapTasks: 1,
-        partitions: 16,
-        reduceTasks: 0,
-        maxRssBytes: 1 << 20,
-        phasesMs: { plan: 1, map: 1, reduce: 0, publish: 1 },
-      },
+      ...aSummary({ source: { uri: 'book.txt', bytes: 6, etag: 'e' }, totalWords: 3 }),
       cost: { usd: 0.000012, lambda: { invocations: 2 }, note: 'estimate' },
     } as unknown as Summary;
     const text = reportText(report.finish(), summary);
