@@ -110,7 +110,10 @@ async function startTasks(
     phase,
     tasks: requests.length,
   });
-  await ledger.recordPhase(phase, { ...planned, sent: true });
+  // Measured again, so the sends count too (a task that recorded the phase sent before
+  // this write took the first measure).
+  const sent = usage();
+  await ledger.recordPhase(phase, { ...planned, sent: true, ...(sent && { usage: sent }) });
 }
 
 function phaseOptions(deps: QueueDeps, job: QueuedJob): PhaseOptions {

@@ -205,7 +205,9 @@ async function sendMapTasks(
   };
   await ledger.recordPhase('map', record);
   await sendTasks(deps, ledger, 'map', requests);
-  await ledger.recordPhase('map', { ...record, sent: true });
+  // Measured again, so the sends are counted too.
+  const sent = used?.();
+  await ledger.recordPhase('map', { ...record, sent: true, ...(sent && { usage: sent }) });
   // Only empty objects: no task will complete the map phase, so it completes here.
   if (requests.length === 0) await afterPhase(deps, ledger, job, 'map', by, deps.measure?.());
   return requests.length;
