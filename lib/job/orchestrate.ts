@@ -175,11 +175,20 @@ export async function runJobOnce(
           tasks: { map: 0, mapDone: 0, reduce: 0, reduceDone: 0 },
           output,
         };
+  // Status writes go one after another: a progress write still in flight must not land
+  // after, and overwrite, the record of how the job ended.
+  let lastWrite: Promise<unknown> = Promise.resolve();
   const writeStatus = () => {
-    record.updatedAt = now().toISOString();
-    return store.put(statusKey(jobId), JSON.stringify(record, null, 2), {
-      contentType: 'application/json',
-    });
+    const write = lastWrite
+      .catch(() => undefined)
+      .then(() => {
+        record.updatedAt = now().toISOString();
+        return store.put(statusKey(jobId), JSON.stringify(record, null, 2), {
+          contentType: 'application/json',
+        });
+      });
+    lastWrite = write;
+    return write;
   };
 
   try {
