@@ -242,9 +242,14 @@ describe('wordcount count interrupted', () => {
       [cliPath, 'count', path, '--workers', '2', '--chunk-size', '1MiB'],
       {
         env: { ...process.env, TMPDIR: scratch },
-        stdio: 'ignore',
+        stdio: ['ignore', 'ignore', 'pipe'],
       },
     );
+    // What the command said, should it end otherwise than by the signal.
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
     // Wait until the job has written partials under its temporary directory.
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -259,7 +264,7 @@ describe('wordcount count interrupted', () => {
     const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
       child.on('exit', (c, s) => r([c, s])),
     );
-    expect(signal ?? code).toBe('SIGINT');
+    expect(signal ?? code, `exit ${code}, stderr: ${stderr}`).toBe('SIGINT');
     expect(await readdir(scratch)).toEqual([]);
   });
 });
