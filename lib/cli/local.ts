@@ -168,11 +168,23 @@ function describe(args: readonly string[]): string {
 export async function countLocal(args: readonly string[], options: LocalOptions): Promise<Summary> {
   const startedAt = performance.now();
   const scratch = await mkdtemp(join(tmpdir(), 'wordcount-'));
-  const removeScratch = () => rmSync(scratch, { recursive: true, force: true });
+  // A write the main thread started may still add a file while the tree is removed: rm
+  // tries again then (ENOTEMPTY).
+  const removeScratch = () =>
+    rmSync(scratch, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+  let runner: WorkerPoolRunner | undefined;
   // Partials can be gigabytes: remove them on Ctrl-C too, then die of the signal as usual.
+  // The worker threads stop first, or they go on writing spills into what is removed.
   const interrupted = (signal: NodeJS.Signals) => {
-    removeScratch();
-    process.kill(process.pid, signal);
+    void (runner?.close() ?? Promise.resolve())
+      .catch(() => undefined)
+      .finally(() => {
+        try {
+          removeScratch();
+        } finally {
+          process.kill(process.pid, signal);
+        }
+      });
   };
   process.once('exit', removeScratch);
   process.once('SIGINT', interrupted);
@@ -182,7 +194,6 @@ export async function countLocal(args: readonly string[], options: LocalOptions)
   const driver = startUsage(meter, 0);
   const cpuSeconds = startCpu();
   const sources = new FileObjectStore(ROOT, { meter });
-  let runner: WorkerPoolRunner | undefined;
   const bar = options.progress === false ? undefined : await progressBar();
   try {
     const report = options.report === undefined ? undefined : await import('./report.js');
