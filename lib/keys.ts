@@ -20,7 +20,7 @@ export const JOBS_PREFIX = 'jobs/';
 export const MANIFEST_SUFFIX = '.manifest.json';
 
 /** Bumped whenever counting rules change, so a job id never answers with old counts. */
-export const COUNTING_RULES_VERSION = 2;
+export const COUNTING_RULES_VERSION = 3;
 
 /** The part of an input key after input/ (the whole key when it is elsewhere). */
 export function relativeName(key: string): string {

@@ -92,8 +92,30 @@ export function foldWord(word: string): string {
 /** Characters of a no-space script fed to the segmenter at once (it is superlinear). */
 export const SEGMENT_WINDOW_CHARS = 128;
 
+/**
+ * A run of each script whose dictionary ICU loads lazily: Chinese/Japanese, Thai, Lao,
+ * Khmer, Burmese. ICU answers a process's first Chinese/Japanese run differently from
+ * every later one (`ーのか` comes out `ーの|か` once, then `ー|の|か`; issue 14), so every
+ * dictionary is loaded before anything is counted and no result depends on what a
+ * process segmented before.
+ */
+export const DICTIONARY_SAMPLES: readonly string[] = [
+  '中文',
+  'のの',
+  'ภาษาไทย',
+  'ພາສາລາວ',
+  'ភាសាខ្មែរ',
+  'မြန်မာဘာသာ',
+];
+
 // Made on first use: a count without such scripts never loads the segmenter's data.
 let segmenter: Intl.Segmenter | undefined;
+
+function readySegmenter(): Intl.Segmenter {
+  const made = new Intl.Segmenter('und', { granularity: 'word' });
+  for (const sample of DICTIONARY_SAMPLES) Array.from(made.segment(sample));
+  return made;
+}
 
 /**
  * Splits a run of no-space-script text into words. When `complete` is false the last
@@ -102,7 +124,7 @@ let segmenter: Intl.Segmenter | undefined;
 export function segmentRun(text: string, complete: boolean): { words: string[]; rest: string } {
   const words: string[] = [];
   let last: Intl.SegmentData | undefined;
-  segmenter ??= new Intl.Segmenter('und', { granularity: 'word' });
+  segmenter ??= readySegmenter();
   for (const segment of segmenter.segment(text)) {
     if (last?.isWordLike) words.push(last.segment);
     last = segment;

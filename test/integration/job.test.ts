@@ -12,6 +12,7 @@ import { InvocationError, JobFailedError } from '../../lib/errors.js';
 import { runMapTask } from '../../lib/job/map-task.js';
 import { type JobProgress, runJob } from '../../lib/job/run-job.js';
 import { choosePartitions } from '../../lib/reduce/partition.js';
+import type { Mode } from '../../lib/tokenize.js';
 import { Embedded } from '../support/embedded.js';
 import { countsTsvOf, expectedTsv, mergeEntries, singlePassCounts } from '../support/oracle.js';
 import { hostileBytes } from '../support/text.js';
@@ -72,31 +73,46 @@ describe('the task function in a worker thread', () => {
   });
 });
 
+/** The fan-out of any bytes, chunk size, worker count and reduce equals the single pass. */
+function fanOutEqualsSinglePass(mode: Mode) {
+  let n = 0;
+  return fc.asyncProperty(
+    hostileBytes,
+    fc.integer({ min: 1, max: 200 }),
+    fc.integer({ min: 1, max: 3 }),
+    fc.constantFrom('auto', 'inline', 'partitioned'),
+    async (bytes, chunkSize, workers, reduce) => {
+      const path = await file(`${mode}-${n++}.txt`, bytes);
+      const { summary, tsv } = await pool(workers).count([path], { mode, chunkSize, reduce });
+      expect(tsv).toBe(expectedTsv(mode, bytes));
+      const single = singlePassCounts(mode, bytes);
+      expect(summary.distinctWords).toBe(single.size);
+      expect(summary.totalWords).toBe([...single.values()].reduce((a, b) => a + b, 0));
+      expect(summary.chunks).toBe(Math.ceil(bytes.length / chunkSize));
+      expect(summary.stats.reduceTasks > 0).toBe(reduce === 'partitioned');
+    },
+  );
+}
+
 describe('count job on the embedded backend', () => {
   for (const mode of ['words', 'whitespace'] as const) {
     it(`equals the single pass for any chunk size, 1-3 workers, reduced either way (${mode})`, async () => {
-      let n = 0;
-      await fc.assert(
-        fc.asyncProperty(
-          hostileBytes,
-          fc.integer({ min: 1, max: 200 }),
-          fc.integer({ min: 1, max: 3 }),
-          fc.constantFrom('auto', 'inline', 'partitioned'),
-          async (bytes, chunkSize, workers, reduce) => {
-            const path = await file(`${mode}-${n++}.txt`, bytes);
-            const { summary, tsv } = await pool(workers).count([path], { mode, chunkSize, reduce });
-            expect(tsv).toBe(expectedTsv(mode, bytes));
-            const single = singlePassCounts(mode, bytes);
-            expect(summary.distinctWords).toBe(single.size);
-            expect(summary.totalWords).toBe([...single.values()].reduce((a, b) => a + b, 0));
-            expect(summary.chunks).toBe(Math.ceil(bytes.length / chunkSize));
-            expect(summary.stats.reduceTasks > 0).toBe(reduce === 'partitioned');
-          },
-        ),
-        { numRuns: 30 },
-      );
+      await fc.assert(fanOutEqualsSinglePass(mode), { numRuns: 30 });
     });
   }
+
+  it('counts a Japanese run the same in a worker thread that never segmented before (issue 14)', async () => {
+    // The counterexample CI found: a fresh worker's first run `ーのの` came out `ーの|の`.
+    const bytes = Uint8Array.from([
+      237, 160, 128, 239, 191, 189, 227, 131, 188, 227, 129, 174, 227, 129, 174, 0, 240, 159, 195,
+      188, 226, 128, 128, 0,
+    ]);
+    await fc.assert(fanOutEqualsSinglePass('words'), {
+      examples: [[bytes, 4, 3, 'auto']],
+      numRuns: 0,
+    });
+    await fc.assert(fanOutEqualsSinglePass('words'), { seed: 451981315, numRuns: 30 });
+  });
 
   it('reduces in several tasks when partials spill, and the top words match', async () => {
     // Enough distinct words for more than one reduce task's minimum share of map output.
