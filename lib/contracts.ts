@@ -306,6 +306,43 @@ export const JobRequestSchema = z
   });
 export type JobRequest = z.infer<typeof JobRequestSchema>;
 
+/** What a job counts: a key (an object or a manifest), a prefix, or a list of keys. */
+export const InputNameSchema = z.union([
+  z.object({ kind: z.literal('key'), key: z.string() }),
+  z.object({ kind: z.literal('prefix'), prefix: z.string() }),
+  z.object({ kind: z.literal('keys'), keys: z.array(z.string()).readonly() }),
+]);
+
+/**
+ * A job as the orchestrator takes it, from a notification or a direct invocation: what
+ * to count and how. `force` is true to count again, or (once taken) the token that
+ * makes the forced job one of its own, kept so a restart makes the same job.
+ */
+export const StartRequestSchema = z.object({
+  input: InputNameSchema,
+  mode: ModeSchema.optional(),
+  chunkSize: z.union([positiveInt, z.string().min(1)]).optional(),
+  top: nonNegativeInt.optional(),
+  force: z.union([z.boolean(), z.string().min(1)]).optional(),
+});
+export type StartRequest = z.infer<typeof StartRequestSchema>;
+
+/**
+ * jobs/active/JOBID.json: a job that started and has not ended, written before its claim
+ * and removed when its outcome is recorded. The watchdog sweeps these: a start or a run
+ * that stopped is started again, a queued job that stopped making progress is sent
+ * again, and one that keeps stopping is recorded failed.
+ */
+export const ActiveJobSchema = z.object({
+  jobId: z.string().min(1),
+  coordination: z.enum(['rpc', 'queue']),
+  request: StartRequestSchema,
+  since: z.string(),
+  /** Times the watchdog started it again. */
+  restarts: nonNegativeInt,
+});
+export type ActiveJob = z.infer<typeof ActiveJobSchema>;
+
 /** What `input/NAME.manifest.json` holds: one job over a prefix or a list of keys. */
 export const ManifestSchema = z
   .object({
@@ -326,7 +363,11 @@ export const S3EventSchema = z.object({
         eventName: z.string(),
         s3: z.object({
           bucket: z.object({ name: z.string().min(1) }),
-          object: z.object({ key: z.string().min(1) }),
+          object: z.object({
+            key: z.string().min(1),
+            eTag: z.string().optional(),
+            sequencer: z.string().optional(),
+          }),
         }),
       }),
     )
@@ -347,9 +388,10 @@ export const JobStatusSchema = z.object({
   jobId: z.string(),
   /**
    * running → counted (the counts file waits in jobs/ID/) → succeeded (published), or
-   * superseded (a newer version of the input exists: nothing published), or failed.
+   * superseded (a newer version of the input exists: nothing published), or failed; an
+   * upload that asked for what cannot be counted is refused (nothing else written).
    */
-  state: z.enum(['running', 'counted', 'succeeded', 'superseded', 'failed']),
+  state: z.enum(['running', 'counted', 'succeeded', 'superseded', 'failed', 'refused']),
   /** Who drives the job: one orchestrator invocation (rpc) or its tasks (queue). */
   coordination: z.enum(['rpc', 'queue']).optional(),
   /** Queue: the attempt this record is about (its ledger is jobs/ID/attempts/ATTEMPT/). */
@@ -364,7 +406,8 @@ export const JobStatusSchema = z.object({
     bytes: nonNegativeInt,
   }),
   mode: ModeSchema,
-  chunkSize: positiveInt,
+  /** Absent in the record of a job that ended before it was planned (refused, say). */
+  chunkSize: positiveInt.optional(),
   updatedAt: z.string(),
   reason: z.string().optional(),
   tasks: z.object({

@@ -120,6 +120,13 @@ export function publishLockKey(summaryKey: string): string {
   return `${JOBS_PREFIX}publish/${summaryKey}`;
 }
 
+/** Jobs that started and have not ended: what the watchdog sweeps. */
+export const ACTIVE_JOBS_PREFIX = `${JOBS_PREFIX}active/`;
+
+export function activeJobKey(jobId: string): string {
+  return `${ACTIVE_JOBS_PREFIX}${jobId}.json`;
+}
+
 /** Which job last started for an output: what `wordcount status` reads. */
 export function latestJobKey(summaryKey: string): string {
   return `${JOBS_PREFIX}latest/${summaryKey}`;
@@ -179,10 +186,18 @@ export function isFolderKey(key: string): boolean {
 export function createdObjects(event: {
   Records: readonly {
     eventName: string;
-    s3: { bucket: { name: string }; object: { key: string } };
+    s3: {
+      bucket: { name: string };
+      object: { key: string; eTag?: string; sequencer?: string };
+    };
   }[];
-}): { bucket: string; key: string }[] {
+}): { bucket: string; key: string; version: string }[] {
   return event.Records.filter((r) => r.eventName.startsWith('ObjectCreated:'))
-    .map((r) => ({ bucket: r.s3.bucket.name, key: decodeS3Key(r.s3.object.key) }))
+    .map((r) => ({
+      bucket: r.s3.bucket.name,
+      key: decodeS3Key(r.s3.object.key),
+      // Which upload it was: what a refusal of it is recorded under.
+      version: r.s3.object.sequencer ?? r.s3.object.eTag ?? '',
+    }))
     .filter((o) => !isFolderKey(o.key));
 }

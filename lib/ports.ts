@@ -7,6 +7,8 @@ export interface ObjectInfo {
   size: number;
   /** Changes whenever the content does: S3's ETag, a file's size and mtime. */
   etag: string;
+  /** When it was last written (S3's LastModified, a file's mtime), where the store says. */
+  modifiedAt?: Date;
   /** User metadata written with the object (S3 `x-amz-meta-*`); from head() only. */
   metadata?: Record<string, string>;
 }

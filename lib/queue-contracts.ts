@@ -1,10 +1,16 @@
 /**
- * Schemas of what the queue coordination keeps and sends: task messages, start checks,
- * the orchestrator's reply, a queued job's record and its phase records. Both sides
+ * Schemas of what the queue coordination keeps and sends: task messages, the
+ * orchestrator's reply, a queued job's record and its phase records. Both sides
  * parse with these, as with contracts.ts.
  */
 import { z } from 'zod';
-import { ModeSchema, OutputSchema, TaskRequestSchema, WordCountSchema } from './contracts.js';
+import {
+  InputNameSchema,
+  ModeSchema,
+  OutputSchema,
+  TaskRequestSchema,
+  WordCountSchema,
+} from './contracts.js';
 import { UsageTallySchema } from './cost/schemas.js';
 
 const nonNegativeInt = z.number().int().nonnegative();
@@ -30,24 +36,9 @@ export const TaskMessageSchema = z
 export type TaskMessage = z.infer<typeof TaskMessageSchema>;
 export type TaskPhase = TaskMessage['phase'];
 
-/**
- * Sent (delayed) before a queued job's map tasks: when it arrives, the map tasks must
- * have been sent; if the orchestrator died first, whoever handles it sends them.
- */
-export const StartCheckSchema = z
-  .object({ jobId: z.string().min(1), attempt: z.string().min(1), check: z.literal('start') })
-  .strict();
-export type StartCheck = z.infer<typeof StartCheckSchema>;
-
-/** Anything on the task queue. */
-export const QueueMessageSchema = z.union([StartCheckSchema, TaskMessageSchema]);
-export type QueueMessage = z.infer<typeof QueueMessageSchema>;
-
-const InputNameSchema = z.union([
-  z.object({ kind: z.literal('key'), key: z.string() }),
-  z.object({ kind: z.literal('prefix'), prefix: z.string() }),
-  z.object({ kind: z.literal('keys'), keys: z.array(z.string()) }),
-]);
+/** Anything on the task queue: tasks only (starts are watched by the watchdog). */
+export const QueueMessageSchema = TaskMessageSchema;
+export type QueueMessage = TaskMessage;
 
 /** The orchestrator's answer to a direct invocation that queued its job (queue coordination). */
 export const QueuedReplySchema = z.object({

@@ -2,8 +2,8 @@
 /**
  * Renders the HTML report of a sample text to samples/report.png for the README: the whole
  * King James Bible when Debian's `bible-kjv` is installed (its `bible` command prints it),
- * else the bundled Genesis. Needs `npm run build` and Chromium (CHROMIUM_PATH, default
- * /usr/bin/chromium). Usage: node scripts/report-screenshot.mjs [--out FILE] [--html FILE]
+ * else the bundled Genesis. Needs `npm run build` and Chromium (found as `npm test` finds
+ * it: scripts/browser.mjs). Usage: node scripts/report-screenshot.mjs [--out FILE] [--html FILE]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
+import { findChromium } from './browser.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -54,7 +55,7 @@ try {
   });
 
   const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: findChromium() ?? '/usr/bin/chromium',
   });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

@@ -89,7 +89,14 @@ export class FileObjectStore implements ObjectStore {
       );
     }
     const metadata = await this.readMetadata(key);
-    return { key, uri: path, size: info.size, etag: etagOf(info), ...(metadata && { metadata }) };
+    return {
+      key,
+      uri: path,
+      size: info.size,
+      etag: etagOf(info),
+      modifiedAt: info.mtime,
+      ...(metadata && { metadata }),
+    };
   }
 
   /**

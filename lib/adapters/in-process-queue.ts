@@ -28,6 +28,11 @@ export interface QueueFaults {
   lose?(message: QueuedMessage): boolean;
   /** Handles it but loses the acknowledgement (the consumer died after its work). */
   loseAck?(message: QueuedMessage): boolean;
+  /**
+   * Acknowledges it without handling it: gone for good, as with a consumer that answers
+   * without running (`sst dev`'s stand-in while no session runs) or a purged queue.
+   */
+  vanish?(message: QueuedMessage): boolean;
 }
 
 export interface InProcessQueueOptions {
@@ -121,6 +126,11 @@ export class InProcessQueue implements TaskQueue {
       const faults = this.options.faults;
       if (faults?.lose?.(message)) {
         this.options.log?.(`lost delivery ${message.receiveCount} of ${message.messageId}`);
+        continue;
+      }
+      if (faults?.vanish?.(message)) {
+        this.options.log?.(`${message.messageId} vanished unhandled`);
+        this.remove(entry);
         continue;
       }
       const loseAck = faults?.loseAck?.(message) ?? false;

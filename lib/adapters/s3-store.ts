@@ -68,6 +68,7 @@ export class S3ObjectStore implements ObjectStore {
         uri: this.uri(key),
         size: out.ContentLength ?? 0,
         etag: out.ETag ?? '',
+        ...(out.LastModified && { modifiedAt: out.LastModified }),
         ...(out.Metadata && Object.keys(out.Metadata).length > 0 && { metadata: out.Metadata }),
       };
     } catch (error) {
@@ -98,6 +99,7 @@ export class S3ObjectStore implements ObjectStore {
           uri: this.uri(object.Key),
           size: object.Size ?? 0,
           etag: object.ETag ?? '',
+          ...(object.LastModified && { modifiedAt: object.LastModified }),
         };
       }
       token = out.NextContinuationToken;

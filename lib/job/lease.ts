@@ -35,6 +35,25 @@ export interface LeaseOptions {
 }
 
 const decoder = new TextDecoder();
+
+/** Whether a lease last renewed at `heartbeatAt` belongs to a holder that died (silent two periods). */
+export function isStaleLease(record: LeaseRecord, periodMs: number, now: Date): boolean {
+  return !(now.getTime() - Date.parse(record.heartbeatAt) <= 2 * periodMs);
+}
+
+/** Who holds the lease on `key`, without taking it; undefined when nobody does. */
+export async function leaseHolder(
+  store: ObjectStore,
+  key: string,
+): Promise<LeaseRecord | undefined> {
+  try {
+    return JSON.parse(decoder.decode(await store.get(key))) as LeaseRecord;
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError) return undefined;
+    throw error;
+  }
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** A short random pause before the next attempt at a contended write. */
@@ -71,8 +90,7 @@ export class Lease {
 
   /** Whether a lease last renewed at `heartbeatAt` belongs to a holder that died. */
   isStale(record: LeaseRecord): boolean {
-    const at = Date.parse(record.heartbeatAt);
-    return !(this.now().getTime() - at <= 2 * this.periodMs);
+    return isStaleLease(record, this.periodMs, this.now());
   }
 
   /** Takes the lease: free, or stale and taken over; else says who holds it. */

@@ -37,6 +37,15 @@ import { Lease } from './lease.js';
 
 export type PhaseName = TaskPhase | 'publish';
 
+/** The watchdog's record of a stalled attempt (see watchdog.ts). */
+export interface WatchRecord {
+  phase: TaskPhase;
+  /** Times it sent the phase's lost tasks again (or started the next phase) without progress since. */
+  resends: number;
+  /** When it last did. */
+  at: string;
+}
+
 const READ_CONCURRENCY = 16;
 const decoder = new TextDecoder();
 const json = { contentType: 'application/json' };
@@ -146,9 +155,65 @@ export class JobLedger {
 
   /** How many tasks of `phase` have committed (a strongly consistent listing). */
   async committed(phase: TaskPhase): Promise<number> {
+    return (await this.commits(phase)).count;
+  }
+
+  /** Which tasks of `phase` committed, and when the last one did. */
+  async commits(phase: TaskPhase): Promise<{ count: number; indexes: Set<number>; lastAt?: Date }> {
+    const folder = `${this.folder}commits/${phase}/`;
+    const indexes = new Set<number>();
+    let lastAt: Date | undefined;
+    for await (const info of this.store.list(folder)) {
+      indexes.add(Number(info.key.slice(folder.length, -'.json'.length)));
+      if (info.modifiedAt && (!lastAt || info.modifiedAt > lastAt)) lastAt = info.modifiedAt;
+    }
+    return { count: indexes.size, indexes, ...(lastAt && { lastAt }) };
+  }
+
+  /**
+   * Keeps every request of a phase (one JSON line each, in task order) before any is
+   * sent: what the watchdog sends again when messages were lost.
+   */
+  async putPhaseRequests(phase: TaskPhase, requests: readonly TaskRequest[]): Promise<void> {
+    await this.store.put(
+      `${this.folder}requests/${phase}.ndjson`,
+      requests.map((r) => `${JSON.stringify(r)}\n`),
+      { contentType: 'application/x-ndjson' },
+    );
+  }
+
+  async phaseRequests(phase: TaskPhase): Promise<TaskRequest[]> {
+    const key = `${this.folder}requests/${phase}.ndjson`;
+    const text = decoder.decode(await this.store.get(key));
+    return text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line, i) => parsePayload(TaskRequestSchema, JSON.parse(line), `${key} line ${i + 1}`));
+  }
+
+  /** A delivery of a task began to run it (what tells a run from a throttled receive). */
+  async recordRun(phase: TaskPhase, index: number, run: string): Promise<void> {
+    await this.store.put(
+      `${this.folder}runs/${phase}/${index}/${run}.json`,
+      JSON.stringify({ at: this.now().toISOString() }),
+      json,
+    );
+  }
+
+  /** How many deliveries of a task began to run it. */
+  async runs(phase: TaskPhase, index: number): Promise<number> {
     let n = 0;
-    for await (const _ of this.store.list(`${this.folder}commits/${phase}/`)) n++;
+    for await (const _ of this.store.list(`${this.folder}runs/${phase}/${index}/`)) n++;
     return n;
+  }
+
+  /** What the watchdog did about this attempt: how many times it sent lost tasks again. */
+  async watch(): Promise<WatchRecord | undefined> {
+    return (await this.read(`${this.folder}watch.json`)) as WatchRecord | undefined;
+  }
+
+  async recordWatch(record: WatchRecord): Promise<void> {
+    await this.store.put(`${this.folder}watch.json`, JSON.stringify(record), json);
   }
 
   /** The results of tasks 0..count-1 of `phase`, in task order. */

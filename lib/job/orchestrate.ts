@@ -39,8 +39,10 @@ import {
 } from '../keys.js';
 import type { Log } from '../log.js';
 import type { FunctionRunner, ObjectStore } from '../ports.js';
+import { clearActive, markActive } from './active.js';
 import { resolveInput } from './inputs.js';
 import { Lease } from './lease.js';
+import { failedOnChange, inputChanged, SUPERSEDED_REASON } from './outcome.js';
 import { type Job, type JobRequestOptions, prepare, readJson, withTop } from './prepare.js';
 import { publish } from './publish.js';
 import { runJob } from './run-job.js';
@@ -89,7 +91,7 @@ export interface InvocationContext {
 export type JobOutcome =
   | { outcome: 'published'; jobId: string; summary: Summary }
   | { outcome: 'already-published'; jobId: string; summary: Summary }
-  | { outcome: 'superseded'; jobId: string; summary: Summary };
+  | { outcome: 'superseded'; jobId: string; reason: string };
 
 export async function runJobOnce(
   deps: OrchestratorDeps,
@@ -127,6 +129,8 @@ export async function runJobOnce(
     }
   }
 
+  // Before the claim: from here on, whatever dies, the watchdog finds the job.
+  await markActive(store, { jobId, coordination: 'rpc', request: job.request }, now());
   const claim = new Lease(store, claimKey(jobId), owner, {
     periodMs: deps.heartbeatMs,
     now,
@@ -227,26 +231,43 @@ export async function runJobOnce(
       log: deps.log,
     });
     record.state = published === 'published' ? 'succeeded' : 'superseded';
-    if (published === 'superseded') {
-      record.reason = 'a newer version of the input was uploaded: its own job publishes';
-    }
+    if (published === 'superseded') record.reason = SUPERSEDED_REASON;
     await writeStatus();
+    await clearActive(store, jobId);
     deps.log?.(
       `job ${jobId}: ${published} ${store.uri(output.summary)} (${summary.totalWords} words)`,
       { jobId, phase: 'publish' },
     );
     await removeJobObjects(store, jobId, deps.log);
+    if (published === 'superseded') return { outcome: published, jobId, reason: SUPERSEDED_REASON };
     return { outcome: published, jobId, summary: { ...final, top: cut(summary).top } };
   } catch (error) {
     const reason = messageOf(stop.signal.aborted ? stop.signal.reason : error);
-    record.reason = reason;
     // Counted but not published: the staged counts stay, and the next attempt publishes.
     const counted = record.state === 'counted';
+    if (
+      !counted &&
+      failedOnChange(error) &&
+      (await inputChanged(store, job.input.name, job.etag).catch(() => false))
+    ) {
+      // An object was overwritten while it was read (reads are If-Match on its version).
+      record.state = 'superseded';
+      record.reason = `${reason}: ${SUPERSEDED_REASON}`;
+      await writeStatus();
+      await clearActive(store, jobId);
+      await removeJobObjects(store, jobId, deps.log);
+      deps.log?.(`job ${jobId}: superseded: ${record.reason}`, { jobId });
+      return { outcome: 'superseded', jobId, reason: record.reason };
+    }
+    record.reason = reason;
     if (!counted) record.state = 'failed';
     await writeStatus().catch((e: unknown) =>
       deps.log?.(`job ${jobId}: could not record failure: ${messageOf(e)}`, { jobId }),
     );
-    if (!counted) await removeJobObjects(store, jobId, deps.log);
+    if (!counted) {
+      await clearActive(store, jobId).catch(() => undefined);
+      await removeJobObjects(store, jobId, deps.log);
+    }
     throw new JobFailedError(`job ${jobId} for ${job.input.uri} failed: ${reason}`, {
       cause: error,
     });

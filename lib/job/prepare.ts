@@ -3,9 +3,9 @@
  * the request against the limits, and derive the job id, before anything is written.
  */
 import { randomUUID } from 'node:crypto';
-import type { Summary } from '../contracts.js';
+import type { StartRequest, Summary } from '../contracts.js';
 import { ObjectNotFoundError } from '../errors.js';
-import { type InputName, inputEtag, jobIdFor, outputKeys } from '../keys.js';
+import { inputEtag, jobIdFor, outputKeys } from '../keys.js';
 import type { ObjectStore } from '../ports.js';
 import { forEachLine } from '../reduce/order.js';
 import { parseSize } from '../sizes.js';
@@ -13,14 +13,8 @@ import type { Mode } from '../tokenize.js';
 import { type ResolvedInput, resolveInput } from './inputs.js';
 import { checkChunkSizeRequest, checkTaskCount } from './limits.js';
 
-export interface JobRequestOptions {
-  input: InputName;
-  mode?: Mode;
-  chunkSize?: number | string;
-  top?: number;
-  /** Count again even when this input version was counted before. */
-  force?: boolean;
-}
+/** What the orchestrator is asked to count, and how (contracts' StartRequest). */
+export type JobRequestOptions = StartRequest;
 
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
@@ -66,6 +60,8 @@ export async function withTop(
 
 /** What a request asks for, resolved and checked before anything is written. */
 export interface Job {
+  /** The request as taken: a forced one carries its token, so a restart makes this job. */
+  request: StartRequest;
   input: ResolvedInput;
   etag: string;
   jobId: string;
@@ -88,13 +84,23 @@ export async function prepare(
   const input = await resolveInput(deps.store, request.input);
   checkTaskCount(input.uri, input.objects, chunkSize);
   const etag = inputEtag(input.objects);
+  // A forced recount is a job of its own: its token goes into the id.
+  const force =
+    typeof request.force === 'string' ? request.force : request.force ? randomUUID() : undefined;
   const jobId = jobIdFor({
     bucket: deps.bucket,
     input: input.name,
-    // A forced recount is a job of its own.
-    objects: request.force ? [...input.objects, { key: '', etag: randomUUID() }] : input.objects,
+    objects: force ? [...input.objects, { key: '', etag: force }] : input.objects,
     mode,
     chunkSize,
   });
-  return { input, etag, jobId, mode, chunkSize, output: outputKeys(input.name) };
+  return {
+    request: { ...request, ...(force && { force }) },
+    input,
+    etag,
+    jobId,
+    mode,
+    chunkSize,
+    output: outputKeys(input.name),
+  };
 }

@@ -24,6 +24,8 @@ export interface QueueDeps {
   prices?: Prices;
   /** Told of each job this function published (its metrics). */
   onPublished?: (summary: Summary) => void;
+  /** Milliseconds until this function is stopped (Lambda's getRemainingTimeInMillis). */
+  remainingMs?: () => number;
 }
 
 export const nowOf = (deps: { now?: () => Date }) => (deps.now ?? (() => new Date()))();

@@ -16,7 +16,8 @@
  * message of another attempt is dropped (and its attempt's leftovers removed). A message
  * is acknowledged only when its work is committed, or when the phase after it is
  * recorded sent: a holder that dies leaves a message that comes back and takes over.
- * The start itself is covered by a delayed start check sent before anything else.
+ * A start cut short, and tasks whose messages were lost, are the watchdog's
+ * (watchdog.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { ZodType } from 'zod';
@@ -34,17 +35,11 @@ import { resolveInput } from './inputs.js';
 import { JobLedger } from './ledger.js';
 import { endJob, runningAttempt } from './queue-ending.js';
 import { afterPhase, nextPhase, type QueueDeps } from './queue-phases.js';
-import { handleStartCheck } from './queue-start.js';
 import { removeAttemptObjects } from './temporaries.js';
 
 export { handleDeadLetter, type RecordDeps } from './queue-ending.js';
 export type { QueueDeps } from './queue-phases.js';
-export {
-  START_CHECK_DELAY_SECONDS,
-  type StartDeps,
-  type Started,
-  startQueuedJob,
-} from './queue-start.js';
+export { type StartDeps, type Started, startQueuedJob } from './queue-start.js';
 
 const resultSchema = {
   map: MapResultSchema,
@@ -61,8 +56,35 @@ export async function handleQueueMessage(
   receiveCount = 1,
 ): Promise<void> {
   const message = parsePayload(QueueMessageSchema, body, `queue message ${messageId}`);
-  if ('check' in message) await handleStartCheck(deps, message, messageId);
-  else await handleTaskMessage(deps, message, messageId, receiveCount);
+  await handleTaskMessage(deps, message, messageId, receiveCount);
+}
+
+/** Milliseconds kept back before the function's deadline to record that the task timed out. */
+const TIMEOUT_MARGIN_MS = 1500;
+
+/**
+ * Records the task timed out just before the function is stopped for it, so a task
+ * that times out on every delivery fails its job saying so (not "its process died").
+ */
+function recordTimeout(deps: QueueDeps, ledger: JobLedger, message: TaskMessage): () => void {
+  const remaining = deps.remainingMs?.();
+  if (remaining === undefined || !Number.isFinite(remaining)) return () => undefined;
+  const started = Date.now();
+  const timer = setTimeout(
+    () => {
+      const seconds = Math.round((Date.now() - started + TIMEOUT_MARGIN_MS) / 1000);
+      ledger
+        .recordError(
+          message.phase,
+          message.index,
+          `TimeoutError: timed out after ${seconds} s (the counter's timeout)`,
+        )
+        .catch(() => undefined);
+    },
+    Math.max(0, remaining - TIMEOUT_MARGIN_MS),
+  );
+  timer.unref();
+  return () => clearTimeout(timer);
 }
 
 /**
@@ -99,8 +121,17 @@ async function handleTaskMessage(
       deps.log?.(`job ${jobId}: ${task} was committed before; acknowledging`, { jobId });
     } else {
       const request = message.request ?? (await ledger.getRequest(message.requestKey as string));
+      // A run, not a receive that was throttled: what the dead-letter handler counts.
+      await ledger.recordRun(phase, index, `${receiveCount}-${randomUUID()}`);
       const schema: ZodType<unknown> = resultSchema[phase];
-      const result = parsePayload(schema, await deps.runTask(request), `result of ${task}`);
+      const stopTimer = recordTimeout(deps, ledger, message);
+      let output: unknown;
+      try {
+        output = await deps.runTask(request);
+      } finally {
+        stopTimer();
+      }
+      const result = parsePayload(schema, output, `result of ${task}`);
       if (measured) {
         // What this delivery used up to its commit, the commit's own write included.
         const usage = measured();
@@ -158,7 +189,7 @@ async function taskFailed(
 }
 
 /** When `phase` is complete, the one task holding the next phase's lease starts it. */
-async function advance(
+export async function advance(
   deps: QueueDeps,
   ledger: JobLedger,
   phase: TaskPhase,

@@ -4,10 +4,14 @@
  */
 import { type JobStatus, parsePayload } from '../contracts.js';
 import { QueueMessageSchema } from '../queue-contracts.js';
+import { clearActive } from './active.js';
 import { JobLedger } from './ledger.js';
 import { type QueueDeps, updateAttempt } from './queue-deps.js';
 import { isTerminal, readStatus } from './status.js';
 import { removeAttemptObjects } from './temporaries.js';
+
+/** Runs of a task that failed before its job fails: the queue's receives before it dead-letters. */
+export const MAX_RUNS = 3;
 
 /** What recording a job's end needs: no queue, no tasks. */
 export type RecordDeps = Pick<QueueDeps, 'store' | 'now' | 'log' | 'heartbeatMs'>;
@@ -38,13 +42,17 @@ export async function endJob(
     },
     ['running', 'counted'],
   );
-  if (ended) deps.log?.(`job ${ledger.jobId}: ${state}: ${reason}`, { jobId: ledger.jobId });
+  if (ended) {
+    deps.log?.(`job ${ledger.jobId}: ${state}: ${reason}`, { jobId: ledger.jobId });
+    await clearActive(deps.store, ledger.jobId);
+  }
   await removeAttemptObjects(deps.store, ledger.prefix, deps.log);
 }
 
 /**
  * The dead-letter queue's part: a task that failed on every delivery fails its job,
- * which then publishes nothing. A start check there means the start kept failing.
+ * which then publishes nothing. One that was received but not run as often (throttled)
+ * is a lost message: the watchdog's.
  */
 export async function handleDeadLetter(
   deps: RecordDeps,
@@ -54,16 +62,19 @@ export async function handleDeadLetter(
   const message = parsePayload(QueueMessageSchema, body, `dead letter ${messageId}`);
   const ledger = new JobLedger(deps.store, message.jobId, message.attempt, deps.now);
   if (!(await runningAttempt(deps, message.jobId, message.attempt))) return;
-  if ('check' in message) {
-    await endJob(deps, ledger, 'failed', 'its start failed on every attempt');
+  const task = `${message.phase} task ${message.index}`;
+  const runs = await ledger.runs(message.phase, message.index);
+  if (runs < MAX_RUNS) {
+    // Received, not run (throttled, or its receives lost): a lost message, which the
+    // watchdog sends again once the job stops making progress.
+    deps.log?.(
+      `job ${message.jobId}: ${task} was dead-lettered after ${runs} run(s): throttled or lost, not failing; the watchdog sends it again`,
+      { jobId: message.jobId, phase: message.phase, task: message.index },
+    );
     return;
   }
   const error =
-    (await ledger.lastError(message.phase, message.index)) ?? 'its process died every time';
-  await endJob(
-    deps,
-    ledger,
-    'failed',
-    `${message.phase} task ${message.index} failed on every delivery: ${error}`,
-  );
+    (await ledger.lastError(message.phase, message.index)) ??
+    'its process died every time (killed, or out of memory)';
+  await endJob(deps, ledger, 'failed', `${task} failed on every delivery: ${error}`);
 }

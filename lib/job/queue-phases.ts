@@ -63,15 +63,22 @@ function usageSoFar(
   return tally;
 }
 
-/** Sends a phase's requests, each in its message or, when too big, kept in the bucket. */
+/**
+ * Sends a phase's requests, each in its message or, when too big, kept in the bucket.
+ * The first send keeps them all in the ledger, for the watchdog; it sends `only` the
+ * tasks whose messages were lost.
+ */
 export async function sendTasks(
   deps: QueueDeps,
   ledger: JobLedger,
   phase: TaskPhase,
   requests: readonly TaskRequest[],
+  only?: ReadonlySet<number>,
 ): Promise<void> {
+  if (!only) await ledger.putPhaseRequests(phase, requests);
   const messages: TaskMessage[] = [];
   for (const [index, request] of requests.entries()) {
+    if (only && !only.has(index)) continue;
     const message: TaskMessage = {
       jobId: ledger.jobId,
       attempt: ledger.attempt,

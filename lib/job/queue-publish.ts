@@ -9,9 +9,10 @@ import type { UsageTally } from '../cost/usage.js';
 import { inputEtag } from '../keys.js';
 import type { Mapped, QueuedJob } from '../queue-contracts.js';
 import { peakRssBytes } from '../rss.js';
+import { clearActive } from './active.js';
 import { resolveInput } from './inputs.js';
 import type { JobLedger } from './ledger.js';
-
+import { SUPERSEDED_REASON } from './outcome.js';
 import { publish } from './publish.js';
 import { nowOf, type QueueDeps, updateAttempt } from './queue-deps.js';
 import { summaryOf } from './summary.js';
@@ -99,16 +100,16 @@ export async function publishQueued(
     periodMs: deps.heartbeatMs,
     log: deps.log,
   });
-  await updateAttempt(
+  const ended = await updateAttempt(
     deps,
     ledger,
     (s) => {
       s.state = outcome === 'published' ? 'succeeded' : 'superseded';
-      if (outcome === 'superseded')
-        s.reason = 'a newer version of the input was uploaded: its own job publishes';
+      if (outcome === 'superseded') s.reason = SUPERSEDED_REASON;
     },
     ['counted'],
   );
+  if (ended) await clearActive(store, job.jobId);
   deps.log?.(`job ${job.jobId}: ${outcome} ${store.uri(job.output.summary)}`, {
     jobId: job.jobId,
     attempt: job.attempt,

@@ -1,21 +1,21 @@
 /**
- * Starting a queued job: the orchestrator plans it, records it, sends a delayed start
- * check and then the map tasks, and returns. A start cut short (the orchestrator died)
- * is finished by its start check, or by a retry of the request.
+ * Starting a queued job: the orchestrator records it active, plans it, records it,
+ * sends the map tasks, and returns. A start cut short (the orchestrator died) is
+ * finished by a retry of the request, or by the watchdog (watchdog.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { type Summary, SummarySchema } from '../contracts.js';
 import { addUsage, emptyTally, type UsageTally } from '../cost/usage.js';
 import { JobBusyError } from '../errors.js';
-import { claimKey, inputEtag, latestJobKey } from '../keys.js';
+import { claimKey, latestJobKey } from '../keys.js';
 import type { SourceObject } from '../plan.js';
-import type { QueuedJob, StartCheck } from '../queue-contracts.js';
-import { resolveInput } from './inputs.js';
+import type { QueuedJob } from '../queue-contracts.js';
+import { markActive } from './active.js';
 import { Lease } from './lease.js';
 import { JobLedger } from './ledger.js';
 import { INLINE_MAX_DISTINCT, mapRequestFor } from './map-results.js';
 import { type JobRequestOptions, prepare, readJson } from './prepare.js';
-import { endJob, type RecordDeps, runningAttempt } from './queue-ending.js';
+import type { RecordDeps } from './queue-ending.js';
 import { afterPhase, nowOf, type QueueDeps, sendTasks } from './queue-phases.js';
 import { planJob } from './run-job.js';
 import { isTerminal, readStatus, writeStatus } from './status.js';
@@ -23,8 +23,6 @@ import { removeJobObjects } from './temporaries.js';
 
 /** Top words in a queued job's published summary. */
 const QUEUED_TOP = 20;
-/** When the start check arrives: the orchestrator has sent the map tasks long before. */
-export const START_CHECK_DELAY_SECONDS = 120;
 
 export interface StartDeps extends QueueDeps {
   /** The bucket the task requests name (absent on the embedded backend). */
@@ -35,8 +33,6 @@ export interface StartDeps extends QueueDeps {
   maxInlineDistinct?: number;
   /** The least output a finalize task merges: tests lower it to reach the finalize phase. */
   finalizeMinBytes?: number;
-  /** Tests shorten the start check's delay. */
-  startCheckDelaySeconds?: number;
 }
 
 export type Started =
@@ -68,6 +64,8 @@ export async function startQueuedJob(
   const used = measured && (() => addUsage(emptyTally(), 'orchestrator', measured()));
   const job = await prepare({ ...deps, bucket: deps.bucket ?? '' }, request);
   const { jobId } = job;
+  // Before the claim: from here on, whatever dies, the watchdog finds the job.
+  await markActive(store, { jobId, coordination: 'queue', request: job.request }, startedAt);
   const claim = startLease(deps, jobId, owner, job.input.uri);
   const acquired = await claim.acquire();
   if (!acquired.held) {
@@ -99,11 +97,6 @@ export async function startQueuedJob(
     await removeJobObjects(store, jobId, deps.log);
     const attempt = randomUUID();
     const ledger = new JobLedger(store, jobId, attempt, deps.now);
-    // Sent first: if this invocation dies anywhere after, the check finishes the start.
-    const check: StartCheck = { jobId, attempt, check: 'start' };
-    await deps.queue.send([check], {
-      delaySeconds: deps.startCheckDelaySeconds ?? START_CHECK_DELAY_SECONDS,
-    });
     const plan = await planJob(store, job.input.objects, {
       chunkSize: job.chunkSize,
       concurrency: deps.concurrency,
@@ -211,40 +204,4 @@ async function sendMapTasks(
   // Only empty objects: no task will complete the map phase, so it completes here.
   if (requests.length === 0) await afterPhase(deps, ledger, job, 'map', by, deps.measure?.());
   return requests.length;
-}
-
-/** The start check: the map tasks were sent, or they are sent now. */
-export async function handleStartCheck(deps: QueueDeps, check: StartCheck, messageId: string) {
-  const { jobId, attempt } = check;
-  const ledger = new JobLedger(deps.store, jobId, attempt, deps.now);
-  if (!(await runningAttempt(deps, jobId, attempt)) || (await ledger.phase('map'))?.sent) return;
-  const job = await ledger.readJob();
-  if (!job) return;
-  // The orchestrator's claim: stale once it died (it is renewed while it works).
-  const claim = startLease(deps, jobId, `start check ${messageId}`, job.source.uri);
-  const acquired = await claim.acquire();
-  if (!acquired.held) {
-    throw new JobBusyError(
-      `job ${jobId}: its start is still under way (heartbeat ${acquired.holder.heartbeatAt})`,
-    );
-  }
-  try {
-    if (!(await runningAttempt(deps, jobId, attempt)) || (await ledger.phase('map'))?.sent) return;
-    const objects = (await resolveInput(deps.store, job.input)).objects;
-    if (inputEtag(objects) !== job.source.etag) {
-      await endJob(
-        deps,
-        ledger,
-        'superseded',
-        'a newer version of the input was uploaded before the job started: its own job publishes',
-      );
-      return;
-    }
-    deps.log?.(`job ${jobId}: its orchestrator died while starting it; sending its map tasks`, {
-      jobId,
-    });
-    await sendMapTasks(deps, ledger, job, objects, `start check ${messageId}`);
-  } finally {
-    await claim.release();
-  }
 }

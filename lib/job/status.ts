@@ -14,7 +14,7 @@ const MAX_ATTEMPTS = 10;
 const decoder = new TextDecoder();
 
 export const isTerminal = (state: JobStatus['state']): boolean =>
-  state === 'succeeded' || state === 'superseded' || state === 'failed';
+  state === 'succeeded' || state === 'superseded' || state === 'failed' || state === 'refused';
 
 export async function readStatus(
   store: ObjectStore,

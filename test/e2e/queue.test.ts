@@ -119,10 +119,14 @@ async function expectCleanedUp(jobId: string): Promise<void> {
 const wide = (n: number, tag: string) =>
   Array.from({ length: n }, (_, i) => `${tag}${i.toString(36)}`).join(' ');
 
-/** A gzip object that takes its one counter a second or two: long enough to be killed mid-task. */
+/**
+ * A gzip object that takes its one counter a few seconds, all of it counting (Japanese
+ * through the segmenter, a few MB/s; with few distinct words, publishing is quick): a
+ * kill lands mid-task.
+ */
 function slowGzip(): Uint8Array {
-  const block = Buffer.from(genesis.slice(0, 16_384));
-  return gzipSync(Buffer.concat(Array.from({ length: (96 << 20) / block.length }, () => block)));
+  const line = Buffer.from('東京タワーは日本の電波塔です。カタカナとひらがなの文章を数える。\n');
+  return gzipSync(Buffer.concat(Array.from({ length: (8 << 20) / line.length }, () => line)));
 }
 
 /**

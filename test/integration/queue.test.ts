@@ -10,9 +10,14 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileObjectStore } from '../../lib/adapters/file-store.js';
-import { InProcessQueue, type QueueFaults } from '../../lib/adapters/in-process-queue.js';
+import {
+  InProcessQueue,
+  type QueuedMessage,
+  type QueueFaults,
+} from '../../lib/adapters/in-process-queue.js';
 import { WorkerPoolRunner } from '../../lib/adapters/worker-pool-runner.js';
 import {
+  ActiveJobSchema,
   JobStatusSchema,
   parsePayload,
   type Summary,
@@ -25,7 +30,15 @@ import {
   type StartDeps,
   startQueuedJob,
 } from '../../lib/job/queue-driver.js';
-import { attemptPrefix, type InputName, outputKeys, statusKey } from '../../lib/keys.js';
+import { isTerminal } from '../../lib/job/status.js';
+import { sweep, type WatchdogDeps } from '../../lib/job/watchdog.js';
+import {
+  activeJobKey,
+  attemptPrefix,
+  type InputName,
+  outputKeys,
+  statusKey,
+} from '../../lib/keys.js';
 import type { TaskQueue } from '../../lib/ports.js';
 import type { TaskMessage } from '../../lib/queue-contracts.js';
 import { ObservedStore } from '../support/observed-store.js';
@@ -99,7 +112,6 @@ function harness(options: HarnessOptions = {}): Harness {
     defaultChunkSize: 8192,
     inlineLimitBytes: options.partitioned ? 0 : 1 << 20,
     finalizeMinBytes: 8192,
-    startCheckDelaySeconds: 0.3,
     log: (line) => log.push(line),
   };
   if (process.env.QUEUE_TEST_LOG)
@@ -161,9 +173,63 @@ async function expectPublishedOnce(
   const status = await statusOf(jobId);
   expect(status.state).toBe('succeeded');
   expect(status.coordination).toBe('queue');
-  // Nothing left behind but the status record.
+  // Nothing left behind but the status record; the watchdog has nothing to look at.
   expect(await listed(`jobs/${jobId}/`)).toEqual([statusKey(jobId)]);
+  expect(await listed(activeJobKey(jobId))).toEqual([]);
   return summary;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The watchdog as the schedule runs it, over the harness's store and queue. */
+function watchdog(h: Harness, stallMs: number): WatchdogDeps {
+  return {
+    store: h.store,
+    stallMs,
+    heartbeatMs: 100,
+    log: h.deps.log,
+    restart: (request) => startQueuedJob(h.deps, request),
+    queue: h.deps,
+  };
+}
+
+/** Sweeps every `stallMs / 2` until the job ended; returns what the sweeps did. */
+async function sweepUntilEnded(h: Harness, jobId: string, stallMs = 400) {
+  const actions: string[] = [];
+  for (let round = 0; round < 200; round++) {
+    await h.queue.idle();
+    const status = await statusOf(jobId).catch(() => undefined);
+    if (status && isTerminal(status.state) && (await listed(activeJobKey(jobId))).length === 0) {
+      return actions;
+    }
+    for (const outcome of await sweep(watchdog(h, stallMs))) {
+      if (outcome.jobId === jobId) actions.push(outcome.action);
+    }
+    await sleep(stallMs / 2);
+  }
+  throw new Error(`job ${jobId} never ended`);
+}
+
+/** The job recorded active for `key`. */
+async function activeJobOf(key: string): Promise<string> {
+  for (const found of await listed('jobs/active/')) {
+    const record = ActiveJobSchema.parse(JSON.parse(await text(found)));
+    const input = record.request.input;
+    if (input.kind === 'key' && input.key === key) return record.jobId;
+  }
+  throw new Error(`no job of ${key} is recorded active`);
+}
+
+/** Task messages seen so far, by phase and index: to single out a task's first message. */
+function firstMessages(predicate: (m: TaskMessage) => boolean) {
+  const first = new Map<string, string>();
+  return (message: QueuedMessage): boolean => {
+    const body = JSON.parse(message.body) as TaskMessage;
+    if (!predicate(body)) return false;
+    const task = `${body.phase} ${body.index}`;
+    if (!first.has(task)) first.set(task, message.messageId);
+    return first.get(task) === message.messageId;
+  };
 }
 
 describe('queue coordination (in-process queue, worker threads)', () => {
@@ -234,17 +300,15 @@ describe('queue coordination (in-process queue, worker threads)', () => {
     await expectPublishedOnce(h, 'resend.txt', genesis, jobId);
   });
 
-  it('finishes a start whose orchestrator died before sending the map tasks: the start check sends them', async () => {
+  it('finishes a start whose orchestrator died before sending the map tasks: the watchdog starts it again', async () => {
     const h = harness({ failSendOf: 'map' });
     await put('nostart.txt', genesis);
-    await expect(startQueuedJob(h.deps, { input: keyInput('nostart.txt') })).rejects.toThrow(
-      /sender of the map tasks died/,
-    );
-    await h.queue.idle();
-    expect(h.log.some((line) => /orchestrator died while starting it/.test(line))).toBe(true);
-    const started = await startQueuedJob(h.deps, { input: keyInput('nostart.txt') });
-    expect(started.outcome).toBe('already-published');
-    await expectPublishedOnce(h, 'nostart.txt', genesis, started.jobId);
+    const request = { input: keyInput('nostart.txt') };
+    await expect(startQueuedJob(h.deps, request)).rejects.toThrow(/sender of the map tasks died/);
+    const jobId = await activeJobOf('nostart.txt');
+    const actions = await sweepUntilEnded(h, jobId);
+    expect(actions).toContain('restarted');
+    await expectPublishedOnce(h, 'nostart.txt', genesis, jobId);
   });
 
   it('publishes once when the publisher dies after writing the counts, before the summary', async () => {
@@ -364,5 +428,91 @@ describe('queue coordination (in-process queue, worker threads)', () => {
     expect(stale.state).toBe('superseded');
     expect(stale.reason).toMatch(/newer version/);
     expect(await listed(`jobs/${old.jobId}/`)).toEqual([statusKey(old.jobId)]);
+  });
+});
+
+describe('the watchdog (lost messages, throttles, stalls)', () => {
+  it('sends tasks whose messages vanished unprocessed again, and the job completes exactly', async () => {
+    const h = harness({
+      partitioned: true,
+      faults: { vanish: firstMessages((m) => m.index % 2 === 0) },
+    });
+    await put('vanished.txt', genesis);
+    const { jobId } = await runQueued(h, 'vanished.txt');
+    expect((await statusOf(jobId)).state).toBe('running');
+    const actions = await sweepUntilEnded(h, jobId);
+    expect(actions.filter((a) => a === 'resent').length).toBeGreaterThanOrEqual(1);
+    await expectPublishedOnce(h, 'vanished.txt', genesis, jobId);
+    expect(h.log.some((line) => /task\(s\) were never committed; sent them again/.test(line))).toBe(
+      true,
+    );
+  });
+
+  it('sends a phase whose sender died and whose message then vanished', async () => {
+    const h = harness({
+      partitioned: true,
+      failSendOf: 'reduce',
+      faults: { vanish: (m) => m.receiveCount === 2 },
+      visibilityMs: 300,
+    });
+    await put('unsent.txt', genesis);
+    const { jobId } = await runQueued(h, 'unsent.txt');
+    expect((await statusOf(jobId)).state).toBe('running');
+    await sweepUntilEnded(h, jobId);
+    await expectPublishedOnce(h, 'unsent.txt', genesis, jobId);
+  });
+
+  it('starts the next phase when the task that completed one died before planning it and its message vanished', async () => {
+    const h = harness({
+      partitioned: true,
+      faults: { vanish: (m) => m.receiveCount === 2 },
+      visibilityMs: 300,
+    });
+    h.store.failWrite({ key: /phases\/reduce\.json$/, landed: false });
+    await put('unplanned.txt', genesis);
+    const { jobId } = await runQueued(h, 'unplanned.txt');
+    expect((await statusOf(jobId)).state).toBe('running');
+    const actions = await sweepUntilEnded(h, jobId);
+    expect(actions).toContain('resent');
+    expect(
+      h.log.some((line) => /map phase completed but the next step never started/.test(line)),
+    ).toBe(true);
+    await expectPublishedOnce(h, 'unplanned.txt', genesis, jobId);
+  });
+
+  it('does not fail a task that was throttled until dead-lettered: the watchdog sends it again', async () => {
+    const h = harness({
+      visibilityMs: 150,
+      maxReceives: 3,
+      // Every receive of map task 1's first message is throttled: received, never run.
+      faults: { lose: firstMessages((m) => m.phase === 'map' && m.index === 1) },
+    });
+    await put('throttled.txt', genesis);
+    const { jobId } = await runQueued(h, 'throttled.txt');
+    expect(h.queue.deadLetters).toHaveLength(1);
+    expect((await statusOf(jobId)).state).toBe('running');
+    expect(h.log.some((line) => /map task 1 was dead-lettered after 0 run\(s\)/.test(line))).toBe(
+      true,
+    );
+    await sweepUntilEnded(h, jobId);
+    await expectPublishedOnce(h, 'throttled.txt', genesis, jobId);
+  });
+
+  it('fails a job whose messages keep vanishing after its resends, saying what was lost', async () => {
+    const h = harness({
+      faults: { vanish: (m) => (JSON.parse(m.body) as TaskMessage).index === 0 },
+    });
+    await put('gone.txt', genesis);
+    const { jobId, output } = await runQueued(h, 'gone.txt');
+    const actions = await sweepUntilEnded(h, jobId, 200);
+    expect(actions.filter((a) => a === 'resent')).toHaveLength(3);
+    const status = await statusOf(jobId);
+    expect(status.state).toBe('failed');
+    expect(status.reason).toMatch(
+      /^no progress for .* min: 1 of \d+ map task\(s\) were never committed after 3 resend\(s\)/,
+    );
+    await expect(files.head(output.summary)).rejects.toThrow(/no such/);
+    expect(await listed(`jobs/${jobId}/`)).toEqual([statusKey(jobId)]);
+    expect(await listed(activeJobKey(jobId))).toEqual([]);
   });
 });

@@ -13,9 +13,11 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportDataFromCounts, totalOfCounts } from '../../lib/report/from-counts.js';
 import type { ReportData } from '../../lib/report/report-data.js';
+import { findChromium } from '../../scripts/browser.mjs';
 import { runCli } from '../support/cli.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// npm test finds (or installs) it and sets CHROMIUM_PATH; a bare `vitest run` looks too.
+const CHROMIUM = process.env.CHROMIUM_PATH || findChromium();
 const GENESIS = new URL('../../samples/kjv-genesis.txt', import.meta.url).pathname;
 const number = new Intl.NumberFormat('en-US');
 
@@ -58,6 +60,7 @@ let browser: Browser;
 let dir: string;
 
 beforeAll(async () => {
+  if (!CHROMIUM) throw new Error('no Chromium found: run `npm test`, or set CHROMIUM_PATH');
   browser = await chromium.launch({ executablePath: CHROMIUM });
   dir = await mkdtemp(join(tmpdir(), 'wordcount-report-'));
 });

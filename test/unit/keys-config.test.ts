@@ -34,14 +34,14 @@ describe('keys', () => {
   });
 
   it('reads every created object of a notification, decoded, and skips other events', () => {
-    const record = (eventName: string, key: string) => ({
+    const record = (eventName: string, key: string, sequencer?: string) => ({
       eventName,
-      s3: { bucket: { name: 'b' }, object: { key } },
+      s3: { bucket: { name: 'b' }, object: { key, eTag: 'e1', ...(sequencer && { sequencer }) } },
     });
     expect(
       createdObjects({
         Records: [
-          record('ObjectCreated:Put', 'input/a+b.txt'),
+          record('ObjectCreated:Put', 'input/a+b.txt', '0055AED6DCD90281E5'),
           record('ObjectRemoved:Delete', 'input/c.txt'),
           record('ObjectCreated:CompleteMultipartUpload', 'input/%C3%A9.txt'),
           // What the S3 console's "Create folder" uploads: not an input.
@@ -49,8 +49,9 @@ describe('keys', () => {
         ],
       }),
     ).toEqual([
-      { bucket: 'b', key: 'input/a b.txt' },
-      { bucket: 'b', key: 'input/é.txt' },
+      // Which upload it was: the sequencer where the event has one, else the ETag.
+      { bucket: 'b', key: 'input/a b.txt', version: '0055AED6DCD90281E5' },
+      { bucket: 'b', key: 'input/é.txt', version: 'e1' },
     ]);
   });
 
