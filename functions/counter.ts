@@ -20,7 +20,7 @@ import {
 } from '../lib/adapters/powertools.js';
 import { S3ObjectStore } from '../lib/adapters/s3-store.js';
 import { SqsTaskQueue } from '../lib/adapters/sqs-queue.js';
-import { counterConfig, sstLinksActive } from '../lib/config.js';
+import { counterConfig, memoryOf, sstLinksActive } from '../lib/config.js';
 import type { FinalizeResult, MapResult, ReduceResult } from '../lib/contracts.js';
 import { RequestMeter } from '../lib/cost/request-meter.js';
 import { startUsage } from '../lib/cost/usage.js';
@@ -37,8 +37,9 @@ const s3 = createS3Client({ maxSockets: 16, forcePathStyle: pathStyleFor(process
 const logger = createLogger();
 const metrics = createMetrics();
 const processor = new BatchProcessor(EventType.SQS);
-/** The configured memory, read from each invocation's context. */
-let memoryMb = 0;
+/** The invocation under way: its memory and its deadline. */
+let invocation: Context | undefined;
+const memoryMb = () => memoryOf(invocation, config.memoryMb);
 let queued: QueueDeps | undefined;
 
 function queueDeps(): QueueDeps {
@@ -54,7 +55,8 @@ function queueDeps(): QueueDeps {
     runTask: (request) => runTask({ source: store, work: store }, request),
     heartbeatMs: config.heartbeatMs,
     log: logTo(logger),
-    measure: () => startUsage(meter, memoryMb),
+    measure: () => startUsage(meter, memoryMb()),
+    remainingMs: () => invocation?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY,
     prices: config.prices,
     onPublished: (summary) => publishJobMetrics(metrics, summary, 'queue'),
   };
@@ -97,7 +99,7 @@ export async function handler(
   event: unknown,
   context?: Context,
 ): Promise<MapResult | ReduceResult | FinalizeResult | SQSBatchResponse> {
-  memoryMb = Number(context?.memoryLimitInMB ?? 0);
+  invocation = context;
   if (isSqsEvent(event)) {
     const deps = queueDeps();
     // One task at a time: a task uses the function's memory and cores by itself.
@@ -123,7 +125,7 @@ export async function handler(
       const result = await runTask(
         { source: store, work: store },
         event,
-        startUsage(meter, memoryMb),
+        startUsage(meter, memoryMb()),
       );
       logger.info(`${result.type} task ${result.index} done`, {
         elapsedMs: Math.round(result.elapsedMs),

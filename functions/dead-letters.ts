@@ -1,8 +1,11 @@
 /**
- * Dead-letter Lambda (queue coordination): a task message that failed on every
- * delivery fails its job, with the task's last error as the reason; the job publishes
- * nothing and its temporary objects are removed. A message that is not a task message
- * has no job to fail: it is logged and dropped.
+ * Dead-letter Lambda. Two kinds of letters come here:
+ * - a task message that failed on every delivery (the task queue's redrive) fails its
+ *   job, with the task's last error as the reason; the job publishes nothing and its
+ *   temporary objects are removed. One that was only throttled is left to the watchdog.
+ * - an S3 notification whose orchestrator invocation failed on every attempt (Lambda's
+ *   on-failure destination) records the upload failed, unless a job of it is active.
+ * Anything else has no job to fail: it is logged and dropped.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -11,7 +14,10 @@ import { createS3Client, pathStyleFor } from '../lib/adapters/aws-clients.js';
 import { createLogger, logTo, taskKeys, withLogKeys } from '../lib/adapters/powertools.js';
 import { S3ObjectStore } from '../lib/adapters/s3-store.js';
 import { counterConfig, sstLinksActive } from '../lib/config.js';
+import { type FailedInvocation, FailedInvocationSchema, S3EventSchema } from '../lib/contracts.js';
 import { handleDeadLetter } from '../lib/job/queue-driver.js';
+import { recordFailedStart } from '../lib/job/uploads.js';
+import { createdObjects } from '../lib/keys.js';
 import { QueueMessageSchema } from '../lib/queue-contracts.js';
 
 const config = counterConfig(
@@ -32,6 +38,11 @@ async function deadLetter(record: SQSRecord, context?: Context): Promise<void> {
   } catch {
     body = undefined;
   }
+  const failed = FailedInvocationSchema.safeParse(body);
+  if (failed.success) {
+    await failedStart(failed.data, context);
+    return;
+  }
   const message = QueueMessageSchema.safeParse(body);
   if (!message.success) {
     logger.error(`dead letter ${record.messageId} is not a task queue message; dropped`, {
@@ -46,6 +57,28 @@ async function deadLetter(record: SQSRecord, context?: Context): Promise<void> {
       record.messageId,
     ),
   );
+}
+
+/** An upload whose orchestrator invocation failed on every attempt. */
+async function failedStart(letter: FailedInvocation, context?: Context): Promise<void> {
+  const event = S3EventSchema.safeParse(letter.requestPayload);
+  if (!event.success) {
+    logger.error('a failed invocation that is not an S3 notification; dropped');
+    return;
+  }
+  const error = letter.responsePayload?.errorMessage ?? 'no error was reported';
+  for (const upload of createdObjects(event.data)) {
+    if (upload.bucket !== config.bucket) continue;
+    await withLogKeys(logger, context, { source: store.uri(upload.key) }, async () => {
+      logger.warn(
+        await recordFailedStart(
+          { store, bucket: config.bucket, log: logTo(logger) },
+          upload,
+          error,
+        ),
+      );
+    });
+  }
 }
 
 export async function handler(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {

@@ -26,20 +26,26 @@ import {
 } from '../lib/adapters/powertools.js';
 import { S3ObjectStore } from '../lib/adapters/s3-store.js';
 import { SqsTaskQueue } from '../lib/adapters/sqs-queue.js';
-import { orchestratorConfig, sstLinksActive } from '../lib/config.js';
-import { JobRequestSchema, parsePayload, S3EventSchema, type Summary } from '../lib/contracts.js';
+import { memoryOf, orchestratorConfig, sstLinksActive } from '../lib/config.js';
+import {
+  JobRequestSchema,
+  parsePayload,
+  S3EventSchema,
+  type StartRequest,
+  type Summary,
+  SweepEventSchema,
+  startRequestOf,
+} from '../lib/contracts.js';
 import { RequestMeter } from '../lib/cost/request-meter.js';
 import { startUsage } from '../lib/cost/usage.js';
 import { JobFailedError, messageOf, UsageError } from '../lib/errors.js';
-import {
-  INLINE_RESULT_LIMIT_BYTES,
-  type JobRequestOptions,
-  runJobOnce,
-} from '../lib/job/orchestrate.js';
+import { INLINE_RESULT_LIMIT_BYTES, runJobOnce } from '../lib/job/orchestrate.js';
 import { withTop } from '../lib/job/prepare.js';
-import { startQueuedJob } from '../lib/job/queue-driver.js';
+import { type StartDeps, startQueuedJob } from '../lib/job/queue-driver.js';
 import { runTask } from '../lib/job/task.js';
-import { createdObjects, type InputName, outputKeys, statusKey } from '../lib/keys.js';
+import { startUpload } from '../lib/job/uploads.js';
+import { sweep } from '../lib/job/watchdog.js';
+import { createdObjects, inputUri, outputKeys, statusKey } from '../lib/keys.js';
 import type { QueuedReply } from '../lib/queue-contracts.js';
 
 const config = orchestratorConfig(
@@ -66,7 +72,7 @@ function rpc(counterFunction: string) {
     onRetry: ({ attempt, reason, payload }) =>
       log(`a task is invoked again (attempt ${attempt})`, { ...taskKeys(payload), reason }),
   });
-  return async (store: S3ObjectStore, request: JobRequestOptions, context?: Context) => {
+  return async (store: S3ObjectStore, request: StartRequest, context?: Context) => {
     const result = await runJobOnce(
       {
         store,
@@ -82,40 +88,44 @@ function rpc(counterFunction: string) {
       request,
       {
         owner: context?.awsRequestId,
-        memoryMb: Number(context?.memoryLimitInMB ?? 0),
+        memoryMb: memoryOf(context, config.memoryMb),
         remainingMs: context && (() => context.getRemainingTimeInMillis()),
       },
     );
     if (result.outcome === 'superseded') {
-      throw new JobFailedError(
-        `${store.uri('')}: the input changed while job ${result.jobId} counted it; the newer version is counted by its own job`,
-      );
+      return { jobId: result.jobId, outcome: result.outcome, reason: result.reason };
     }
     if (result.outcome === 'published') publishJobMetrics(metrics, result.summary, 'rpc');
     return { jobId: result.jobId, outcome: result.outcome, reply: result.summary };
   };
 }
 
+const queue =
+  config.coordination === 'queue'
+    ? new SqsTaskQueue(createSqsClient({ maxSockets: 16, meter }), config.queueUrl)
+    : undefined;
+
+/** What the queue coordination's steps need here: the start, and the watchdog's resends. */
+function queueDeps(store: S3ObjectStore, context?: Context): StartDeps {
+  if (!queue) throw new UsageError('configuration: this orchestrator has no task queue');
+  return {
+    store,
+    queue,
+    runTask: (task) => runTask({ source: store, work: store }, task),
+    bucket: config.bucket,
+    concurrency: config.concurrency,
+    defaultChunkSize: config.chunkSize,
+    inlineLimitBytes: INLINE_RESULT_LIMIT_BYTES,
+    heartbeatMs: config.heartbeatMs,
+    log,
+    measure: () => startUsage(meter, memoryOf(context, config.memoryMb)),
+  };
+}
+
 /** The queue way: plan, send the map tasks, answer where the job's status and output are. */
-function queued(queueUrl: string) {
-  const queue = new SqsTaskQueue(createSqsClient({ maxSockets: 16, meter }), queueUrl);
-  return async (store: S3ObjectStore, request: JobRequestOptions, context?: Context) => {
-    const started = await startQueuedJob(
-      {
-        store,
-        queue,
-        runTask: (task) => runTask({ source: store, work: store }, task),
-        bucket: config.bucket,
-        concurrency: config.concurrency,
-        defaultChunkSize: config.chunkSize,
-        inlineLimitBytes: INLINE_RESULT_LIMIT_BYTES,
-        heartbeatMs: config.heartbeatMs,
-        log,
-        measure: () => startUsage(meter, Number(context?.memoryLimitInMB ?? 0)),
-      },
-      request,
-      context?.awsRequestId,
-    );
+function queued() {
+  return async (store: S3ObjectStore, request: StartRequest, context?: Context) => {
+    const started = await startQueuedJob(queueDeps(store, context), request, context?.awsRequestId);
     const output = outputKeys(request.input);
     if (started.outcome === 'already-published') {
       const summary = await withTop(store, started.summary, output.counts, request.top);
@@ -135,13 +145,21 @@ function queued(queueUrl: string) {
   };
 }
 
-const start = config.coordination === 'rpc' ? rpc(config.counterFunction) : queued(config.queueUrl);
+const start = config.coordination === 'rpc' ? rpc(config.counterFunction) : queued();
+
+interface Started {
+  jobId: string;
+  outcome: string;
+  reply?: Summary | QueuedReply;
+  /** Why a superseded job published nothing. */
+  reason?: string;
+}
 
 function run(
   bucket: string,
-  request: JobRequestOptions,
+  request: StartRequest,
   context: Context | undefined,
-): Promise<{ jobId: string; outcome: string; reply: Summary | QueuedReply }> {
+): Promise<Started> {
   if (bucket !== config.bucket) {
     throw new UsageError(
       `bucket '${bucket}' is not served here: this orchestrator counts s3://${config.bucket}/`,
@@ -150,19 +168,49 @@ function run(
   return start(new S3ObjectStore(s3, bucket), request, context);
 }
 
+/** A round of the watchdog (the schedule's event): every active job brought to an outcome. */
+async function watch(context?: Context) {
+  const store = new S3ObjectStore(s3, config.bucket);
+  const outcomes = await sweep({
+    store,
+    stallMs: config.stallMs,
+    heartbeatMs: config.heartbeatMs,
+    log,
+    restart: (request) => run(config.bucket, request, context),
+    ...(queue && { queue: queueDeps(store, context) }),
+  });
+  for (const o of outcomes.filter((o) => o.action !== 'running' && o.action !== 'starting')) {
+    log(`watchdog: job ${o.jobId}: ${o.action}${o.detail ? `: ${o.detail}` : ''}`, {
+      jobId: o.jobId,
+    });
+  }
+  return { swept: outcomes.length };
+}
+
 export async function handler(
   event: unknown,
   context?: Context,
-): Promise<Summary | QueuedReply | undefined> {
+): Promise<Summary | QueuedReply | { swept: number } | undefined> {
+  if (SweepEventSchema.safeParse(event).success) {
+    return withLogKeys(logger, context, { watchdog: 'sweep' }, () => watch(context));
+  }
   if (typeof event === 'object' && event !== null && 'Records' in event) {
-    const objects = createdObjects(parsePayload(S3EventSchema, event, 'S3 event'));
+    const uploads = createdObjects(parsePayload(S3EventSchema, event, 'S3 event'));
     const failures: string[] = [];
-    for (const { bucket, key } of objects) {
-      const source = `s3://${bucket}/${key}`;
+    for (const upload of uploads) {
+      const source = `s3://${upload.bucket}/${upload.key}`;
       await withLogKeys(logger, context, { source }, async () => {
         try {
-          const result = await run(bucket, { input: { kind: 'key', key } }, context);
-          log(`${result.outcome}: ${source} (job ${result.jobId})`, { jobId: result.jobId });
+          const done = await startUpload(
+            {
+              store: new S3ObjectStore(s3, upload.bucket),
+              bucket: upload.bucket,
+              start: (request) => run(upload.bucket, request, context),
+              log,
+            },
+            upload,
+          );
+          log(done);
         } catch (error) {
           logger.error(`${source}: ${messageOf(error)}`, { error });
           failures.push(messageOf(error));
@@ -174,16 +222,18 @@ export async function handler(
     if (failures.length > 0) throw new JobFailedError(failures.join('; '));
     return undefined;
   }
-  const request = parsePayload(JobRequestSchema, event, 'job request');
-  const input: InputName =
-    request.key !== undefined
-      ? { kind: 'key', key: request.key }
-      : request.prefix !== undefined
-        ? { kind: 'prefix', prefix: request.prefix }
-        : { kind: 'keys', keys: request.keys ?? [] };
+  const { bucket, ...request } = startRequestOf(
+    parsePayload(JobRequestSchema, event, 'job request'),
+  );
   return withLogKeys(logger, context, {}, async () => {
     try {
-      return (await run(request.bucket, { ...request, input }, context)).reply;
+      const started = await run(bucket, request, context);
+      if (started.outcome === 'superseded') {
+        throw new JobFailedError(
+          `job ${started.jobId} for ${inputUri(bucket, request.input)} was superseded: ${started.reason}`,
+        );
+      }
+      return started.reply;
     } catch (error) {
       logger.error(messageOf(error), { error });
       throw error;

@@ -25,6 +25,11 @@ export interface CounterConfig {
   heartbeatMs: number;
   /** What a job's cost is estimated at (WORDCOUNT_PRICES). */
   prices: Prices;
+  /**
+   * The function's configured memory (WORDCOUNT_MEMORY_MB), for its GB-seconds where the
+   * runtime does not say (`sst dev` runs functions without it); 0 when unknown.
+   */
+  memoryMb: number;
 }
 
 /** Who drives a job: its tasks through the queue (default), or one orchestrator invocation. */
@@ -44,6 +49,14 @@ export type OrchestratorConfig = (
   heartbeatMs: number;
   /** What a job's cost is estimated at (WORDCOUNT_PRICES). */
   prices: Prices;
+  /** As CounterConfig's. */
+  memoryMb: number;
+  /**
+   * How long a queued job may go without progress before the watchdog sends its lost
+   * tasks again (WORDCOUNT_STALL_SECONDS): past a task's timeout plus the queue's
+   * visibility timeout, so a task that died is redelivered before it is taken for lost.
+   */
+  stallMs: number;
 };
 
 function required(env: Env, name: string, linked: string | undefined): string {
@@ -67,6 +80,16 @@ function positiveInt(env: Env, name: string, fallback: number): number {
 }
 
 const heartbeatMs = (env: Env) => positiveInt(env, 'WORDCOUNT_HEARTBEAT_SECONDS', 30) * 1000;
+const memoryMb = (env: Env) => positiveInt(env, 'WORDCOUNT_MEMORY_MB', 0);
+
+/** Memory for GB-seconds: the invocation's (Lambda's context says it), else the configured. */
+export function memoryOf(
+  context: { memoryLimitInMB?: string | number } | undefined,
+  configured: number,
+): number {
+  const reported = Number(context?.memoryLimitInMB);
+  return Number.isFinite(reported) && reported > 0 ? reported : configured;
+}
 
 export function counterConfig(env: Env, linked: LinkedNames = {}): Readonly<CounterConfig> {
   const queueUrl = linked.queueUrl ?? env.WORDCOUNT_QUEUE_URL;
@@ -75,6 +98,7 @@ export function counterConfig(env: Env, linked: LinkedNames = {}): Readonly<Coun
     ...(queueUrl ? { queueUrl } : {}),
     heartbeatMs: heartbeatMs(env),
     prices: parsePrices(env.WORDCOUNT_PRICES),
+    memoryMb: memoryMb(env),
   });
 }
 
@@ -95,6 +119,7 @@ export function orchestratorConfig(
 ): Readonly<OrchestratorConfig> {
   const chunkText = env.WORDCOUNT_CHUNK_SIZE;
   const coordination = coordinationOf(env);
+  const taskTimeoutSeconds = positiveInt(env, 'WORDCOUNT_TASK_TIMEOUT_SECONDS', 330);
   return Object.freeze({
     ...(coordination === 'rpc'
       ? {
@@ -105,9 +130,11 @@ export function orchestratorConfig(
     bucket: required(env, 'WORDCOUNT_BUCKET', linked.bucket),
     concurrency: positiveInt(env, 'WORDCOUNT_CONCURRENCY', 64),
     chunkSize: chunkText ? parseSize(chunkText) : DEFAULT_CHUNK_SIZE,
-    taskTimeoutMs: positiveInt(env, 'WORDCOUNT_TASK_TIMEOUT_SECONDS', 330) * 1000,
+    taskTimeoutMs: taskTimeoutSeconds * 1000,
     heartbeatMs: heartbeatMs(env),
     prices: parsePrices(env.WORDCOUNT_PRICES),
+    memoryMb: memoryMb(env),
+    stallMs: positiveInt(env, 'WORDCOUNT_STALL_SECONDS', 3 * taskTimeoutSeconds) * 1000,
   });
 }
 

@@ -306,6 +306,33 @@ export const JobRequestSchema = z
   });
 export type JobRequest = z.infer<typeof JobRequestSchema>;
 
+/** A direct request as the start takes it: its bucket, and what to count how. */
+export function startRequestOf(request: JobRequest): { bucket: string } & StartRequest {
+  const { bucket, key, prefix, keys, ...options } = request;
+  const input: StartRequest['input'] =
+    key !== undefined
+      ? { kind: 'key', key }
+      : prefix !== undefined
+        ? { kind: 'prefix', prefix }
+        : { kind: 'keys', keys: keys ?? [] };
+  return { bucket, input, ...options };
+}
+
+/** The direct request that asks for `start` in `bucket` (the CLI's, for instance). */
+export function jobRequestOf(bucket: string, start: StartRequest): JobRequest {
+  const { input, force, ...options } = start;
+  return {
+    bucket,
+    ...(input.kind === 'key'
+      ? { key: input.key }
+      : input.kind === 'prefix'
+        ? { prefix: input.prefix }
+        : { keys: [...input.keys] }),
+    ...options,
+    ...(force && { force: true }),
+  };
+}
+
 /** What a job counts: a key (an object or a manifest), a prefix, or a list of keys. */
 export const InputNameSchema = z.union([
   z.object({ kind: z.literal('key'), key: z.string() }),
@@ -354,6 +381,23 @@ export const ManifestSchema = z
     message: 'a manifest holds either "prefix" or "keys"',
   });
 export type Manifest = z.infer<typeof ManifestSchema>;
+
+/**
+ * What Lambda's on-failure destination sends when an asynchronous invocation (an S3
+ * notification) failed on every attempt: the event, and the last error.
+ */
+export const FailedInvocationSchema = z.object({
+  requestContext: z.object({ condition: z.string().optional() }).passthrough(),
+  requestPayload: z.unknown(),
+  responsePayload: z
+    .object({ errorMessage: z.string().optional(), errorType: z.string().optional() })
+    .passthrough()
+    .nullish(),
+});
+export type FailedInvocation = z.infer<typeof FailedInvocationSchema>;
+
+/** What the schedule sends the orchestrator every few minutes: a round of the watchdog. */
+export const SweepEventSchema = z.object({ watchdog: z.literal('sweep') }).strict();
 
 /** The part of an S3 notification the orchestrator reads. */
 export const S3EventSchema = z.object({

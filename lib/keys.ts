@@ -52,6 +52,17 @@ function digest(parts: readonly string[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
 }
 
+/** The input as an s3:// URI, for messages. */
+export function inputUri(bucket: string, input: InputName): string {
+  const of = (key: string) => `s3://${bucket}/${key}`;
+  if (input.kind === 'key') return of(input.key);
+  if (input.kind === 'prefix') return of(input.prefix);
+  const [first = ''] = input.keys;
+  return input.keys.length === 1
+    ? of(first)
+    : `${of(first)} and ${input.keys.length - 1} more key(s)`;
+}
+
 /** The key both output files start with; see the module comment. */
 export function outputBase(input: InputName): string {
   switch (input.kind) {

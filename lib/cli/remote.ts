@@ -7,7 +7,7 @@
  */
 import { basename, dirname, resolve } from 'node:path';
 import { FileObjectStore } from '../adapters/file-store.js';
-import { parsePayload, type Summary, SummarySchema } from '../contracts.js';
+import { jobRequestOf, parsePayload, type Summary, SummarySchema } from '../contracts.js';
 import { JobFailedError, ObjectNotFoundError, UsageError } from '../errors.js';
 import type { JobProgress } from '../job/context.js';
 import { readJson, withTop } from '../job/prepare.js';
@@ -118,18 +118,13 @@ export async function startRemote(
     );
   }
   const aws = await awsAccess();
-  const request = {
-    bucket,
-    ...(input.kind === 'key'
-      ? { key: input.key }
-      : input.kind === 'prefix'
-        ? { prefix: input.prefix }
-        : { keys: input.keys }),
+  const request = jobRequestOf(bucket, {
+    input,
     mode: options.mode,
     chunkSize: options.chunkSize,
     top: options.top,
     ...(options.force && { force: true }),
-  };
+  });
   const answer = await aws.runner().invoke(functionName, request);
   const queued = QueuedReplySchema.safeParse(answer);
   const reply: RemoteReply = queued.success
@@ -162,7 +157,7 @@ export async function waitForJob(
       }
       return withTop(store, summary, output.counts, options.top);
     }
-    if (status.state === 'failed' || status.state === 'superseded') {
+    if (status.state === 'failed' || status.state === 'superseded' || status.state === 'refused') {
       throw new JobFailedError(
         `job ${jobId} ${status.state}: ${status.reason ?? 'no reason recorded'}`,
       );

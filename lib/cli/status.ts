@@ -21,7 +21,15 @@ export async function latestReport(uris: readonly string[]): Promise<JobReport> 
   return report;
 }
 
-export function statusTable({ status, progress }: JobReport): string {
+/** How long ago `at` was, roughly: "40 s", "12 min", "3 h". */
+function ago(at: string, now: Date): string {
+  const seconds = Math.max(0, Math.round((now.getTime() - Date.parse(at)) / 1000));
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  return `${Math.round(seconds / 3600)} h`;
+}
+
+export function statusTable({ status, progress }: JobReport, now = new Date()): string {
   const s = status.input.objects === 1 ? '' : 's';
   const rows: [string, string][] = [
     [
@@ -36,10 +44,22 @@ export function statusTable({ status, progress }: JobReport): string {
     ],
     [
       'input',
-      `${status.input.uri}, ${formatSize(status.input.bytes)} in ${status.input.objects} object${s}, version ${status.input.etag}`,
+      status.input.etag === ''
+        ? status.input.uri
+        : `${status.input.uri}, ${formatSize(status.input.bytes)} in ${status.input.objects} object${s}, version ${status.input.etag}`,
     ],
     ['updated', status.updatedAt],
   ];
+  if (progress) {
+    const silent =
+      progress.orchestrator === 'silent'
+        ? '; its orchestrator has stopped renewing its claim: the watchdog starts it again within minutes'
+        : '';
+    rows.push([
+      'progress',
+      `last progress ${ago(progress.lastProgressAt, now)} ago (${progress.lastProgressAt})${silent}`,
+    ]);
+  }
   if (status.reason) rows.push(['reason', status.reason]);
   const bucket = status.input.bucket;
   rows.push(['output', `s3://${bucket}/${status.output.summary}`]);

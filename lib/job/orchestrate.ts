@@ -16,13 +16,7 @@
  * stops, records `failed` and releases its claim.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  type JobStatus,
-  JobStatusSchema,
-  parsePayload,
-  type Summary,
-  SummarySchema,
-} from '../contracts.js';
+import { type JobStatus, JobStatusSchema, parsePayload, type Summary } from '../contracts.js';
 import type { CostSetup } from '../cost/job-cost.js';
 import type { Prices } from '../cost/prices.js';
 import type { RequestMeter } from '../cost/request-meter.js';
@@ -44,7 +38,7 @@ import { resolveInput } from './inputs.js';
 import { Lease } from './lease.js';
 import { failedOnChange, inputChanged, SUPERSEDED_REASON } from './outcome.js';
 import { type Job, type JobRequestOptions, prepare, readJson, withTop } from './prepare.js';
-import { publish } from './publish.js';
+import { publish, publishedSummary } from './publish.js';
 import { runJob } from './run-job.js';
 import { removeJobObjects } from './temporaries.js';
 
@@ -118,9 +112,8 @@ export async function runJobOnce(
       ? undefined
       : parsePayload(JobStatusSchema, previous, `status of job ${jobId}`);
   if (status?.state === 'succeeded') {
-    const published = await readJson(store, output.summary);
-    const summary = published === undefined ? undefined : SummarySchema.safeParse(published).data;
-    if (summary?.jobId === jobId) {
+    const summary = await publishedSummary(store, jobId, output, deps.log);
+    if (summary) {
       return {
         outcome: 'already-published',
         jobId,
@@ -166,6 +159,7 @@ export async function runJobOnce(
       : {
           jobId,
           state: 'running',
+          coordination: 'rpc',
           input: {
             bucket: deps.bucket,
             uri: job.input.uri,

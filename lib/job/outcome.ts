@@ -116,12 +116,15 @@ export async function recordOutcome(
 }
 
 /**
- * An upload refused after it arrived: recorded under an id of its own (the upload's
- * version), so `wordcount status` tells the uploader why; nothing else is written.
+ * An upload that ended before a job of it could start: refused (it asked for what
+ * cannot be counted), or failed (the orchestrator failed on every attempt). Recorded
+ * under an id of the upload's own (its version), so `wordcount status` tells the
+ * uploader why; nothing else is written.
  */
-export async function recordRefusal(
+export async function recordUploadEnding(
   deps: EndingDeps & { bucket: string },
   upload: { key: string; version: string },
+  state: 'refused' | 'failed',
   reason: string,
 ): Promise<string> {
   const input = { kind: 'key', key: upload.key } as const;
@@ -131,12 +134,12 @@ export async function recordRefusal(
         COUNTING_RULES_VERSION,
         deps.bucket,
         outputBase(input),
-        'refused',
+        state,
         upload.version,
       ]),
     )
     .digest('hex')
     .slice(0, 32);
-  await recordOutcome(deps, jobId, 'refused', reason, { request: { input }, bucket: deps.bucket });
+  await recordOutcome(deps, jobId, state, reason, { request: { input }, bucket: deps.bucket });
   return jobId;
 }

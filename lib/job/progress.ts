@@ -4,8 +4,9 @@
  * (queue coordination: counted from the ledger; RPC: what the orchestrator recorded).
  */
 import type { JobStatus } from '../contracts.js';
-import { latestJobKey } from '../keys.js';
+import { claimKey, latestJobKey } from '../keys.js';
 import type { ObjectStore } from '../ports.js';
+import { HEARTBEAT_MS, isStaleLease, leaseHolder } from './lease.js';
 import { JobLedger } from './ledger.js';
 import { readJson } from './prepare.js';
 import { readStatus } from './status.js';
@@ -14,6 +15,10 @@ export interface PhaseProgress {
   phase: 'map' | 'reduce' | 'finalize';
   committed: number;
   tasks: number;
+  /** The last sign of progress: a task committed, a phase planned, the record changed. */
+  lastProgressAt: string;
+  /** RPC: whether the orchestrator running the job still renews its claim. */
+  orchestrator?: 'alive' | 'silent';
 }
 
 export interface JobReport {
@@ -33,26 +38,45 @@ export async function latestJobId(
   return typeof pointer?.jobId === 'string' ? pointer.jobId : undefined;
 }
 
+const latest = (...times: (string | Date | undefined)[]): string =>
+  new Date(
+    Math.max(...times.map((t) => (t === undefined ? 0 : new Date(t).getTime()))),
+  ).toISOString();
+
 async function queuedProgress(
   store: ObjectStore,
-  jobId: string,
+  status: JobStatus,
   attempt: string,
 ): Promise<PhaseProgress | undefined> {
-  const ledger = new JobLedger(store, jobId, attempt);
+  const ledger = new JobLedger(store, status.jobId, attempt);
   const job = await ledger.readJob();
   if (!job) return undefined;
-  for (const phase of ['finalize', 'reduce'] as const) {
-    const tasks = (await ledger.phase(phase))?.tasks;
-    if (tasks !== undefined) return { phase, committed: await ledger.committed(phase), tasks };
+  for (const phase of ['finalize', 'reduce', 'map'] as const) {
+    const record = await ledger.phase(phase);
+    const tasks = phase === 'map' ? job.mapTasks : record?.tasks;
+    if (tasks === undefined) continue;
+    const commits = await ledger.commits(phase);
+    return {
+      phase,
+      committed: commits.count,
+      tasks,
+      lastProgressAt: latest(status.updatedAt, record?.at, commits.lastAt),
+    };
   }
-  return { phase: 'map', committed: await ledger.committed('map'), tasks: job.mapTasks };
+  return undefined;
 }
 
-function recordedProgress(status: JobStatus): PhaseProgress {
+async function recordedProgress(store: ObjectStore, status: JobStatus): Promise<PhaseProgress> {
   const { tasks } = status;
-  return tasks.reduce > 0
-    ? { phase: 'reduce', committed: tasks.reduceDone, tasks: tasks.reduce }
-    : { phase: 'map', committed: tasks.mapDone, tasks: tasks.map };
+  const claim = await leaseHolder(store, claimKey(status.jobId));
+  const alive = claim !== undefined && !isStaleLease(claim, HEARTBEAT_MS, new Date());
+  return {
+    ...(tasks.reduce > 0
+      ? { phase: 'reduce', committed: tasks.reduceDone, tasks: tasks.reduce }
+      : { phase: 'map', committed: tasks.mapDone, tasks: tasks.map }),
+    lastProgressAt: status.updatedAt,
+    orchestrator: alive ? 'alive' : 'silent',
+  };
 }
 
 /** The job's status and progress; undefined when it has no status record. */
@@ -62,7 +86,7 @@ export async function jobReport(store: ObjectStore, jobId: string): Promise<JobR
   if (status.state !== 'running') return { status };
   const progress =
     status.coordination === 'queue' && status.attempt
-      ? await queuedProgress(store, jobId, status.attempt)
-      : recordedProgress(status);
+      ? await queuedProgress(store, status, status.attempt)
+      : await recordedProgress(store, status);
   return progress ? { status, progress } : { status };
 }

@@ -8,12 +8,13 @@
  * repaired by the next attempt, which writes both again.
  */
 
-import type { Summary } from '../contracts.js';
-import { JobBusyError, messageOf } from '../errors.js';
+import { type Summary, SummarySchema } from '../contracts.js';
+import { JobBusyError, messageOf, ObjectNotFoundError } from '../errors.js';
 import { publishLockKey } from '../keys.js';
 import type { Log } from '../log.js';
 import type { ObjectStore } from '../ports.js';
 import { Lease } from './lease.js';
+import { readJson } from './prepare.js';
 
 export type Published = 'published' | 'superseded';
 
@@ -38,6 +39,44 @@ export interface PublishRequest {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * The summary job `jobId` published, if everything its publish wrote is still there:
+ * the summary and the counts naming the job. A missing report is made again from the
+ * counts (it is a view of them); missing counts cannot be, and the job must count again.
+ */
+export async function publishedSummary(
+  store: ObjectStore,
+  jobId: string,
+  output: { summary: string; counts: string; report?: string },
+  log?: Log,
+): Promise<Summary | undefined> {
+  const summary = SummarySchema.safeParse(await readJson(store, output.summary)).data;
+  if (summary?.jobId !== jobId) return undefined;
+  const counts = await store.head(output.counts).catch((error: unknown) => {
+    if (error instanceof ObjectNotFoundError) return undefined;
+    throw error;
+  });
+  if (counts?.metadata?.['job-id'] !== jobId) {
+    log?.(`job ${jobId}: ${store.uri(output.counts)} is missing or not its own: counting again`, {
+      jobId,
+    });
+    return undefined;
+  }
+  if (output.report) {
+    const report = await store.head(output.report).catch((error: unknown) => {
+      if (error instanceof ObjectNotFoundError) return undefined;
+      throw error;
+    });
+    if (report?.metadata?.['job-id'] !== jobId) {
+      log?.(`job ${jobId}: ${store.uri(output.report)} is missing: made again from the counts`, {
+        jobId,
+      });
+      await writeReport(store, { jobId, summary, output, log }, output.report);
+    }
+  }
+  return summary;
+}
 
 export async function publish(store: ObjectStore, request: PublishRequest): Promise<Published> {
   const lock = new Lease(store, publishLockKey(request.output.summary), request.owner, {
@@ -93,7 +132,7 @@ export async function publish(store: ObjectStore, request: PublishRequest): Prom
  */
 async function writeReport(
   store: ObjectStore,
-  request: PublishRequest,
+  request: Pick<PublishRequest, 'jobId' | 'summary' | 'output' | 'log'>,
   key: string,
 ): Promise<void> {
   const counts = request.output.counts;

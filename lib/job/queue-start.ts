@@ -4,7 +4,7 @@
  * finished by a retry of the request, or by the watchdog (watchdog.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { type Summary, SummarySchema } from '../contracts.js';
+import type { Summary } from '../contracts.js';
 import { addUsage, emptyTally, type UsageTally } from '../cost/usage.js';
 import { JobBusyError } from '../errors.js';
 import { claimKey, latestJobKey } from '../keys.js';
@@ -14,7 +14,8 @@ import { markActive } from './active.js';
 import { Lease } from './lease.js';
 import { JobLedger } from './ledger.js';
 import { INLINE_MAX_DISTINCT, mapRequestFor } from './map-results.js';
-import { type JobRequestOptions, prepare, readJson } from './prepare.js';
+import { type JobRequestOptions, prepare } from './prepare.js';
+import { publishedSummary } from './publish.js';
 import type { RecordDeps } from './queue-ending.js';
 import { afterPhase, nowOf, type QueueDeps, sendTasks } from './queue-phases.js';
 import { planJob } from './run-job.js';
@@ -64,6 +65,11 @@ export async function startQueuedJob(
   const used = measured && (() => addUsage(emptyTally(), 'orchestrator', measured()));
   const job = await prepare({ ...deps, bucket: deps.bucket ?? '' }, request);
   const { jobId } = job;
+  // A job published before answers without being recorded active.
+  if ((await readStatus(store, jobId))?.state === 'succeeded') {
+    const summary = await publishedSummary(store, jobId, job.output, deps.log);
+    if (summary) return { outcome: 'already-published', jobId, summary };
+  }
   // Before the claim: from here on, whatever dies, the watchdog finds the job.
   await markActive(store, { jobId, coordination: 'queue', request: job.request }, startedAt);
   const claim = startLease(deps, jobId, owner, job.input.uri);
@@ -78,8 +84,8 @@ export async function startQueuedJob(
     // Read under the claim: no other start changes it meanwhile.
     const status = await readStatus(store, jobId);
     if (status?.state === 'succeeded') {
-      const summary = SummarySchema.safeParse(await readJson(store, job.output.summary)).data;
-      if (summary?.jobId === jobId) return { outcome: 'already-published', jobId, summary };
+      const summary = await publishedSummary(store, jobId, job.output, deps.log);
+      if (summary) return { outcome: 'already-published', jobId, summary };
     }
     if (status && !isTerminal(status.state) && status.attempt) {
       const ledger = new JobLedger(store, jobId, status.attempt, deps.now);

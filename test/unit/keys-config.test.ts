@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { counterConfig, orchestratorConfig, sstLinksActive } from '../../lib/config.js';
+import { counterConfig, memoryOf, orchestratorConfig, sstLinksActive } from '../../lib/config.js';
 import { DEFAULT_PRICES } from '../../lib/cost/prices.js';
 import { UsageError } from '../../lib/errors.js';
 import {
@@ -183,6 +183,7 @@ describe('function configuration', () => {
       WORDCOUNT_COUNTER_FUNCTION: 'ctr',
       WORDCOUNT_CONCURRENCY: '8',
       WORDCOUNT_CHUNK_SIZE: '1MiB',
+      WORDCOUNT_MEMORY_MB: '3008',
     };
     expect(sstLinksActive(env)).toBe(false);
     expect(orchestratorConfig(env)).toEqual({
@@ -194,13 +195,25 @@ describe('function configuration', () => {
       taskTimeoutMs: 330_000,
       heartbeatMs: 30_000,
       prices: DEFAULT_PRICES,
+      memoryMb: 3008,
+      // Three task timeouts: past a timed-out task's redelivery (twice its timeout).
+      stallMs: 990_000,
     });
     expect(Object.isFrozen(orchestratorConfig(env))).toBe(true);
     expect(counterConfig(env)).toEqual({
       bucket: 'bkt',
       heartbeatMs: 30_000,
       prices: DEFAULT_PRICES,
+      memoryMb: 3008,
     });
+    expect(orchestratorConfig({ ...env, WORDCOUNT_STALL_SECONDS: '20' }).stallMs).toBe(20_000);
+  });
+
+  it('takes the memory for GB-seconds from the invocation, else from the configuration (sst dev)', () => {
+    expect(memoryOf({ memoryLimitInMB: '1769' }, 512)).toBe(1769);
+    // `sst dev` runs the function without AWS_LAMBDA_FUNCTION_MEMORY_SIZE: no memoryLimitInMB.
+    expect(memoryOf({ memoryLimitInMB: undefined }, 1769)).toBe(1769);
+    expect(memoryOf(undefined, 0)).toBe(0);
   });
 
   it('coordinates through the queue unless told rpc, and then needs the queue', () => {
@@ -214,6 +227,7 @@ describe('function configuration', () => {
       queueUrl: 'http://q/1/tasks',
       heartbeatMs: 5000,
       prices: DEFAULT_PRICES,
+      memoryMb: 0,
     });
     expect(() => orchestratorConfig({ WORDCOUNT_BUCKET: 'b' })).toThrow(/WORDCOUNT_QUEUE_URL/);
     expect(() => orchestratorConfig({ ...env, WORDCOUNT_COORDINATION: 'carrier-pigeon' })).toThrow(
