@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileObjectStore } from '../../lib/adapters/file-store.js';
 import { WorkerPoolRunner } from '../../lib/adapters/worker-pool-runner.js';
 import {
+  ActiveJobSchema,
   JobRequestSchema,
   JobStatusSchema,
   parsePayload,
@@ -18,7 +19,11 @@ import {
   type OrchestratorDeps,
   runJobOnce,
 } from '../../lib/job/orchestrate.js';
+import { jobReport, latestJobId } from '../../lib/job/progress.js';
+import { startUpload } from '../../lib/job/uploads.js';
+import { sweep, type WatchdogDeps } from '../../lib/job/watchdog.js';
 import {
+  activeJobKey,
   claimKey,
   type InputName,
   inputEtag,
@@ -27,6 +32,7 @@ import {
   statusKey,
 } from '../../lib/keys.js';
 import type { FunctionRunner } from '../../lib/ports.js';
+import { ObservedStore } from '../support/observed-store.js';
 import { countsTsvOf, singlePassCounts, expectedTsv as singlePassTsv } from '../support/oracle.js';
 import { taskWorkerScript } from '../support/workers.js';
 
@@ -71,6 +77,37 @@ const expectedTsv = (bytes: Uint8Array) => singlePassTsv('words', bytes);
 const keyInput = (key: string): InputName => ({ kind: 'key', key });
 const summaryKey = (key: string) => outputKeys(keyInput(key)).summary;
 const countsKey = (key: string) => outputKeys(keyInput(key)).counts;
+
+/** The id of the job recorded active for `key`, if one is. */
+async function activeJobOf(key: string): Promise<string | undefined> {
+  for (const found of await listed('jobs/active/')) {
+    const record = ActiveJobSchema.parse(JSON.parse(await text(found)));
+    const input = record.request.input;
+    if (input.kind === 'key' && input.key === key) return record.jobId;
+  }
+  return undefined;
+}
+
+/** Polls `check` until it answers something truthy (5 s at most). */
+async function until<T>(check: () => T | Promise<T>): Promise<NonNullable<T>> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The watchdog of the rpc coordination here: it restarts a job by running it again. */
+function watchdogOf(overrides: Partial<OrchestratorDeps> = {}): WatchdogDeps {
+  return {
+    store,
+    stallMs: 1000,
+    heartbeatMs: overrides.heartbeatMs,
+    restart: (request) => runJobOnce(deps(overrides), request),
+  };
+}
 
 /** A request for one key, as an S3 notification makes. */
 function run(d: OrchestratorDeps, key: string, options: Omit<JobRequestOptions, 'input'> = {}) {
@@ -401,6 +438,107 @@ describe('jobs that survive', () => {
     expect(status.reason).toMatch(/newer version/);
   });
 
+  it('records an overwrite mid-map as superseded, as the queue does', async () => {
+    const key = 'input/overwritten-mid-map.txt';
+    await store.put(key, 'x '.repeat(20_000));
+    let overwritten = false;
+    // The object changes before the first map task reads it: its If-Match read fails.
+    const racing: FunctionRunner = {
+      async invoke(name, payload) {
+        if (!overwritten) {
+          overwritten = true;
+          await store.put(key, 'the newer version');
+        }
+        return runner.invoke(name, payload);
+      },
+      close: async () => undefined,
+    };
+    const older = await run(deps({ runner: racing }), key);
+    expect(older.outcome).toBe('superseded');
+    const status = JobStatusSchema.parse(JSON.parse(await text(statusKey(older.jobId))));
+    expect(status.state).toBe('superseded');
+    expect(status.reason).toMatch(
+      /PreconditionFailedError.*a newer version of the input was uploaded/,
+    );
+    await expect(store.head(summaryKey(key))).rejects.toThrow(ObjectNotFoundError);
+    expect(await listed(`jobs/${older.jobId}/`)).toEqual([statusKey(older.jobId)]);
+    expect(await listed(activeJobKey(older.jobId))).toEqual([]);
+  });
+
+  it('finishes a job whose orchestrator died mid-job: the watchdog takes over its silent claim', async () => {
+    const key = 'input/orphaned.txt';
+    const body = 'orphaned words '.repeat(5000);
+    await store.put(key, body);
+    const dying = new ObservedStore(store);
+    let tasks = 0;
+    // The orchestrator dies after two map tasks: it writes nothing more, its tasks hang.
+    const dies: FunctionRunner = {
+      async invoke(name, payload) {
+        if (++tasks > 2) {
+          dying.die();
+          return new Promise(() => undefined);
+        }
+        return runner.invoke(name, payload);
+      },
+      close: async () => undefined,
+    };
+    const dead = run(
+      deps({ store: dying, runner: dies, heartbeatMs: 100, defaultChunkSize: 8192 }),
+      key,
+    );
+    dead.catch(() => undefined);
+    const jobId = await until(() => activeJobOf(key));
+    await until(() => tasks > 2);
+    const status = JobStatusSchema.parse(JSON.parse(await text(statusKey(jobId))));
+    expect(status.state).toBe('running');
+    await until(async () => {
+      const outcomes = await sweep(watchdogOf({ heartbeatMs: 100, defaultChunkSize: 8192 }));
+      return outcomes.some((o) => o.jobId === jobId && o.action === 'restarted');
+    });
+    const summary = SummarySchema.parse(JSON.parse(await text(summaryKey(key))));
+    expect(summary.jobId).toBe(jobId);
+    expect(await text(countsKey(key))).toBe(expectedTsv(new TextEncoder().encode(body)));
+    const ended = JobStatusSchema.parse(JSON.parse(await text(statusKey(jobId))));
+    expect(ended.state).toBe('succeeded');
+    expect(await listed(activeJobKey(jobId))).toEqual([]);
+  });
+
+  it('records a job failed once its orchestrator stopped three times, naming why', async () => {
+    const key = 'input/keeps-dying.txt';
+    await store.put(key, 'words that are never counted');
+    const dying = new ObservedStore(store);
+    const dies: FunctionRunner = {
+      async invoke() {
+        dying.die();
+        return new Promise(() => undefined);
+      },
+      close: async () => undefined,
+    };
+    run(deps({ store: dying, runner: dies, heartbeatMs: 100 }), key).catch(() => undefined);
+    const jobId = await until(() => activeJobOf(key));
+    // Every restart dies at once, as the first run did.
+    const restarts: string[] = [];
+    const watchdog = {
+      ...watchdogOf({ heartbeatMs: 100 }),
+      restart: async () => {
+        restarts.push('died');
+      },
+    };
+    await until(() => listed(statusKey(jobId)).then((k) => k.length > 0));
+    let status = JobStatusSchema.parse(JSON.parse(await text(statusKey(jobId))));
+    while (status.state === 'running') {
+      await new Promise((r) => setTimeout(r, 250));
+      await sweep(watchdog);
+      status = JobStatusSchema.parse(JSON.parse(await text(statusKey(jobId))));
+    }
+    expect(restarts).toHaveLength(3);
+    expect(status.state).toBe('failed');
+    expect(status.reason).toMatch(
+      /^its orchestrator has been silent since .*, after 3 restart\(s\) by the watchdog: given up$/,
+    );
+    expect(await listed(activeJobKey(jobId))).toEqual([]);
+  });
+
   it('repairs a publish that failed after the counts were written, without counting again', async () => {
     const key = 'input/half-published.txt';
     await store.put(key, 'half published words words');
@@ -432,6 +570,23 @@ describe('jobs that survive', () => {
     const summary = SummarySchema.parse(JSON.parse(await text(out.summary)));
     expect(summary.jobId).toBe(countsJob);
     expect(await text(out.counts)).toBe('words\t2\nhalf\t1\npublished\t1\n');
+  });
+
+  it('counts again when the published counts were deleted, and makes a deleted report again', async () => {
+    const key = 'input/mended.txt';
+    await store.put(key, 'mend the mended output');
+    const out = outputKeys(keyInput(key));
+    const first = await run(deps(), key);
+    await store.delete(out.report);
+    const repaired = await run(deps({ taskFunction: 'nosuch' }), key);
+    // The report is a view of the counts: made again without counting.
+    expect(repaired.outcome).toBe('already-published');
+    expect((await store.head(out.report)).metadata?.['job-id']).toBe(first.jobId);
+    await store.delete(out.counts);
+    const recounted = await run(deps(), key);
+    expect(recounted.outcome).toBe('published');
+    expect(recounted.jobId).toBe(first.jobId);
+    expect(await text(out.counts)).toBe('mend\t1\nmended\t1\noutput\t1\nthe\t1\n');
   });
 
   it('counts again when forced', async () => {
@@ -467,6 +622,29 @@ describe('jobs that survive', () => {
     expect(late).toMatchObject({ state: 'failed' });
     expect(late?.reason).toMatch(/deadline/);
     await expect(store.head(claimKey(late?.jobId as string))).rejects.toThrow(ObjectNotFoundError);
+  });
+});
+
+describe('uploads that cannot be counted', () => {
+  it('records a manifest naming a missing key as refused, with the reason, and writes nothing else', async () => {
+    const key = 'input/missing-key.manifest.json';
+    await store.put('refusal/there.txt', 'present');
+    await store.put(key, JSON.stringify({ keys: ['refusal/there.txt', 'refusal/not-there.txt'] }));
+    const before = new Set(await listed('jobs/'));
+    const said = await startUpload(
+      { store, bucket: 'local', start: (request) => runJobOnce(deps(), request) },
+      { key, version: 'upload-1' },
+    );
+    expect(said).toMatch(/^refused: .*not-there\.txt: no such file/);
+    const report = await jobReport(store, (await latestJobId(store, summaryKey(key))) as string);
+    expect(report?.status.state).toBe('refused');
+    expect(report?.status.reason).toMatch(/refusal\/not-there\.txt: no such file/);
+    // The status record and the pointer to it: nothing else, no output, nothing active.
+    const written = (await listed('jobs/')).filter((k) => !before.has(k));
+    expect(written.sort()).toEqual(
+      [statusKey(report?.status.jobId as string), `jobs/latest/${summaryKey(key)}`].sort(),
+    );
+    await expect(store.head(summaryKey(key))).rejects.toThrow(ObjectNotFoundError);
   });
 });
 

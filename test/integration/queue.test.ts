@@ -24,6 +24,7 @@ import {
   SummarySchema,
   type TaskRequest,
 } from '../../lib/contracts.js';
+import { latestJobId } from '../../lib/job/progress.js';
 import {
   handleDeadLetter,
   handleQueueMessage,
@@ -31,6 +32,7 @@ import {
   startQueuedJob,
 } from '../../lib/job/queue-driver.js';
 import { isTerminal } from '../../lib/job/status.js';
+import { startUpload } from '../../lib/job/uploads.js';
 import { sweep, type WatchdogDeps } from '../../lib/job/watchdog.js';
 import {
   activeJobKey,
@@ -408,6 +410,34 @@ describe('queue coordination (in-process queue, worker threads)', () => {
     const dropped = new RegExp(`map task \\d+ of attempt ${stale[0]?.attempt} is dropped`);
     expect(retry.log.filter((line) => dropped.test(line))).toHaveLength(stale.length);
     await expectPublishedOnce(retry, 'attempts.txt', genesis, started.jobId);
+  });
+
+  it('counts again when the published counts were deleted (no upload, no --force)', async () => {
+    const h = harness();
+    await put('deleted.txt', genesis);
+    const { jobId, output } = await runQueued(h, 'deleted.txt');
+    await files.delete(output.counts);
+    const again = await runQueued(h, 'deleted.txt');
+    expect(again.started.outcome).toBe('queued');
+    expect(again.jobId).toBe(jobId);
+    expect(await text(output.counts)).toBe(expectedTsv('words', genesis));
+    expect((await statusOf(jobId)).state).toBe('succeeded');
+  });
+
+  it('records an upload refused when its manifest names a missing key, and nothing else', async () => {
+    const h = harness();
+    const key = 'input/missing.manifest.json';
+    await files.put(key, JSON.stringify({ keys: ['plain.txt', 'not-there.txt'] }));
+    const said = await startUpload(
+      { store: h.store, bucket: '', start: (request) => startQueuedJob(h.deps, request) },
+      { key, version: 'v1' },
+    );
+    expect(said).toMatch(/^refused: /);
+    const jobId = (await latestJobId(files, outputKeys(keyInput(key)).summary)) as string;
+    const status = await statusOf(jobId);
+    expect(status.state).toBe('refused');
+    expect(status.reason).toMatch(/not-there\.txt: no such file/);
+    expect(await listed(`jobs/${jobId}/`)).toEqual([statusKey(jobId)]);
   });
 
   it('publishes the newest version when the input is overwritten mid-job', async () => {

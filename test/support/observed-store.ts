@@ -28,6 +28,13 @@ export class ObservedStore implements ObjectStore {
 
   constructor(private readonly inner: ObjectStore) {}
 
+  private dead = false;
+
+  /** From now on every write fails: the process that owns this store died. */
+  die(): void {
+    this.dead = true;
+  }
+
   /** The next matching write fails (once). */
   failWrite(fault: WriteFault): void {
     this.faults.push(fault);
@@ -41,6 +48,7 @@ export class ObservedStore implements ObjectStore {
     key: string,
     run: () => Promise<PutResult | undefined>,
   ): Promise<PutResult | undefined> {
+    if (this.dead) throw new CrashError(`dead: never wrote ${key}`);
     const at = this.faults.findIndex((f) => f.key.test(key));
     const fault = at >= 0 ? this.faults.splice(at, 1)[0] : undefined;
     if (fault && !fault.landed) throw new CrashError(`crashed before writing ${key}`);
@@ -78,7 +86,8 @@ export class ObservedStore implements ObjectStore {
       return undefined;
     });
   }
-  delete(key: string): Promise<void> {
+  async delete(key: string): Promise<void> {
+    if (this.dead) throw new CrashError(`dead: never deleted ${key}`);
     return this.inner.delete(key);
   }
 }
