@@ -36,8 +36,11 @@ export function formatSize(bytes: number): string {
     ['MiB', MiB],
     ['KiB', KiB],
   ] as const) {
+    // Cut, not rounded: 65535 bytes is 63.99KiB, never the 64.00KiB it falls short of.
     if (bytes >= size)
-      return bytes % size === 0 ? `${bytes / size}${unit}` : `${(bytes / size).toFixed(2)}${unit}`;
+      return bytes % size === 0
+        ? `${bytes / size}${unit}`
+        : `${(Math.floor((bytes / size) * 100) / 100).toFixed(2)}${unit}`;
   }
   return `${bytes}B`;
 }

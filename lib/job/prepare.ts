@@ -5,13 +5,20 @@
 import { randomUUID } from 'node:crypto';
 import type { StartRequest, Summary } from '../contracts.js';
 import { ObjectNotFoundError } from '../errors.js';
-import { inputEtag, jobIdFor, outputKeys } from '../keys.js';
+import {
+  inputEtag,
+  jobIdFor,
+  latestJobKey,
+  inputUri,
+  outputKeys,
+  publishLockKey,
+} from '../keys.js';
 import type { ObjectStore } from '../ports.js';
 import { forEachLine } from '../reduce/order.js';
 import { parseSize } from '../sizes.js';
 import type { Mode } from '../tokenize.js';
 import { type ResolvedInput, resolveInput } from './inputs.js';
-import { checkChunkSizeRequest, checkTaskCount } from './limits.js';
+import { checkChunkSizeRequest, checkDerivedKeys, checkTaskCount } from './limits.js';
 
 /** What the orchestrator is asked to count, and how (contracts' StartRequest). */
 export type JobRequestOptions = StartRequest;
@@ -81,6 +88,12 @@ export async function prepare(
       typeof request.chunkSize === 'string' ? parseSize(request.chunkSize) : request.chunkSize;
     checkChunkSizeRequest(chunkSize);
   }
+  const output = outputKeys(request.input);
+  checkDerivedKeys(inputUri(deps.bucket, request.input), [
+    ...Object.values(output),
+    publishLockKey(output.summary),
+    latestJobKey(output.summary),
+  ]);
   const input = await resolveInput(deps.store, request.input);
   checkTaskCount(input.uri, input.objects, chunkSize);
   const etag = inputEtag(input.objects);
@@ -101,6 +114,6 @@ export async function prepare(
     jobId,
     mode,
     chunkSize,
-    output: outputKeys(input.name),
+    output,
   };
 }

@@ -658,6 +658,25 @@ describe('limits at the door', () => {
     expect(await listed('jobs/')).toEqual(before);
   });
 
+  it("refuses an input whose output keys would pass S3's 1,024 bytes, naming it", async () => {
+    const key = `input/${'long-'.repeat(200)}.txt`;
+    const before = await listed('jobs/');
+    await expect(run(deps(), key)).rejects.toThrow(
+      /s3:\/\/local\/input\/long-long-.*: its name is too long to count: .* would be 1\d{3} bytes, over S3's 1024/,
+    );
+    expect(await listed('jobs/')).toEqual(before);
+  });
+
+  it('names the real bounds of a requested chunk size', async () => {
+    await store.put('input/bounds.txt', 'a b c');
+    await expect(run(deps(), 'input/bounds.txt', { chunkSize: 65535 })).rejects.toThrow(
+      'chunkSize 63.99KiB is below the minimum of 64KiB',
+    );
+    await expect(run(deps(), 'input/bounds.txt', { chunkSize: '2GiB' })).rejects.toThrow(
+      'chunkSize 2GiB is above the maximum of 1GiB',
+    );
+  });
+
   it('rejects unknown fields, a top over 1000, and a folder key in a direct request', () => {
     const bad = (request: object) => () => parsePayload(JobRequestSchema, request, 'job request');
     expect(bad({ bucket: 'b', key: 'k', chunksize: '1MiB' })).toThrow(/Unrecognized key/);
