@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { startEmulator, stopEmulator } from '../emulator.mjs';
-import { deployStack, localClients } from '../local-stack.mjs';
+import { deployStack, localClients } from '../local-stack.js';
 import { bibleText, ensureFile, ensureRepeated } from './data.mjs';
 import { DISTINCT, waitForObject, writeDistinct } from './emulator.mjs';
 import { log, MiB, markdownTable, median } from './measure.mjs';

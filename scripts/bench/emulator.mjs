@@ -16,7 +16,7 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { startEmulator, stopEmulator } from '../emulator.mjs';
-import { deployStack, localClients } from '../local-stack.mjs';
+import { deployStack, localClients } from '../local-stack.js';
 import { ensureFile } from './data.mjs';
 import { log, markdownTable, median, scratch } from './measure.mjs';
 

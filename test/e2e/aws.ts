@@ -21,6 +21,8 @@ export const QUEUE_PREFIX = 'wordcount-queue';
 export const QUEUE_ORCHESTRATOR = `${QUEUE_PREFIX}-orchestrator`;
 /** Its counter's timeout: short, so a message whose counter died comes back in 12 s. */
 export const QUEUE_COUNTER_TIMEOUT_SECONDS = 6;
+/** How long its jobs may make no progress before the watchdog sends their lost messages again. */
+export const QUEUE_STALL_SECONDS = 15;
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 

@@ -13,7 +13,7 @@ import {
   InvokeCommand,
   PutFunctionConcurrencyCommand,
 } from '@aws-sdk/client-lambda';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LambdaRunner } from '../../lib/adapters/lambda-runner.js';
 import { S3ObjectStore } from '../../lib/adapters/s3-store.js';
@@ -344,7 +344,7 @@ describe('jobs that survive (RPC coordination)', () => {
     }
   });
 
-  it('recovers from kill -9 of the orchestrator mid-job: a re-upload takes over the stale claim', async () => {
+  it('recovers from kill -9 of the orchestrator mid-job with no upload: the watchdog takes over', async () => {
     const key = `input/e2e ${run}/killed.txt`;
     const body = wide(600_000, 'k');
     await upload(s3, key, body);
@@ -356,15 +356,73 @@ describe('jobs that survive (RPC coordination)', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     const killed = killFunctionProcesses('orchestrator');
+    const killedAt = Date.now();
     expect(killed).toBeGreaterThan(0);
-    // The claim's heartbeat (5 s in this stack) goes stale after 10 s; the same bytes
-    // uploaded again make the same job, which takes the claim over.
-    await new Promise((r) => setTimeout(r, 12_000));
-    await upload(s3, key, body);
-    const summary = SummarySchema.parse(JSON.parse(await waitForPublished(key, 120_000)));
+    // Nothing else is done: the claim's heartbeat (5 s here) goes stale after 10 s, and the
+    // watchdog's schedule (every minute on the emulator) starts the job again.
+    const summary = SummarySchema.parse(JSON.parse(await waitForPublished(key, 150_000)));
+    console.info(
+      `rpc orchestrator killed mid-job: published ${Math.round((Date.now() - killedAt) / 1000)} s after the kill, by the watchdog`,
+    );
     expect(summary.totalWords).toBe(600_000);
     expect(summary.distinctWords).toBe(600_000);
     expect((await jobStatus(key))?.state).toBe('succeeded');
+  }, 200_000);
+
+  it('records the job superseded when its input is overwritten mid-map, and publishes the newer one', async () => {
+    const key = `input/e2e ${run}/mid-map.txt`;
+    await upload(s3, key, wide(300_000, 'mm'));
+    const deadline = Date.now() + 60_000;
+    let old: JobStatus | undefined;
+    // Planned (its map tasks recorded) and running: the overwrite lands mid-map.
+    for (;;) {
+      old = await jobStatus(key);
+      if (old?.state === 'running' && old.tasks.map > 0) break;
+      if (Date.now() > deadline) throw new Error('the job never got into its map phase');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await upload(s3, key, 'the newer version');
+    const until = Date.now() + 90_000;
+    for (;;) {
+      const status = JobStatusSchema.parse(
+        JSON.parse((await download(s3, `jobs/${old.jobId}/status.json`)) ?? '{}'),
+      );
+      const summary = await download(s3, summaryKey(key));
+      if (status.state !== 'running' && summary !== undefined) {
+        expect(status.state).toBe('superseded');
+        expect(status.reason).toMatch(/a newer version of the input was uploaded/);
+        expect(await download(s3, countsKey(key))).toBe('newer\t1\nthe\t1\nversion\t1\n');
+        break;
+      }
+      if (Date.now() > until) throw new Error(`the old job stayed ${status.state}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  });
+
+  it('counts again when the published counts were deleted and the same bytes are uploaded again', async () => {
+    const key = `input/e2e ${run}/mended.txt`;
+    await upload(s3, key, 'mend what was deleted');
+    await waitForPublished(key, 60_000);
+    await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: countsKey(key) }));
+    await upload(s3, key, 'mend what was deleted');
+    expect(await waitFor(s3, countsKey(key), 60_000)).toBe(
+      'deleted\t1\nmend\t1\nwas\t1\nwhat\t1\n',
+    );
+    expect((await jobStatus(key))?.state).toBe('succeeded');
+  });
+
+  it('records an uploaded manifest naming a missing key as refused, which status prints', async () => {
+    const key = `input/e2e ${run}/missing.manifest.json`;
+    await upload(s3, key, JSON.stringify({ keys: [`input/e2e ${run}/nowhere.txt`] }));
+    const status = await waitForStatus(key, 'refused');
+    expect(status.reason).toMatch(/nowhere\.txt: no such (key|object)/);
+    const shown = await runCli(['status', `s3://${BUCKET}/${key}`], emulatorEnv(endpoint));
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/state +refused/);
+    expect(shown.stdout).toMatch(/reason +.*nowhere\.txt/);
+    await expect(
+      s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: summaryKey(key) })),
+    ).rejects.toThrow();
   });
 });
 

@@ -1,7 +1,12 @@
 import type { TestProject } from 'vitest/node';
 import { startEmulator, stopEmulator } from '../../scripts/emulator.mjs';
-import { deployStack } from '../../scripts/local-stack.mjs';
-import { QUEUE_BUCKET, QUEUE_COUNTER_TIMEOUT_SECONDS, QUEUE_PREFIX } from './aws.js';
+import { deployStack } from '../../scripts/local-stack.js';
+import {
+  QUEUE_BUCKET,
+  QUEUE_COUNTER_TIMEOUT_SECONDS,
+  QUEUE_PREFIX,
+  QUEUE_STALL_SECONDS,
+} from './aws.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -22,7 +27,8 @@ export default async function setup(project: TestProject) {
     environment: { WORDCOUNT_HEARTBEAT_SECONDS: '5' },
   });
   // Queue coordination in a bucket of its own; a short counter timeout, so a message whose
-  // counter died comes back after 12 s (the visibility timeout is twice the counter's).
+  // counter died comes back after 12 s (the visibility timeout is twice the counter's), and
+  // a job that makes no progress for 15 s has its lost messages sent again.
   await deployStack({
     endpoint,
     bucket: QUEUE_BUCKET,
@@ -31,7 +37,10 @@ export default async function setup(project: TestProject) {
     counterTimeout: QUEUE_COUNTER_TIMEOUT_SECONDS,
     chunkSize: '64KiB',
     concurrency: '4',
-    environment: { WORDCOUNT_HEARTBEAT_SECONDS: '5' },
+    environment: {
+      WORDCOUNT_HEARTBEAT_SECONDS: '5',
+      WORDCOUNT_STALL_SECONDS: String(QUEUE_STALL_SECONDS),
+    },
   });
   // A deliberately failing counter and an orchestrator pointed at it; no trigger.
   await deployStack({
@@ -40,6 +49,7 @@ export default async function setup(project: TestProject) {
     counterEntry: 'test/fixtures/failing-counter.mjs',
     coordination: 'rpc',
     notify: false,
+    schedule: false,
   });
   project.provide('endpoint', endpoint);
   return async () => {

@@ -9,6 +9,18 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import {
+  DeleteFunctionConcurrencyCommand,
+  ListEventSourceMappingsCommand,
+  PutFunctionConcurrencyCommand,
+  UpdateEventSourceMappingCommand,
+} from '@aws-sdk/client-lambda';
+import {
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  PurgeQueueCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   type JobStatus,
@@ -25,6 +37,7 @@ import {
   emulatorEnv,
   expectCostOfJob,
   functionLogs,
+  functionPids,
   killBusy,
   listKeys,
   QUEUE_BUCKET,
@@ -36,6 +49,11 @@ import {
 
 const endpoint = inject('endpoint');
 const { s3, lambda } = clients(endpoint);
+const sqs = new SQSClient({
+  endpoint,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+});
 const run = randomUUID().slice(0, 8);
 const COUNTER = `${QUEUE_PREFIX}-counter`;
 const VISIBILITY_MS = 2 * QUEUE_COUNTER_TIMEOUT_SECONDS * 1000;
@@ -50,9 +68,71 @@ beforeAll(async () => {
 afterAll(() => {
   s3.destroy();
   lambda.destroy();
+  sqs.destroy();
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not so after ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+async function tasksQueueUrl(): Promise<string> {
+  const { QueueUrl } = await sqs.send(
+    new GetQueueUrlCommand({ QueueName: `${QUEUE_PREFIX}-tasks` }),
+  );
+  return QueueUrl ?? '';
+}
+
+/** Messages waiting in the task queue, and in flight. */
+async function queueDepth(): Promise<number> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: await tasksQueueUrl(),
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
+}
+
+/**
+ * Kills the orchestrator (SIGKILL) once a job's claim for `key` is written and before its
+ * status is: the start is cut short where nothing but the claim (and the active record) is
+ * left. Returns when it was killed.
+ */
+async function killAfterClaim(key: string): Promise<number> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const active = await listKeys(s3, 'jobs/active/', QUEUE_BUCKET);
+    for (const marker of active) {
+      const jobId = marker.slice('jobs/active/'.length, -'.json'.length);
+      const record = JSON.parse((await download(s3, marker, QUEUE_BUCKET)) ?? '{}') as {
+        request?: { input?: { key?: string } };
+      };
+      if (record.request?.input?.key !== key) continue;
+      if ((await download(s3, `jobs/${jobId}/claim.json`, QUEUE_BUCKET)) === undefined) continue;
+      for (const pid of functionPids(QUEUE_ORCHESTRATOR)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      const killedAt = Date.now();
+      expect(await download(s3, `jobs/${jobId}/status.json`, QUEUE_BUCKET)).toBeUndefined();
+      return killedAt;
+    }
+    if (Date.now() > deadline) throw new Error(`no claim of ${key} was seen`);
+    await sleep(5);
+  }
+}
 
 /** What the embedded backend (the local CLI) counts in the same bytes. */
 async function embedded(bytes: Uint8Array | string, name: string) {
@@ -234,15 +314,25 @@ describe('queue coordination on the emulator (SQS, event source mappings, dead l
   it('fails the job when its task dies on every delivery: dead-letter queue, reason, nothing published', async () => {
     const key = `input/queue ${run}/poison.txt.gz`;
     await upload(s3, key, slowGzip(), QUEUE_BUCKET);
-    await waitForState(key, ['running'], 30_000);
+    const { jobId, attempt } = await waitForState(key, ['running'], 30_000);
+    const runs = `jobs/${jobId}/attempts/${attempt}/runs/map/0/`;
     let kills = 0;
-    // Kill the counter each time the message is delivered, until the job is failed.
+    let killed = 0;
+    // Kill the counter each time a delivery starts to run the task (not a counter still
+    // starting up: that is no run), until the job is failed.
     const status = await waitForState(key, ['failed', 'succeeded'], 150_000, async () => {
-      kills += await killBusy(COUNTER, 100);
+      const started = (await listKeys(s3, runs, QUEUE_BUCKET)).length;
+      if (started > killed) {
+        const n = await killBusy(COUNTER, 100);
+        kills += n;
+        if (n > 0) killed = started;
+      } else await sleep(50);
     });
     expect(status.state).toBe('failed');
     expect(kills).toBeGreaterThanOrEqual(3);
-    expect(status.reason).toMatch(/^map task 0 failed on every delivery/);
+    expect(status.reason).toMatch(
+      /^map task 0 failed on every delivery: its process died every time \(killed, or out of memory\)/,
+    );
     expect(await download(s3, output(key).summary, QUEUE_BUCKET)).toBeUndefined();
     expect(await download(s3, output(key).counts, QUEUE_BUCKET)).toBeUndefined();
     await expectCleanedUp(status.jobId);
@@ -284,6 +374,107 @@ describe('queue coordination on the emulator (SQS, event source mappings, dead l
       await sleep(500);
     }
   }, 180_000);
+});
+
+describe('the watchdog on the emulator (lost messages, a start cut short, a held counter)', () => {
+  const mappingOf = async (fn: string, queue: string) => {
+    const { EventSourceMappings = [] } = await lambda.send(
+      new ListEventSourceMappingsCommand({ FunctionName: fn }),
+    );
+    const mapping = EventSourceMappings.find((m) => m.EventSourceArn?.endsWith(`:${queue}`));
+    if (!mapping?.UUID) throw new Error(`no mapping of ${queue} to ${fn}`);
+    return mapping.UUID;
+  };
+  const setMapping = async (enabled: boolean) =>
+    lambda.send(
+      new UpdateEventSourceMappingCommand({
+        UUID: await mappingOf(COUNTER, `${QUEUE_PREFIX}-tasks`),
+        Enabled: enabled,
+      }),
+    );
+
+  it('finishes a job whose task messages were deleted unprocessed, with no upload and no --force', async () => {
+    const key = `input/queue ${run}/purged.txt`;
+    const body = `${genesis}\n${wide(20_000, 'p')}\n`;
+    const expected = await embedded(body, 'purged.txt');
+    // Nobody consumes the queue while the job's messages are taken away, as when
+    // `sst dev`'s stand-in answers them without running anything.
+    await setMapping(false);
+    let purgedAt = 0;
+    try {
+      await upload(s3, key, body, QUEUE_BUCKET);
+      const started = await waitForState(key, ['running'], 30_000);
+      const tasks = started.tasks.map;
+      expect(tasks).toBeGreaterThan(1);
+      await waitFor(async () => (await queueDepth()) >= tasks, 30_000);
+      await sqs.send(new PurgeQueueCommand({ QueueUrl: await tasksQueueUrl() }));
+      purgedAt = Date.now();
+    } finally {
+      await setMapping(true);
+    }
+    // The schedule runs the watchdog every minute; after 15 s without progress it sends
+    // the lost tasks again.
+    const status = await waitForState(key, ['succeeded', 'failed', 'superseded'], 150_000);
+    console.info(
+      `queue messages purged: published ${Math.round((Date.now() - purgedAt) / 1000)} s later, by the watchdog`,
+    );
+    expect(status.reason).toBeUndefined();
+    expect(status.state).toBe('succeeded');
+    const { summary, tsv } = await published(key);
+    expect(tsv).toBe(expected.tsv);
+    expect(summary.jobId).toBe(status.jobId);
+    await expectCleanedUp(status.jobId);
+  }, 240_000);
+
+  it('finishes a start whose orchestrator was killed just after its claim: the watchdog starts it', async () => {
+    // Many objects over the chunk size: planning reads each one's first bytes, which
+    // keeps the start between its claim and its status record for a while.
+    const prefix = `queue ${run}/claimed/`;
+    const bodies: string[] = [];
+    for (let i = 0; i < 120; i++) {
+      const body = `${wide(12_000, `c${i}x`)}\n`;
+      bodies.push(body);
+      await upload(s3, `${prefix}doc-${String(i).padStart(3, '0')}.txt`, body, QUEUE_BUCKET);
+    }
+    const manifest = `input/queue ${run}/claimed.manifest.json`;
+    await upload(s3, manifest, JSON.stringify({ prefix }), QUEUE_BUCKET);
+    const killedAt = await killAfterClaim(manifest);
+    const status = await waitForState(manifest, ['succeeded', 'failed', 'superseded'], 150_000);
+    console.info(
+      `queue orchestrator killed after its claim: published ${Math.round((Date.now() - killedAt) / 1000)} s later, by the watchdog`,
+    );
+    expect(status.state).toBe('succeeded');
+    const { summary } = await published(manifest);
+    expect(summary.totalWords).toBe(120 * 12_000);
+    expect(summary.sources.objects).toBe(120);
+  }, 240_000);
+
+  it('completes a job with the counter held to less concurrency than the mapping asks for', async () => {
+    // Reserved concurrency 1 under a mapping of 4: on AWS the extra pollers would be
+    // throttled; whatever a throttled receive costs, the job must not fail of it.
+    await lambda.send(
+      new PutFunctionConcurrencyCommand({ FunctionName: COUNTER, ReservedConcurrentExecutions: 1 }),
+    );
+    try {
+      const key = `input/queue ${run}/held.txt`;
+      const body = `${genesis}\n`.repeat(3);
+      const started = Date.now();
+      await upload(s3, key, body, QUEUE_BUCKET);
+      const status = await waitForState(key, ['succeeded', 'failed', 'superseded'], 180_000);
+      expect(status.state).toBe('succeeded');
+      const { summary } = await published(key);
+      const counter = await functionLogs(endpoint, COUNTER, started);
+      const redelivered = counter.lines.filter(
+        (l) => l.jobId === status.jobId && /delivered again/.test(String(l.message)),
+      ).length;
+      console.info(
+        `counter held to 1 under a mapping of 4: ${summary.stats.mapTasks} map tasks in ${Math.round(summary.elapsedMs / 1000)} s, ${redelivered} redelivered`,
+      );
+      expect(summary.totalWords).toBe((await embedded(body, 'held.txt')).summary.totalWords);
+    } finally {
+      await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: COUNTER }));
+    }
+  }, 240_000);
 });
 
 describe('the CLI with queue coordination', () => {

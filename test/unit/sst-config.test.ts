@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 type Args = Record<string, unknown>;
 
 interface Created {
-  kind: 'Bucket' | 'Function' | 'Queue';
+  kind: 'Bucket' | 'Function' | 'Queue' | 'CronV2';
   name: string;
   args: Args;
   self: FakeResource;
@@ -58,6 +58,13 @@ class FakeQueue extends FakeResource {
   }
 }
 
+class FakeCron extends FakeResource {
+  constructor(name: string, args: Args = {}) {
+    super('scheduler', name);
+    created.push({ kind: 'CronV2', name, args, self: this });
+  }
+}
+
 interface AppSettings {
   name: string;
   home: string;
@@ -83,16 +90,22 @@ function resource(name: string): Created {
   return found;
 }
 
-/** Runs the config as `sst deploy` (dev false) or `sst dev` (dev true) would. */
-async function load(dev: boolean): Promise<void> {
+/** Runs the config as `sst deploy` (dev false) or `sst dev` (dev true) would, in `env`. */
+async function load(dev: boolean, env: Record<string, string> = {}): Promise<void> {
   created = [];
+  for (const name of Object.keys(process.env)) {
+    if (name.startsWith('WORDCOUNT_')) vi.stubEnv(name, undefined);
+  }
+  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
   notifyCalls = [];
   subscriptions = [];
   vi.resetModules();
   vi.stubGlobal('$config', (input: SstConfig) => input);
   vi.stubGlobal('$app', { name: 'wordcount-fanout', stage: 'test' });
   vi.stubGlobal('$dev', dev);
-  vi.stubGlobal('sst', { aws: { Bucket: FakeBucket, Function: FakeFunction, Queue: FakeQueue } });
+  vi.stubGlobal('sst', {
+    aws: { Bucket: FakeBucket, Function: FakeFunction, Queue: FakeQueue, CronV2: FakeCron },
+  });
   const mod = (await import(configModule)) as { default: SstConfig };
   config = mod.default;
   outputs = await config.run();
@@ -100,36 +113,69 @@ async function load(dev: boolean): Promise<void> {
 
 const seconds = (text: unknown) => Number.parseInt(String(text), 10);
 
+/** The event source mapping's settings of the queue's subscription, as its transform leaves them. */
+function mappingOf(queue: string): Args {
+  const sub = subscriptions.find((s) => s.queue === resource(queue).self);
+  const mapping: Args = {};
+  (sub?.args.transform as { eventSourceMapping: (a: Args) => void }).eventSourceMapping(mapping);
+  return mapping;
+}
+
 beforeAll(() => load(false));
 
 afterAll(() => {
   vi.unstubAllGlobals();
+  vi.unstubAllEnvs();
 });
 
 describe('sst.config.ts', () => {
-  it('app(): aws home, removed on dev stages, retained and protected in production', async () => {
-    expect(await config.app({ stage: 'dev' })).toEqual({
-      name: 'wordcount-fanout',
-      home: 'aws',
-      removal: 'remove',
-      protect: false,
-    });
-    expect(await config.app({ stage: 'production' })).toEqual({
-      name: 'wordcount-fanout',
-      home: 'aws',
-      removal: 'retain',
-      protect: true,
-    });
+  it('app(): aws home, resources removed with the stage, production protected', async () => {
+    for (const stage of ['dev', 'prod', 'staging']) {
+      expect(await config.app({ stage })).toEqual({
+        name: 'wordcount-fanout',
+        home: 'aws',
+        removal: 'remove',
+        protect: false,
+      });
+    }
+    expect(await config.app({ stage: 'production' })).toMatchObject({ protect: true });
   });
 
-  it('creates the Data bucket, the Tasks and DeadLetters queues, and the Counter and Orchestrator', () => {
+  it('creates the Data bucket, the queues, the Counter and Orchestrator, and the watchdog schedule', () => {
     expect(created.map((c) => `${c.kind}:${c.name}`).sort()).toEqual([
       'Bucket:Data',
+      'CronV2:Watchdog',
       'Function:Counter',
       'Function:Orchestrator',
       'Queue:DeadLetters',
       'Queue:Tasks',
     ]);
+  });
+
+  it('keeps the Data bucket (and its data) when any stage is removed, unless the stage opts out', async () => {
+    const retained = () => {
+      const opts: { retainOnDelete?: boolean } = {};
+      const transform = resource('Data').args.transform as {
+        bucket: (args: Args, opts: { retainOnDelete?: boolean }) => void;
+      };
+      transform.bucket({}, opts);
+      return opts.retainOnDelete;
+    };
+    expect(retained()).toBe(true);
+    await load(false, { WORDCOUNT_REMOVE_DATA: 'true' });
+    expect(retained()).toBe(false);
+    await expect(load(false, { WORDCOUNT_REMOVE_DATA: 'yes' })).rejects.toThrow(
+      /WORDCOUNT_REMOVE_DATA must be true or false, got 'yes'/,
+    );
+    await load(false);
+  });
+
+  it('runs the watchdog every 5 minutes: the orchestrator with the sweep event', () => {
+    expect(resource('Watchdog').args).toEqual({
+      function: resource('Orchestrator').self.arn,
+      schedule: 'rate(5 minutes)',
+      event: { watchdog: 'sweep' },
+    });
   });
 
   it('expires what jobs leave under jobs/ after 7 days', () => {
@@ -138,7 +184,7 @@ describe('sst.config.ts', () => {
     ]);
   });
 
-  it('counter: nodejs22.x on arm64, 1769 MB (one vCPU), 300 s, reserved concurrency, linked to bucket and queue', () => {
+  it('counter: nodejs22.x on arm64, 1769 MB (one vCPU), 300 s, no reserved concurrency, linked to bucket and queue', () => {
     const counter = resource('Counter');
     expect(counter.args).toMatchObject({
       handler: 'functions/counter.handler',
@@ -146,9 +192,26 @@ describe('sst.config.ts', () => {
       architecture: 'arm64',
       memory: '1769 MB',
       timeout: '300 seconds',
-      concurrency: { reserved: 80 },
+      environment: { WORDCOUNT_MEMORY_MB: '1769' },
     });
+    // A reservation fails the deploy on a new account (quota 10): none unless asked for.
+    expect(counter.args.concurrency).toBeUndefined();
     expect(counter.args.link).toEqual([resource('Data').self, resource('Tasks').self]);
+  });
+
+  it('reserves concurrency and sets the counters when the stage asks, and refuses pollers over the reservation', async () => {
+    await load(false, { WORDCOUNT_RESERVED_CONCURRENCY: '20', WORDCOUNT_COUNTERS: '16' });
+    expect(resource('Counter').args.concurrency).toEqual({ reserved: 20 });
+    expect(mappingOf('Tasks').scalingConfig).toEqual({ maximumConcurrency: 16 });
+    await load(false, { WORDCOUNT_RESERVED_CONCURRENCY: '8' });
+    expect(mappingOf('Tasks').scalingConfig).toEqual({ maximumConcurrency: 8 });
+    await expect(
+      load(false, { WORDCOUNT_RESERVED_CONCURRENCY: '8', WORDCOUNT_COUNTERS: '64' }),
+    ).rejects.toThrow(/WORDCOUNT_RESERVED_CONCURRENCY \(8\) is below WORDCOUNT_COUNTERS \(64\)/);
+    await expect(load(false, { WORDCOUNT_COUNTERS: '1' })).rejects.toThrow(
+      /WORDCOUNT_COUNTERS must be a whole number from 2 to 1000, got '1'/,
+    );
+    await load(false);
   });
 
   it('tasks: a visibility timeout past the counter timeout, dead letters after 3 receives', () => {
@@ -163,13 +226,7 @@ describe('sst.config.ts', () => {
     const sub = subscriptions.find((s) => s.queue === resource('Tasks').self);
     expect(sub?.subscriber).toBe(resource('Counter').self.arn);
     expect(sub?.args.batch).toEqual({ size: 1, partialResponses: true });
-    const mapping: Args = {};
-    const transform = sub?.args.transform as { eventSourceMapping: (a: Args) => void };
-    transform.eventSourceMapping(mapping);
-    expect(mapping.scalingConfig).toEqual({ maximumConcurrency: 64 });
-    // The pollers stay under the reserved concurrency, so they are never throttled.
-    const reserved = (resource('Counter').args.concurrency as { reserved: number }).reserved;
-    expect(reserved).toBeGreaterThan(64);
+    expect(mappingOf('Tasks').scalingConfig).toEqual({ maximumConcurrency: 64 });
   });
 
   it('the dead-letters function consumes DeadLetters with partial batch responses', () => {
@@ -201,7 +258,7 @@ describe('sst.config.ts', () => {
       runtime: 'nodejs22.x',
       architecture: 'arm64',
       memory: '3008 MB',
-      timeout: '15 minutes',
+      timeout: '900 seconds',
     });
     expect(orchestrator.args.link).toEqual([
       resource('Data').self,
@@ -216,11 +273,27 @@ describe('sst.config.ts', () => {
       WORDCOUNT_CONCURRENCY: '64',
       WORDCOUNT_CHUNK_SIZE: '16MiB',
       WORDCOUNT_TASK_TIMEOUT_SECONDS: '330',
+      // Past a task's timeout and its redelivery (the visibility timeout, 600 s).
+      WORDCOUNT_STALL_SECONDS: '990',
+      WORDCOUNT_MEMORY_MB: '3008',
     });
     const environment = resource('Orchestrator').args.environment as Record<string, string>;
     expect(Number(environment.WORDCOUNT_TASK_TIMEOUT_SECONDS)).toBeGreaterThan(
       seconds(resource('Counter').args.timeout),
     );
+  });
+
+  it('sends an upload whose orchestrator failed on every attempt (2 retries) to DeadLetters', () => {
+    const orchestrator = resource('Orchestrator').args;
+    expect(orchestrator.retries).toBe(2);
+    expect(orchestrator.permissions).toEqual([
+      { actions: ['sqs:SendMessage'], resources: [resource('DeadLetters').self.arn] },
+    ]);
+    const config: Args = {};
+    (orchestrator.transform as { eventInvokeConfig: (a: Args) => void }).eventInvokeConfig(config);
+    expect(config.destinationConfig).toEqual({
+      onFailure: { destination: resource('DeadLetters').self.arn },
+    });
   });
 
   it('notifies the orchestrator of object creations under input/ only', () => {
@@ -263,10 +336,6 @@ describe('sst.config.ts under sst dev', () => {
     expect(environment.WORDCOUNT_CONCURRENCY).toBe('4');
     expect(environment.WORDCOUNT_TASK_TIMEOUT_SECONDS).toBe('930');
     expect(seconds(resource('Tasks').args.visibilityTimeout)).toBeGreaterThan(900);
-    const sub = subscriptions.find((s) => s.queue === resource('Tasks').self);
-    const mapping: Args = {};
-    const transform = sub?.args.transform as { eventSourceMapping: (a: Args) => void };
-    transform.eventSourceMapping(mapping);
-    expect(mapping.scalingConfig).toEqual({ maximumConcurrency: 4 });
+    expect(mappingOf('Tasks').scalingConfig).toEqual({ maximumConcurrency: 4 });
   });
 });

@@ -3,8 +3,8 @@
  * Deploys the stack to the local emulator (MiniStack from `npm run emulator:start`, or
  * LocalStack from docker-compose.yml). A real AWS deploy is `sst deploy`, not this.
  *
- *   node scripts/deploy-local.mjs [--coordination queue|rpc] [--chunk-size SIZE] [--bucket NAME]
- *                                 [--prefix NAME] [--endpoint URL]
+ *   npm run deploy:local -- [--coordination queue|rpc] [--chunk-size SIZE] [--bucket NAME]
+ *                          [--prefix NAME] [--endpoint URL]
  *
  * Queue coordination (the default, as in sst.config.ts) adds the task queue, its
  * dead-letter queue and their consumers; rpc leaves the orchestrator to drive each job.
@@ -12,27 +12,29 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_CHUNK_SIZE } from '../lib/topology.js';
 import { httpStatus } from './emulator.mjs';
 import {
   COORDINATIONS,
+  type Coordination,
   DEFAULT_BUCKET,
   DEFAULT_PREFIX,
   deployStack,
   INPUT_PREFIX,
   localConfig,
   ROOT,
-} from './local-stack.mjs';
+} from './local-stack.js';
 
 const USAGE =
-  'usage: node scripts/deploy-local.mjs [--coordination queue|rpc] [--chunk-size SIZE] [--bucket NAME] [--prefix NAME] [--endpoint URL]';
+  'usage: npm run deploy:local -- [--coordination queue|rpc] [--chunk-size SIZE] [--bucket NAME] [--prefix NAME] [--endpoint URL]';
 
-async function main() {
+async function main(): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
       options: {
         coordination: { type: 'string', default: 'queue' },
-        'chunk-size': { type: 'string', default: '16MiB' },
+        'chunk-size': { type: 'string', default: DEFAULT_CHUNK_SIZE },
         bucket: { type: 'string', default: DEFAULT_BUCKET },
         prefix: { type: 'string', default: DEFAULT_PREFIX },
         endpoint: { type: 'string' },
@@ -40,14 +42,15 @@ async function main() {
       },
     }));
   } catch (error) {
-    console.error(`deploy-local: ${error.message}\n${USAGE}`);
+    console.error(`deploy-local: ${(error as Error).message}\n${USAGE}`);
     return 2;
   }
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
-  if (!COORDINATIONS.includes(values.coordination)) {
+  const coordination = values.coordination as Coordination;
+  if (!COORDINATIONS.includes(coordination)) {
     console.error(
       `deploy-local: --coordination must be queue or rpc, got '${values.coordination}'\n${USAGE}`,
     );
@@ -75,7 +78,7 @@ async function main() {
     bucket,
     prefix: values.prefix,
     chunkSize: values['chunk-size'],
-    coordination: values.coordination,
+    coordination,
     log: (line) => console.log(`  ${line}`),
   });
   console.log(
@@ -100,7 +103,7 @@ main().then(
   (code) => {
     process.exitCode = code;
   },
-  (error) => {
+  (error: Error) => {
     console.error(
       `deploy-local: ${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`,
     );
