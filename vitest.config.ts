@@ -15,6 +15,15 @@ export default defineConfig({
         },
       },
       {
+        // The adapters' contracts on LocalStack's S3 and SQS, run in-process.
+        extends: true,
+        test: {
+          name: 'localstack',
+          include: ['test/localstack/**/*.test.ts'],
+          globalSetup: ['test/localstack/global-setup.ts'],
+        },
+      },
+      {
         // The whole AWS flow on the emulator, which the global setup starts (if it is
         // not running) and deploys to.
         extends: true,

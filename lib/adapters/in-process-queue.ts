@@ -37,7 +37,7 @@ export interface QueueFaults {
 
 export interface InProcessQueueOptions {
   /** Handles one delivery; a throw leaves the message to come back after the visibility timeout. */
-  handle(body: unknown, messageId: string): Promise<void>;
+  handle(body: unknown, messageId: string, receiveCount: number): Promise<void>;
   /** Handles a message received `maxReceives` times without an acknowledgement. */
   deadLetter(body: unknown, messageId: string): Promise<void>;
   /** Deliveries handled at once. */
@@ -135,7 +135,7 @@ export class InProcessQueue implements TaskQueue {
       }
       const loseAck = faults?.loseAck?.(message) ?? false;
       this.run(
-        () => this.options.handle(JSON.parse(message.body), message.messageId),
+        () => this.options.handle(JSON.parse(message.body), message.messageId, message.receiveCount),
         () => {
           if (loseAck) this.options.log?.(`lost the acknowledgement of ${message.messageId}`);
           else this.remove(entry);

@@ -158,6 +158,49 @@ export function objectStoreContract(name: string, fixture: () => StoreFixture): 
       );
     });
 
+    it('reads a range only while the object still has the etag given', async () => {
+      const { store, prefix } = fixture();
+      const key = `${prefix}/versioned.txt`;
+      await store.put(key, 'first version');
+      const { etag } = await store.head(key);
+      expect(await collect(store.readRange(key, { start: 6, end: 13, ifMatch: etag }))).toBe(
+        'version',
+      );
+      await store.put(key, 'second version');
+      await expect(collect(store.readRange(key, { start: 6, ifMatch: etag }))).rejects.toThrow(
+        PreconditionFailedError,
+      );
+    });
+
+    it('lists past one page of 1,000 keys, in key order', async () => {
+      const { store, prefix } = fixture();
+      const keys = Array.from(
+        { length: 1010 },
+        (_, i) => `${prefix}/page/${String(i).padStart(4, '0')}`,
+      );
+      for (let i = 0; i < keys.length; i += 50) {
+        await Promise.all(keys.slice(i, i + 50).map((k) => store.put(k, 'x')));
+      }
+      const listed: string[] = [];
+      for await (const info of store.list(`${prefix}/page/`)) listed.push(info.key);
+      expect(listed).toEqual(keys);
+    });
+
+    it('streams a body bigger than an upload part (multipart on S3) and reads it back', async () => {
+      const { store, prefix } = fixture();
+      const key = `${prefix}/multipart.tsv`;
+      const piece = new TextEncoder().encode(`${'w'.repeat(1023)}\n`);
+      // 12 MiB in 1 KiB pieces: more than one of S3's parts.
+      const pieces = function* () {
+        for (let i = 0; i < 12 * 1024; i++) yield piece;
+      };
+      await store.put(key, pieces(), { contentType: 'text/tab-separated-values' });
+      expect((await store.head(key)).size).toBe(12 * 1024 * 1024);
+      const back = await store.get(key);
+      expect(back.length).toBe(12 * 1024 * 1024);
+      expect(Buffer.from(back.subarray(-1024)).equals(Buffer.from(piece))).toBe(true);
+    });
+
     it('lets exactly one conditional create win', async () => {
       const { store, prefix } = fixture();
       const key = `${prefix}/claim.json`;

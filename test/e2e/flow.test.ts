@@ -21,7 +21,9 @@ import { type JobStatus, JobStatusSchema, SummarySchema } from '../../lib/contra
 import { InvocationError } from '../../lib/errors.js';
 import { outputKeys } from '../../lib/keys.js';
 import { objectStoreContract } from '../contract/object-store.js';
+import { taskQueueContract } from '../contract/task-queue.js';
 import { runCli } from '../support/cli.js';
+import { sqsFixture } from '../support/sqs-fixture.js';
 import {
   BUCKET,
   clients,
@@ -128,22 +130,12 @@ async function invoke(functionName: string, payload: unknown) {
   return { functionError: out.FunctionError, body: text ? JSON.parse(text) : null };
 }
 
-it('lists past one ListObjectsV2 page (1000 keys)', async () => {
-  const store = new S3ObjectStore(s3, BUCKET);
-  const prefix = `paging-${run}/`;
-  const keys = Array.from({ length: 1005 }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`);
-  for (let i = 0; i < keys.length; i += 50) {
-    await Promise.all(keys.slice(i, i + 50).map((k) => upload(s3, k, 'x')));
-  }
-  const listed: string[] = [];
-  for await (const info of store.list(prefix)) listed.push(info.key);
-  expect(listed).toEqual(keys);
-});
-
 objectStoreContract('S3ObjectStore on the emulator', () => ({
   store: new S3ObjectStore(s3, BUCKET),
   prefix: `contract/${run}/${randomUUID().slice(0, 6)}`,
 }));
+
+taskQueueContract('SqsTaskQueue on the emulator', sqsFixture(endpoint));
 
 describe('upload → S3 notification → orchestrator → counters → output', () => {
   it('publishes the same counts as the embedded backend, for a key with spaces and non-ASCII', async () => {

@@ -123,7 +123,7 @@ function harness(options: HarnessOptions = {}): Harness {
     };
   const inProcess = new InProcessQueue({
     log: process.env.QUEUE_TEST_LOG ? console.log : undefined,
-    handle: (body, id) => handleQueueMessage(deps, body, id),
+    handle: (body, id, receives) => handleQueueMessage(deps, body, id, receives),
     deadLetter: (body, id) => handleDeadLetter(deps, body, id),
     concurrency: 2,
     // Generous, so a slow machine's redeliveries do not end in the dead-letter queue.
