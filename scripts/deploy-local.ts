@@ -28,19 +28,19 @@ import {
 const USAGE =
   'usage: npm run deploy:local -- [--coordination queue|rpc] [--chunk-size SIZE] [--bucket NAME] [--prefix NAME] [--endpoint URL]';
 
+const OPTIONS = {
+  coordination: { type: 'string', default: 'queue' },
+  'chunk-size': { type: 'string', default: DEFAULT_CHUNK_SIZE },
+  bucket: { type: 'string', default: DEFAULT_BUCKET },
+  prefix: { type: 'string', default: DEFAULT_PREFIX },
+  endpoint: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 async function main(): Promise<number> {
-  let values;
+  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
   try {
-    ({ values } = parseArgs({
-      options: {
-        coordination: { type: 'string', default: 'queue' },
-        'chunk-size': { type: 'string', default: DEFAULT_CHUNK_SIZE },
-        bucket: { type: 'string', default: DEFAULT_BUCKET },
-        prefix: { type: 'string', default: DEFAULT_PREFIX },
-        endpoint: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    ({ values } = parseArgs({ options: OPTIONS }));
   } catch (error) {
     console.error(`deploy-local: ${(error as Error).message}\n${USAGE}`);
     return 2;

@@ -55,7 +55,15 @@ export function ensureLocalStack(log: (line: string) => void = console.log): voi
     run(python, ['-m', 'venv', VENV_DIR]);
   }
   log(`localstack: installing localstack-core==${LOCALSTACK_VERSION} (S3 and SQS, in-process)`);
-  run(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', REQUIREMENTS]);
+  run(PYTHON, [
+    '-m',
+    'pip',
+    'install',
+    '--quiet',
+    '--disable-pip-version-check',
+    '-r',
+    REQUIREMENTS,
+  ]);
   log(`localstack: installed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
@@ -73,7 +81,9 @@ function freePort(): Promise<number> {
 
 async function healthy(endpoint: string): Promise<boolean> {
   try {
-    const res = await fetch(`${endpoint}/_localstack/health`, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(`${endpoint}/_localstack/health`, {
+      signal: AbortSignal.timeout(2000),
+    });
     if (!res.ok) return false;
     const body = (await res.json()) as { services?: Record<string, string> };
     return body.services?.s3 === 'running' && body.services?.sqs === 'running';
@@ -88,7 +98,9 @@ export interface RunningLocalStack {
 }
 
 /** Starts LocalStack's S3 and SQS on 127.0.0.1 and resolves once both are running. */
-export async function startLocalStack(log: (line: string) => void = console.log): Promise<RunningLocalStack> {
+export async function startLocalStack(
+  log: (line: string) => void = console.log,
+): Promise<RunningLocalStack> {
   ensureLocalStack(log);
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;

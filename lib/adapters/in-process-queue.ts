@@ -135,7 +135,8 @@ export class InProcessQueue implements TaskQueue {
       }
       const loseAck = faults?.loseAck?.(message) ?? false;
       this.run(
-        () => this.options.handle(JSON.parse(message.body), message.messageId, message.receiveCount),
+        () =>
+          this.options.handle(JSON.parse(message.body), message.messageId, message.receiveCount),
         () => {
           if (loseAck) this.options.log?.(`lost the acknowledgement of ${message.messageId}`);
           else this.remove(entry);

@@ -7,9 +7,9 @@ import type { StartRequest, Summary } from '../contracts.js';
 import { ObjectNotFoundError } from '../errors.js';
 import {
   inputEtag,
+  inputUri,
   jobIdFor,
   latestJobKey,
-  inputUri,
   outputKeys,
   publishLockKey,
 } from '../keys.js';

@@ -116,8 +116,9 @@ const seconds = (text: unknown) => Number.parseInt(String(text), 10);
 /** The event source mapping's settings of the queue's subscription, as its transform leaves them. */
 function mappingOf(queue: string): Args {
   const sub = subscriptions.find((s) => s.queue === resource(queue).self);
+  if (!sub) throw new Error(`nothing subscribes to ${queue}`);
   const mapping: Args = {};
-  (sub?.args.transform as { eventSourceMapping: (a: Args) => void }).eventSourceMapping(mapping);
+  (sub.args.transform as { eventSourceMapping: (a: Args) => void }).eventSourceMapping(mapping);
   return mapping;
 }
 
