@@ -69,6 +69,11 @@ export class JobBusyError extends WordcountError {
   override name = 'JobBusyError';
 }
 
+/** A task ran until its function's deadline: the function is stopped for it. */
+export class TaskTimeoutError extends WordcountError {
+  override name = 'TaskTimeoutError';
+}
+
 /** A counting job failed; nothing was published. */
 export class JobFailedError extends WordcountError {
   override name = 'JobFailedError';

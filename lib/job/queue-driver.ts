@@ -28,7 +28,13 @@ import {
   ReduceResultSchema,
 } from '../contracts.js';
 import { addRequests } from '../cost/request-meter.js';
-import { describeTaskError, isDeterministic, JobBusyError, taskErrorType } from '../errors.js';
+import {
+  describeTaskError,
+  isDeterministic,
+  JobBusyError,
+  TaskTimeoutError,
+  taskErrorType,
+} from '../errors.js';
 import { inputEtag } from '../keys.js';
 import { QueueMessageSchema, type TaskMessage, type TaskPhase } from '../queue-contracts.js';
 import { resolveInput } from './inputs.js';
@@ -65,26 +71,27 @@ const TIMEOUT_MARGIN_MS = 1500;
 /**
  * Records the task timed out just before the function is stopped for it, so a task
  * that times out on every delivery fails its job saying so (not "its process died").
+ * `error()` is that timeout once it was recorded.
  */
-function recordTimeout(deps: QueueDeps, ledger: JobLedger, message: TaskMessage): () => void {
+function watchDeadline(deps: QueueDeps, ledger: JobLedger, message: TaskMessage) {
   const remaining = deps.remainingMs?.();
-  if (remaining === undefined || !Number.isFinite(remaining)) return () => undefined;
+  let timedOut: TaskTimeoutError | undefined;
+  if (remaining === undefined || !Number.isFinite(remaining)) {
+    return { stop: () => undefined, error: () => timedOut };
+  }
   const started = Date.now();
   const timer = setTimeout(
     () => {
       const seconds = Math.round((Date.now() - started + TIMEOUT_MARGIN_MS) / 1000);
+      timedOut = new TaskTimeoutError(`timed out after ${seconds} s (the counter's timeout)`);
       ledger
-        .recordError(
-          message.phase,
-          message.index,
-          `TimeoutError: timed out after ${seconds} s (the counter's timeout)`,
-        )
+        .recordError(message.phase, message.index, describeTaskError(timedOut))
         .catch(() => undefined);
     },
     Math.max(0, remaining - TIMEOUT_MARGIN_MS),
   );
   timer.unref();
-  return () => clearTimeout(timer);
+  return { stop: () => clearTimeout(timer), error: () => timedOut };
 }
 
 /**
@@ -124,12 +131,15 @@ async function handleTaskMessage(
       // A run, not a receive that was throttled: what the dead-letter handler counts.
       await ledger.recordRun(phase, index, `${receiveCount}-${randomUUID()}`);
       const schema: ZodType<unknown> = resultSchema[phase];
-      const stopTimer = recordTimeout(deps, ledger, message);
+      const deadline = watchDeadline(deps, ledger, message);
       let output: unknown;
       try {
         output = await deps.runTask(request);
+      } catch (error) {
+        // Past the deadline the function is being stopped: that is why the task failed.
+        throw deadline.error() ?? error;
       } finally {
-        stopTimer();
+        deadline.stop();
       }
       const result = parsePayload(schema, output, `result of ${task}`);
       if (measured) {

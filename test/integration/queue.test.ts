@@ -78,6 +78,8 @@ interface HarnessOptions {
   faults?: QueueFaults;
   /** Fails a task on every delivery, as a process that always runs out of memory. */
   poison?: (request: TaskRequest) => boolean;
+  /** Runs a task until the function's deadline (this many ms), where it is stopped. */
+  overrun?: { task: (request: TaskRequest) => boolean; deadlineMs: number };
   /** Fails the queue's next send of this phase's tasks, once (the sender dies). */
   failSendOf?: TaskMessage['phase'];
   partitioned?: boolean;
@@ -107,8 +109,13 @@ function harness(options: HarnessOptions = {}): Harness {
     queue,
     runTask: async (request) => {
       if (options.poison?.(request)) throw new Error('the task ran out of memory');
+      if (options.overrun?.task(request)) {
+        await new Promise((r) => setTimeout(r, (options.overrun?.deadlineMs ?? 0) + 100));
+        throw new Error('the function was stopped');
+      }
       return runner.invoke('counter', request);
     },
+    ...(options.overrun && { remainingMs: () => options.overrun?.deadlineMs ?? 0 }),
     heartbeatMs: 100,
     concurrency: 2,
     defaultChunkSize: 8192,
@@ -372,6 +379,21 @@ describe('queue coordination (in-process queue, worker threads)', () => {
     const again = await runQueued(retry, 'poison.txt');
     expect(again.started.outcome).toBe('queued');
     await expectPublishedOnce(retry, 'poison.txt', genesis, jobId);
+  });
+
+  it('fails the job when a task times out on every delivery, saying it timed out', async () => {
+    const h = harness({
+      visibilityMs: 200,
+      maxReceives: 3,
+      overrun: { task: (r) => r.type === 'map' && r.index === 0, deadlineMs: 1600 },
+    });
+    await put('overrun.txt', genesis);
+    const { jobId } = await runQueued(h, 'overrun.txt');
+    const status = await statusOf(jobId);
+    expect(status.state).toBe('failed');
+    expect(status.reason).toMatch(
+      /^map task 0 failed on every delivery: TaskTimeoutError: timed out after 2 s \(the counter's timeout\)$/,
+    );
   });
 
   it('fails a job at once on a corrupt gzip object, without waiting for the retries', async () => {
