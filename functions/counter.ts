@@ -25,8 +25,9 @@ import type { FinalizeResult, MapResult, ReduceResult } from '../lib/contracts.j
 import { RequestMeter } from '../lib/cost/request-meter.js';
 import { startUsage } from '../lib/cost/usage.js';
 import { UsageError } from '../lib/errors.js';
-import { handleQueueMessage, type QueueDeps } from '../lib/job/queue-driver.js';
-import { runTask } from '../lib/job/task.js';
+import type { QueueDeps } from '../lib/job/queue/deps.js';
+import { handleQueueMessage } from '../lib/job/queue/task-messages.js';
+import { runTask } from '../lib/job/tasks/run-task.js';
 
 const config = counterConfig(
   process.env,

@@ -15,7 +15,7 @@ import { createLogger, logTo, taskKeys, withLogKeys } from '../lib/adapters/powe
 import { S3ObjectStore } from '../lib/adapters/s3-store.js';
 import { counterConfig, sstLinksActive } from '../lib/config.js';
 import { type FailedInvocation, FailedInvocationSchema, S3EventSchema } from '../lib/contracts.js';
-import { handleDeadLetter } from '../lib/job/queue-driver.js';
+import { handleDeadLetter } from '../lib/job/queue/ending.js';
 import { recordFailedStart } from '../lib/job/uploads.js';
 import { createdObjects } from '../lib/keys.js';
 import { QueueMessageSchema } from '../lib/queue-contracts.js';

@@ -39,13 +39,14 @@ import {
 import { RequestMeter } from '../lib/cost/request-meter.js';
 import { startUsage } from '../lib/cost/usage.js';
 import { JobFailedError, messageOf, UsageError } from '../lib/errors.js';
-import { INLINE_RESULT_LIMIT_BYTES, runJobOnce } from '../lib/job/orchestrate.js';
-import { withTop } from '../lib/job/prepare.js';
-import { type StartDeps, startQueuedJob } from '../lib/job/queue-driver.js';
-import { runTask } from '../lib/job/task.js';
+import { INLINE_RESULT_LIMIT_BYTES } from '../lib/job/phases/map-results.js';
+import { withTop } from '../lib/job/phases/summary.js';
+import { queuedReply, type StartDeps, startQueuedJob } from '../lib/job/queue/start.js';
 import { startUpload } from '../lib/job/uploads.js';
+import { runJobOnce } from '../lib/job/rpc/rpc-job.js';
+import { runTask } from '../lib/job/tasks/run-task.js';
 import { sweep } from '../lib/job/watchdog.js';
-import { createdObjects, inputUri, outputKeys, statusKey } from '../lib/keys.js';
+import { createdObjects, inputUri, outputKeys } from '../lib/keys.js';
 import type { QueuedReply } from '../lib/queue-contracts.js';
 
 const config = orchestratorConfig(
@@ -131,16 +132,7 @@ function queued() {
       const summary = await withTop(store, started.summary, output.counts, request.top);
       return { jobId: started.jobId, outcome: started.outcome, reply: summary };
     }
-    const reply: QueuedReply = {
-      jobId: started.jobId,
-      outcome: started.outcome,
-      status: store.uri(statusKey(started.jobId)),
-      output: {
-        summary: store.uri(output.summary),
-        counts: store.uri(output.counts),
-        report: store.uri(output.report),
-      },
-    };
+    const reply = queuedReply(store, started, output);
     return { jobId: started.jobId, outcome: started.outcome, reply };
   };
 }

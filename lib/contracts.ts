@@ -51,31 +51,8 @@ export const MapRequestSchema = z.object({
     inlineLimitBytes: nonNegativeInt,
     partitions: z.number().int().min(1).max(65536),
   }),
-  /**
-   * Embedded backend only: count into the worker thread's table held under this name,
-   * which answers for all its tasks at once when collected (CollectRequest).
-   */
-  hold: z.string().min(1).optional(),
 });
 export type MapRequest = z.infer<typeof MapRequestSchema>;
-
-/** Embedded backend: a worker thread's held counts, asked for once the map tasks are done. */
-export interface CollectRequest {
-  type: 'collect';
-  hold: string;
-  spill: MapRequest['spill'];
-  /** The job failed: drop the table, hand nothing back. */
-  discard?: boolean;
-}
-
-/** What a worker thread held: the counts of the map tasks it ran, inline or spilled. */
-export interface HeldCounts {
-  type: 'collect';
-  /** The map tasks whose counts these are (none if the thread was replaced). */
-  tasks: number[];
-  lines?: Uint8Array;
-  spilled?: SpilledPart[];
-}
 
 /** Counts of a map task: inline `word\tcount\n` lines, or where they were spilled. */
 export const MapResultSchema = z
@@ -83,13 +60,6 @@ export const MapResultSchema = z
     type: z.literal('map'),
     index: nonNegativeInt,
     entries: z.string().optional(),
-    /**
-     * The same lines as UTF-8 bytes: only between threads of one process (the embedded
-     * backend), never in JSON.
-     */
-    lines: z.instanceof(Uint8Array).optional(),
-    /** The counts went into the worker's held table (MapRequest.hold). */
-    held: z.literal(true).optional(),
     /** Spilled parts (more than one when a task's vocabulary outgrew its table). */
     spilled: z.array(SpilledPartSchema).min(1).optional(),
     tokens: nonNegativeInt,
@@ -106,11 +76,9 @@ export const MapResultSchema = z
     /** What the task's function used (its time, memory and requests): the job's cost. */
     usage: TaskUsageSchema.optional(),
   })
-  .refine(
-    (r) =>
-      [r.entries, r.lines, r.spilled, r.held].filter((part) => part !== undefined).length === 1,
-    { message: 'a map result carries one of entries, lines, spilled or held' },
-  );
+  .refine((r) => (r.entries === undefined) !== (r.spilled === undefined), {
+    message: 'a map result carries either entries or spilled',
+  });
 export type MapResult = z.infer<typeof MapResultSchema>;
 
 /** One map output's share of a reduce task: its partitions [from, to) as byte offsets. */

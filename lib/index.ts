@@ -30,13 +30,12 @@ export async function countFile(
   paths: string | readonly string[],
   options: CountOptions = {},
 ): Promise<Summary> {
-  const { countLocal } = await import('./cli/local.js');
+  const { countLocal } = await import('./embedded/count-local.js');
   return countLocal(typeof paths === 'string' ? [paths] : paths, {
     mode: options.mode ?? 'words',
     workers: options.workers,
     chunkSize: options.chunkSize,
     top: options.top ?? 20,
     counts: options.counts,
-    progress: false,
   });
 }

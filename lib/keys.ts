@@ -148,9 +148,27 @@ export function attemptPrefix(jobId: string, attempt: string): string {
   return `${jobPrefix(jobId)}attempts/${attempt}/`;
 }
 
-export function planKey(jobId: string): string {
-  return `${jobPrefix(jobId)}plan.json`;
-}
+/** An attempt's ledger (queue coordination), under its prefix `attemptPrefix(jobId, attempt)`. */
+export const ledgerKeys = {
+  /** What tasks need to go from phase to phase. */
+  job: (attempt: string) => `${attempt}job.json`,
+  /** The counts file, staged until it is published. */
+  counts: (attempt: string) => `${attempt}counts.tsv`,
+  phase: (attempt: string, phase: string) => `${attempt}phases/${phase}.json`,
+  phaseLease: (attempt: string, phase: string) => `${attempt}phases/${phase}.lease`,
+  commits: (attempt: string, phase: string) => `${attempt}commits/${phase}/`,
+  commit: (attempt: string, phase: string, index: number) =>
+    `${attempt}commits/${phase}/${index}.json`,
+  /** Every request of a phase, one JSON line each. */
+  phaseRequests: (attempt: string, phase: string) => `${attempt}requests/${phase}.ndjson`,
+  /** A request too big for its message. */
+  taskRequest: (attempt: string, phase: string, index: number) =>
+    `${attempt}requests/${phase}/${index}.json`,
+  runs: (attempt: string, phase: string, index: number) => `${attempt}runs/${phase}/${index}/`,
+  lastError: (attempt: string, phase: string, index: number) =>
+    `${attempt}errors/${phase}-${index}.json`,
+  watch: (attempt: string) => `${attempt}watch.json`,
+};
 
 /** Where map task `index` spills; its parts are `mapSpillPart(prefix, n)`. */
 export function mapSpillPrefix(workPrefix: string, index: number | string): string {

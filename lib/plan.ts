@@ -135,6 +135,11 @@ export function planTasks(objects: readonly SourceObject[], chunkSize: number): 
   return tasks;
 }
 
+/** The objects' bytes as stored. */
+export function totalBytes(objects: readonly { size: number }[]): number {
+  return objects.reduce((sum, o) => sum + o.size, 0);
+}
+
 /**
  * The chunk size used when the user gives none: about DEFAULT_CHUNK_SIZE, in a number
  * of chunks that divides evenly among `workers` (17 chunks on 2 workers would leave one

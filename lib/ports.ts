@@ -57,6 +57,8 @@ export interface ObjectStore {
   /** Streams bytes of [start, end) in order, lazily: stop iterating to stop reading. */
   readRange(key: string, options: ReadRangeOptions): AsyncIterable<Uint8Array>;
   get(key: string): Promise<Uint8Array>;
+  /** The object and the etag of what was read, in one request (a compare-and-swap's read). */
+  getVersion(key: string): Promise<{ body: Uint8Array; etag: string }>;
   put(key: string, body: Body, options?: PutOptions): Promise<PutResult>;
   /** Copies `from` to `to` within the store (server-side on S3), with new metadata. */
   copy(
@@ -79,14 +81,8 @@ export interface TaskQueue {
 
 /** Runs a named function with a JSON payload and returns its JSON result. */
 export interface FunctionRunner {
-  /** Results come from this program's own code in this process: not validated again. */
-  readonly trusted?: boolean;
-  /** Map tasks may keep their counts in their thread until collected (MapRequest.hold). */
-  readonly holdsCounts?: boolean;
   /** Invocations sent again so far (the job's retries), where the runner retries. */
   readonly retries?: number;
   invoke(functionName: string, payload: unknown): Promise<unknown>;
-  /** Worker pools: invokes every worker once, after what is queued; one reply per worker. */
-  invokeEach?(functionName: string, payload: unknown): Promise<unknown[]>;
   close(): Promise<void>;
 }

@@ -68,8 +68,6 @@ export const QueuedJobSchema = z.object({
   top: nonNegativeInt,
   inlineLimitBytes: nonNegativeInt,
   maxInlineDistinct: positiveInt,
-  /** The least output a finalize task merges (the default unless a test lowers it). */
-  finalizeMinBytes: positiveInt.optional(),
   output: OutputSchema,
   /** Wall clock of the request and of the plan: the phases' times start there. */
   startedAt: z.string(),

@@ -12,17 +12,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_CHUNK_SIZE } from '../lib/topology.js';
+import { DEFAULT_CHUNK_SIZE, INPUT_PREFIX } from '../lib/topology.js';
 import { httpStatus } from './emulator.mjs';
+import { ROOT } from './local-aws.js';
 import {
   COORDINATIONS,
   type Coordination,
   DEFAULT_BUCKET,
   DEFAULT_PREFIX,
   deployStack,
-  INPUT_PREFIX,
   localConfig,
-  ROOT,
 } from './local-stack.js';
 
 const USAGE =

@@ -22,7 +22,7 @@ const { values } = parseArgs({
   },
 });
 const { countFile } = await import(join(ROOT, 'dist/lib/index.js'));
-const { writeReportOfCounts } = await import(join(ROOT, 'dist/lib/cli/report.js'));
+const { writeReportOfCounts } = await import(join(ROOT, 'dist/lib/report/report-file.js'));
 
 function wholeBible(dir) {
   let text;

@@ -192,6 +192,24 @@ export class FileObjectStore implements ObjectStore {
     });
   }
 
+  async getVersion(key: string): Promise<{ body: Uint8Array; etag: string }> {
+    this.meter?.add('s3:GetObject');
+    // One open file: its stat and its bytes are of the same version, whatever replaces
+    // the name meanwhile (a put moves a new file into place).
+    const handle = await open(this.path(key), 'r').catch((error: unknown) => {
+      throw this.translate(error, key);
+    });
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw new ObjectNotFoundError(this.path(key), 'not a regular file');
+      return { body: await handle.readFile(), etag: etagOf(info) };
+    } catch (error) {
+      throw this.translate(error, key);
+    } finally {
+      await handle.close();
+    }
+  }
+
   async put(key: string, body: Body, options: PutOptions = {}): Promise<PutResult> {
     this.meter?.add('s3:PutObject');
     const path = this.path(key);

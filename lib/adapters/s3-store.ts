@@ -141,10 +141,14 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async get(key: string): Promise<Uint8Array> {
+    return (await this.getVersion(key)).body;
+  }
+
+  async getVersion(key: string): Promise<{ body: Uint8Array; etag: string }> {
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      if (!out.Body) return new Uint8Array(0);
-      return await out.Body.transformToByteArray();
+      const body = out.Body ? await out.Body.transformToByteArray() : new Uint8Array(0);
+      return { body, etag: out.ETag ?? '' };
     } catch (error) {
       throw this.translate(error, key);
     }

@@ -109,12 +109,10 @@ async function count(sources: string[], options: CountOptions): Promise<void> {
   }
   // Before a job that may take minutes (a local count checks it itself).
   if (remote.length > 0 && options.report !== undefined) {
-    await (await import('./report.js')).checkReportTarget(options.report);
+    await (await import('../report/report-file.js')).checkReportTarget(options.report);
   }
   const summary =
-    remote.length > 0
-      ? await countS3(sources, options)
-      : await (await import('./local.js')).countLocal(sources, options);
+    remote.length > 0 ? await countS3(sources, options) : await countFiles(sources, options);
   if (!summary) return;
   process.stdout.write(
     options.json
@@ -122,6 +120,22 @@ async function count(sources: string[], options: CountOptions): Promise<void> {
       : (await import('./render.js')).summaryTable(summary) +
           (options.report === undefined ? '' : `report  ${options.report}\n`),
   );
+}
+
+/** Counts local sources on the embedded backend, with a progress bar on a terminal. */
+async function countFiles(sources: string[], options: CountOptions): Promise<Summary> {
+  const { progressBar } = await import('./progress-bar.js');
+  const { countLocal } = await import('../embedded/count-local.js');
+  const bar = await progressBar();
+  try {
+    return await countLocal(sources, {
+      ...options,
+      onProgress: bar?.update,
+      cleanUpOnSignals: true,
+    });
+  } finally {
+    bar?.stop();
+  }
 }
 
 /** Counts s3:// sources; a queued job is followed to its end unless --no-wait. */

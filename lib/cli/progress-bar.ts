@@ -1,5 +1,5 @@
 /** The progress bar the CLI draws on a terminal while a job runs. */
-import type { JobProgress } from '../job/run-job.js';
+import type { JobProgress } from '../job/phases/job-progress.js';
 
 export interface ProgressBar {
   update(progress: JobProgress): void;

@@ -9,12 +9,13 @@ import { basename, dirname, resolve } from 'node:path';
 import { FileObjectStore } from '../adapters/file-store.js';
 import { jobRequestOf, parsePayload, type Summary, SummarySchema } from '../contracts.js';
 import { JobFailedError, ObjectNotFoundError, UsageError } from '../errors.js';
-import type { JobProgress } from '../job/context.js';
-import { readJson, withTop } from '../job/prepare.js';
-import { jobReport } from '../job/progress.js';
+import { viewJob } from '../job/ledger/job-view.js';
+import type { JobProgress } from '../job/phases/job-progress.js';
+import { withTop } from '../job/phases/summary.js';
 import { type InputName, outputKeys } from '../keys.js';
 import type { ObjectStore } from '../ports.js';
 import { type QueuedReply, QueuedReplySchema } from '../queue-contracts.js';
+import { readJson } from '../stored-json.js';
 import type { Mode } from '../tokenize.js';
 
 export interface RemoteOptions {
@@ -145,7 +146,7 @@ export async function waitForJob(
 ): Promise<Summary> {
   const output = outputKeys(input);
   for (;;) {
-    const report = await jobReport(store, jobId);
+    const report = await viewJob(store, jobId);
     if (!report) throw new JobFailedError(`job ${jobId}: its status record is gone`);
     const { status, progress } = report;
     if (status.state === 'succeeded') {

@@ -1,18 +1,19 @@
 /** `wordcount status s3://…`: the latest job for an input, as a table or the JSON record. */
 import { UsageError } from '../errors.js';
-import { type JobReport, jobReport, latestJobId } from '../job/progress.js';
+import { type JobView, viewJob } from '../job/ledger/job-view.js';
+import { latestJobId } from '../job/ledger/status.js';
 import { outputKeys } from '../keys.js';
 import { formatSize } from '../sizes.js';
 import { awsAccess, remoteInput } from './remote.js';
 
-export async function latestReport(uris: readonly string[]): Promise<JobReport> {
+export async function latestReport(uris: readonly string[]): Promise<JobView> {
   const bad = uris.find((u) => !u.startsWith('s3://'));
   if (bad) throw new UsageError(`${bad}: status is kept for s3:// sources only`);
   const { bucket, input } = remoteInput(uris);
   const store = (await awsAccess()).store(bucket);
   const output = outputKeys(input);
   const jobId = await latestJobId(store, output.summary);
-  const report = jobId === undefined ? undefined : await jobReport(store, jobId);
+  const report = jobId === undefined ? undefined : await viewJob(store, jobId);
   if (!report) {
     throw new UsageError(
       `${uris.join(' ')}: no job is recorded for this input (none started, or its record expired)`,
@@ -29,7 +30,7 @@ function ago(at: string, now: Date): string {
   return `${Math.round(seconds / 3600)} h`;
 }
 
-export function statusTable({ status, progress }: JobReport, now = new Date()): string {
+export function statusTable({ status, progress }: JobView, now = new Date()): string {
   const s = status.input.objects === 1 ? '' : 's';
   const rows: [string, string][] = [
     [

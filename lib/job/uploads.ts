@@ -14,8 +14,8 @@ import {
 } from '../errors.js';
 import type { Log } from '../log.js';
 import type { ObjectStore } from '../ports.js';
-import { activeJobIds, readActive } from './active.js';
-import { recordUploadEnding } from './outcome.js';
+import { activeJobIds, readActive } from './ledger/active-jobs.js';
+import { recordUploadEnding } from './ledger/outcome.js';
 
 /** A coordination's start of a job: rpc runs it to its end, queue sends its map tasks. */
 export type StartJob = (request: StartRequest) => Promise<{ jobId: string; outcome: string }>;

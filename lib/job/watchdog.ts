@@ -17,21 +17,25 @@
  * stand-in while no session runs, a dead-lettered message that was throttled rather
  * than run. A process that died is already covered by the queue's redelivery.
  */
-import { randomUUID } from 'node:crypto';
 import { mapLimit } from '../concurrency.js';
-import type { ActiveJob, JobStatus, StartRequest } from '../contracts.js';
+import type { JobStatus, StartRequest } from '../contracts.js';
 import { JobBusyError, messageOf } from '../errors.js';
 import { claimKey } from '../keys.js';
 import type { Log } from '../log.js';
 import type { ObjectStore } from '../ports.js';
-import { type ActiveEntry, activeJobIds, clearActive, countRestart, readActive } from './active.js';
-import { HEARTBEAT_MS, isStaleLease, leaseHolder } from './lease.js';
-import { JobLedger } from './ledger.js';
-import { recordOutcome } from './outcome.js';
-import { advance, type QueueDeps } from './queue-driver.js';
-import { endJob } from './queue-ending.js';
-import { sendTasks } from './queue-phases.js';
-import { isTerminal, readStatus } from './status.js';
+import {
+  type ActiveEntry,
+  activeJobIds,
+  clearActive,
+  countRestart,
+  readActive,
+} from './ledger/active-jobs.js';
+import { JobLedger } from './ledger/attempt-ledger.js';
+import { HEARTBEAT_MS, isStaleLease, leaseHolder } from './ledger/lease.js';
+import { recordOutcome } from './ledger/outcome.js';
+import { isTerminal, readStatus } from './ledger/status.js';
+import type { QueueDeps } from './queue/deps.js';
+import { watchQueued } from './queue/watch.js';
 
 /** Restarts of a job, or resends of its lost tasks, before it is recorded failed. */
 export const MAX_RESTARTS = 3;
@@ -77,7 +81,6 @@ export async function sweep(deps: WatchdogDeps): Promise<SweepOutcome[]> {
 }
 
 const nowOf = (deps: WatchdogDeps) => (deps.now ?? (() => new Date()))();
-const minutes = (ms: number) => `${Math.round(ms / 6000) / 10} min`;
 
 async function checkJob(deps: WatchdogDeps, jobId: string): Promise<SweepOutcome> {
   const { store } = deps;
@@ -113,7 +116,13 @@ async function checkJob(deps: WatchdogDeps, jobId: string): Promise<SweepOutcome
     }
     return restart(deps, entry, status, 'its start was cut short');
   }
-  return watchQueued(deps, entry.record, status, ledger, now);
+  const watched = await watchQueued(
+    { ...deps, maxResends: deps.maxRestarts ?? MAX_RESTARTS },
+    status,
+    ledger,
+    now,
+  );
+  return { jobId, ...watched };
 }
 
 /** Starts the job again, counting it; past the bound, records it failed. */
@@ -137,61 +146,4 @@ async function restart(
   deps.log?.(`watchdog: job ${jobId}: ${why}; starting it again (restart ${restarts})`, { jobId });
   await deps.restart(entry.record.request);
   return { jobId, action: 'restarted', detail: why };
-}
-
-/** The phase a queued attempt is in: the last one planned. */
-async function currentPhase(ledger: JobLedger) {
-  for (const phase of ['finalize', 'reduce', 'map'] as const) {
-    const record = await ledger.phase(phase);
-    if (record?.tasks !== undefined) return { phase, record, tasks: record.tasks };
-  }
-  return undefined;
-}
-
-async function watchQueued(
-  deps: WatchdogDeps,
-  active: ActiveJob,
-  status: JobStatus,
-  ledger: JobLedger,
-  now: Date,
-): Promise<SweepOutcome> {
-  const { jobId } = active;
-  const current = await currentPhase(ledger);
-  if (!current) return { jobId, action: 'starting' };
-  const { phase, record, tasks } = current;
-  const commits = await ledger.commits(phase);
-  const watch = await ledger.watch();
-  // The last sign of life: a commit, the phase's record, the status, or our last resend.
-  const times = [Date.parse(record.at), Date.parse(status.updatedAt)];
-  if (commits.lastAt) times.push(commits.lastAt.getTime());
-  const progressAt = Math.max(...times);
-  const resentAt = watch?.phase === phase ? Date.parse(watch.at) : 0;
-  const quietMs = now.getTime() - Math.max(progressAt, resentAt);
-  if (quietMs < deps.stallMs) return { jobId, action: 'running' };
-  const resends = watch?.phase === phase && resentAt >= progressAt ? watch.resends : 0;
-  const maxRestarts = deps.maxRestarts ?? MAX_RESTARTS;
-  const missing = tasks - commits.count;
-  const lost =
-    missing > 0
-      ? `${missing} of ${tasks} ${phase} task(s) were never committed`
-      : `its ${phase} phase completed but the next step never started`;
-  const quiet = minutes(now.getTime() - progressAt);
-  if (resends >= maxRestarts || !deps.queue) {
-    const reason = `no progress for ${quiet}: ${lost}${deps.queue ? ` after ${resends} resend(s)` : ''} (their messages were lost: was \`sst dev\` not running, or the queue purged?)`;
-    await endJob(deps, ledger, 'failed', reason);
-    await clearActive(deps.store, jobId);
-    deps.log?.(`watchdog: job ${jobId} failed: ${reason}`, { jobId });
-    return { jobId, action: 'failed', detail: reason };
-  }
-  await ledger.recordWatch({ phase, resends: resends + 1, at: now.toISOString() });
-  if (missing > 0) {
-    const requests = await ledger.phaseRequests(phase);
-    const uncommitted = new Set(requests.map((_, i) => i).filter((i) => !commits.indexes.has(i)));
-    await sendTasks(deps.queue, ledger, phase, requests, uncommitted);
-  } else {
-    await advance(deps.queue, ledger, phase, `watchdog/${randomUUID()}`);
-  }
-  const detail = `no progress for ${quiet}: ${lost}; ${missing > 0 ? 'sent them again' : 'started it'} (resend ${resends + 1} of ${maxRestarts})`;
-  deps.log?.(`watchdog: job ${jobId}: ${detail}`, { jobId, phase });
-  return { jobId, action: 'resent', detail };
 }

@@ -19,8 +19,6 @@ import { segmentRunAt } from './segment-runs.js';
 import { TaskCounts } from './task-counts.js';
 import { DONE, END, KEEP, type Kernel, LONG, RUN, SUSPEND, TOKEN_END } from './wasm-kernel.js';
 
-export { LONG_TOKEN_SUFFIX, TOKEN_CAP_BYTES } from './long-tokens.js';
-
 /** Bytes read before a range: 3 to resynchronise UTF-8, then two whole characters. */
 export const LOOKBACK_BYTES = 16;
 const PRELUDE_BYTES = LOOKBACK_BYTES + 8;

@@ -63,3 +63,10 @@ export function forEachLine(
     pos = nl + 1;
   }
 }
+
+/** The words and counts of sorted lines, in order. */
+export function topOf(pieces: Iterable<Uint8Array>): WordCount[] {
+  const top: WordCount[] = [];
+  for (const piece of pieces) forEachLine(piece, (word, count) => top.push({ word, count }));
+  return top;
+}

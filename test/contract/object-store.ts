@@ -31,6 +31,20 @@ export function objectStoreContract(name: string, fixture: () => StoreFixture): 
       expect(Buffer.from(await store.get(key)).toString()).toBe('hello, world');
     });
 
+    it('gets an object with the etag of what was read, for a compare-and-swap', async () => {
+      const { store, prefix } = fixture();
+      const key = `${prefix}/versioned.json`;
+      const { etag } = await store.put(key, '{"n":1}');
+      const read = await store.getVersion(key);
+      expect(Buffer.from(read.body).toString()).toBe('{"n":1}');
+      expect(read.etag).toBe(etag);
+      await store.put(key, '{"n":2}', { ifMatch: read.etag });
+      await expect(store.put(key, '{"n":3}', { ifMatch: read.etag })).rejects.toThrow(
+        PreconditionFailedError,
+      );
+      await expect(store.getVersion(`${prefix}/absent.json`)).rejects.toThrow(ObjectNotFoundError);
+    });
+
     it('lists every object under a prefix with its key, size and etag', async () => {
       const { store, prefix } = fixture();
       const keys = [

@@ -1,7 +1,7 @@
 /**
- * The worker pool as the local CLI runs it: map tasks answer in bytes through
- * transferred buffers and keep their counts in their thread's table, which each thread
- * hands back once at the end of the map phase. Real files, real worker threads.
+ * The worker pool as the local CLI runs it: map tasks keep their counts in their
+ * thread's table, which each thread hands back once at the end of the map phase, as
+ * bytes in a transferred buffer. Real files, real worker threads.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,7 @@ const pools = new Map<number, Embedded>();
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'wordcount-held-'));
-  for (const size of [1, 2, 3]) pools.set(size, await Embedded.create(size, { binary: true }));
+  for (const size of [1, 2, 3]) pools.set(size, await Embedded.create(size, { held: true }));
 });
 
 afterAll(async () => {
@@ -31,7 +31,7 @@ async function file(name: string, body: string | Uint8Array): Promise<string> {
   return path;
 }
 
-describe('held counts on a binary worker pool', () => {
+describe('held counts on the worker pool', () => {
   for (const mode of ['words', 'whitespace'] as const) {
     it(`equals the single pass for any chunk size, 1-3 workers, reduced either way (${mode})`, async () => {
       let n = 0;
@@ -48,7 +48,6 @@ describe('held counts on a binary worker pool', () => {
               mode,
               chunkSize,
               reduce,
-              holdCounts: true,
             });
             expect(tsv).toBe(expectedTsv(mode, bytes));
             const single = singlePassCounts(mode, bytes);
@@ -69,7 +68,6 @@ describe('held counts on a binary worker pool', () => {
     const { summary, tsv } = await (pools.get(2) as Embedded).count([path], {
       mode: 'whitespace',
       chunkSize: 64 * 1024,
-      holdCounts: true,
       inlineLimitBytes: 64 * 1024,
     });
     expect(tsv).toBe(expectedTsv('whitespace', bytes));
@@ -89,17 +87,17 @@ describe('held counts on a binary worker pool', () => {
       script,
       `import './die-first.mjs';\nimport ${JSON.stringify(taskWorkerScript().href)};\n`,
     );
-    const pool = await Embedded.create(1, { binary: true, script: new URL(`file://${script}`) });
+    const pool = await Embedded.create(1, { held: true, script: new URL(`file://${script}`) });
     try {
       const path = await file('mortal.txt', 'one two three four five six seven eight nine ten\n');
-      let done = 0;
       const run = pool.count([path], {
         mode: 'words',
         chunkSize: 8,
-        holdCounts: true,
-        onMapTask: () => {
+        onProgress: (p) => {
           // After the second task, the only thread dies: what it held goes with it.
-          if (++done === 2) pool.runner.invoke('die', {}).catch(() => undefined);
+          if (p.phase === 'map' && p.tasksDone === 2) {
+            pool.runner.invoke('die', {}).catch(() => undefined);
+          }
         },
       });
       await expect(run).rejects.toThrow(/map task\(s\) 0, 1.* were lost with their worker thread/);

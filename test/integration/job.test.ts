@@ -6,11 +6,12 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileObjectStore } from '../../lib/adapters/file-store.js';
-import { WorkerPoolRunner } from '../../lib/adapters/worker-pool-runner.js';
+import { WorkerPoolRunner } from '../../lib/adapters/worker-pool/runner.js';
 import { MapResultSchema } from '../../lib/contracts.js';
 import { InvocationError, JobFailedError } from '../../lib/errors.js';
-import { runMapTask } from '../../lib/job/map-task.js';
-import { type JobProgress, runJob } from '../../lib/job/run-job.js';
+import type { JobProgress } from '../../lib/job/phases/job-progress.js';
+import { runJob } from '../../lib/job/rpc/run-phases.js';
+import { runMapTask } from '../../lib/job/tasks/map-task.js';
 import { choosePartitions } from '../../lib/reduce/partition.js';
 import type { Mode } from '../../lib/tokenize.js';
 import { Embedded } from '../support/embedded.js';
@@ -132,7 +133,7 @@ describe('count job on the embedded backend', () => {
     const { summary, tsv } = await pool(2).count([path], {
       mode: 'whitespace',
       chunkSize: 2048,
-      inlineMaxDistinct: 1000,
+      maxInlineDistinct: 1000,
     });
     expect(tsv).toBe(expectedTsv('whitespace', encode(`${words.join(' ')} ${words.join(' ')}`)));
     expect(summary.stats.reduceTasks).toBeGreaterThan(0);

@@ -5,22 +5,21 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileObjectStore } from '../../lib/adapters/file-store.js';
-import { WorkerPoolRunner } from '../../lib/adapters/worker-pool-runner.js';
+import { WorkerPoolRunner } from '../../lib/adapters/worker-pool/runner.js';
 import {
   ActiveJobSchema,
   JobRequestSchema,
   JobStatusSchema,
   parsePayload,
+  type StartRequest,
   SummarySchema,
 } from '../../lib/contracts.js';
 import { JobBusyError, JobFailedError, ObjectNotFoundError, UsageError } from '../../lib/errors.js';
-import {
-  type JobRequestOptions,
-  type OrchestratorDeps,
-  runJobOnce,
-} from '../../lib/job/orchestrate.js';
-import { jobReport, latestJobId } from '../../lib/job/progress.js';
+import { viewJob } from '../../lib/job/ledger/job-view.js';
+import { latestJobId } from '../../lib/job/ledger/status.js';
 import { startUpload } from '../../lib/job/uploads.js';
+import type { OrchestratorDeps } from '../../lib/job/rpc/deps.js';
+import { runJobOnce } from '../../lib/job/rpc/rpc-job.js';
 import { sweep, type WatchdogDeps } from '../../lib/job/watchdog.js';
 import {
   activeJobKey,
@@ -110,7 +109,7 @@ function watchdogOf(overrides: Partial<OrchestratorDeps> = {}): WatchdogDeps {
 }
 
 /** A request for one key, as an S3 notification makes. */
-function run(d: OrchestratorDeps, key: string, options: Omit<JobRequestOptions, 'input'> = {}) {
+function run(d: OrchestratorDeps, key: string, options: Omit<StartRequest, 'input'> = {}) {
   return runJobOnce(d, { input: keyInput(key), ...options });
 }
 
@@ -636,7 +635,7 @@ describe('uploads that cannot be counted', () => {
       { key, version: 'upload-1' },
     );
     expect(said).toMatch(/^refused: .*not-there\.txt: no such file/);
-    const report = await jobReport(store, (await latestJobId(store, summaryKey(key))) as string);
+    const report = await viewJob(store, (await latestJobId(store, summaryKey(key))) as string);
     expect(report?.status.state).toBe('refused');
     expect(report?.status.reason).toMatch(/refusal\/not-there\.txt: no such file/);
     // The status record and the pointer to it: nothing else, no output, nothing active.

@@ -5,14 +5,18 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FileObjectStore } from '../../lib/adapters/file-store.js';
 import type { Summary } from '../../lib/contracts.js';
-import { publish } from '../../lib/job/publish.js';
+import { publish } from '../../lib/job/ledger/publish.js';
 import { aSummary } from '../support/summary.js';
 
 let store: FileObjectStore;
 let n = 0;
+/** The input every publish here counted, and its version. */
+const input = { kind: 'key', key: 'input/x.txt' } as const;
+let version: string;
 
 beforeAll(async () => {
   store = new FileObjectStore(await mkdtemp(join(tmpdir(), 'wordcount-publish-')));
+  version = (await store.put(input.key, 'the and of')).etag;
 });
 
 function summaryFor(totalWords: number): Summary {
@@ -29,8 +33,8 @@ async function publishCounts(counts: string, totalWords: number, log: string[] =
   await store.put(`jobs/${base}/staged.tsv`, counts);
   const outcome = await publish(store, {
     jobId: `job-${n}`,
-    version: 'v1',
-    currentVersion: async () => 'v1',
+    input,
+    version,
     stagedCounts: `jobs/${base}/staged.tsv`,
     output,
     summary: summaryFor(totalWords),
@@ -58,8 +62,8 @@ describe('publish', () => {
     const log: string[] = [];
     const outcome = await publish(store, {
       jobId: 'job-again',
-      version: 'v1',
-      currentVersion: async () => 'v1',
+      input,
+      version,
       stagedCounts: staged,
       output: first.output,
       summary: summaryFor(4),

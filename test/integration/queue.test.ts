@@ -15,7 +15,7 @@ import {
   type QueuedMessage,
   type QueueFaults,
 } from '../../lib/adapters/in-process-queue.js';
-import { WorkerPoolRunner } from '../../lib/adapters/worker-pool-runner.js';
+import { WorkerPoolRunner } from '../../lib/adapters/worker-pool/runner.js';
 import {
   ActiveJobSchema,
   JobStatusSchema,
@@ -24,14 +24,10 @@ import {
   SummarySchema,
   type TaskRequest,
 } from '../../lib/contracts.js';
-import { latestJobId } from '../../lib/job/progress.js';
-import {
-  handleDeadLetter,
-  handleQueueMessage,
-  type StartDeps,
-  startQueuedJob,
-} from '../../lib/job/queue-driver.js';
-import { isTerminal } from '../../lib/job/status.js';
+import { isTerminal, latestJobId } from '../../lib/job/ledger/status.js';
+import { handleDeadLetter } from '../../lib/job/queue/ending.js';
+import { type StartDeps, startQueuedJob } from '../../lib/job/queue/start.js';
+import { handleQueueMessage } from '../../lib/job/queue/task-messages.js';
 import { startUpload } from '../../lib/job/uploads.js';
 import { sweep, type WatchdogDeps } from '../../lib/job/watchdog.js';
 import {

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultReportPath } from '../../lib/cli/report.js';
+import { defaultReportPath } from '../../lib/report/report-file.js';
 import { runCli } from '../support/cli.js';
 
 let dir: string;

@@ -3,9 +3,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileObjectStore } from '../../lib/adapters/file-store.js';
-import { WorkerPoolRunner } from '../../lib/adapters/worker-pool-runner.js';
+import { heldCountsMapPhase } from '../../lib/adapters/worker-pool/held-map-phase.js';
+import { WorkerPoolRunner } from '../../lib/adapters/worker-pool/runner.js';
 import type { Summary } from '../../lib/contracts.js';
-import { type JobSpec, runJob } from '../../lib/job/run-job.js';
+import type { JobDeps, JobSpec } from '../../lib/job/rpc/job-context.js';
+import { runJob } from '../../lib/job/rpc/run-phases.js';
 import { inputEtag } from '../../lib/keys.js';
 import type { SourceObject } from '../../lib/plan.js';
 import type { Mode } from '../../lib/tokenize.js';
@@ -23,22 +25,23 @@ export class Embedded {
   private constructor(
     readonly runner: WorkerPoolRunner,
     readonly scratch: string,
+    private readonly held: boolean,
   ) {}
 
-  /** `binary`: the pool as the local CLI runs it (bytes between threads, held counts). */
+  /** `held`: the pool as the local CLI runs it (each thread holds its map tasks' counts). */
   static async create(
     size: number,
-    options: { binary?: boolean; script?: URL } = {},
+    options: { held?: boolean; script?: URL } = {},
   ): Promise<Embedded> {
     const scratch = await mkdtemp(join(tmpdir(), 'wordcount-embedded-'));
     const runner = new WorkerPoolRunner({
       size,
       script: options.script ?? taskWorkerScript(),
-      binary: options.binary,
+      inProcess: options.held,
       // Keys everywhere are absolute paths: sources, spilled partials and shards.
       workerData: { sourceRoot: '/', workRoot: '/' },
     });
-    return new Embedded(runner, scratch);
+    return new Embedded(runner, scratch, options.held === true);
   }
 
   async objects(paths: readonly string[]): Promise<SourceObject[]> {
@@ -50,18 +53,28 @@ export class Embedded {
     paths: readonly string[],
     options: Partial<Omit<JobSpec, 'objects' | 'source' | 'workPrefix' | 'counts'>> & {
       mode: Mode;
+      /** Told as tasks end. */
+      onProgress?: JobDeps['onProgress'];
     },
   ): Promise<EmbeddedRun> {
     const objects = await this.objects(paths);
     const job = await mkdtemp(join(this.scratch, 'job-'));
     try {
+      const { onProgress, ...spec } = options;
       const summary = await runJob(
-        { sources: this.sources, work: this.sources, runner: this.runner, taskFunction: 'counter' },
+        {
+          sources: this.sources,
+          work: this.sources,
+          runner: this.runner,
+          taskFunction: 'counter',
+          onProgress,
+          ...(this.held && { mapPhase: heldCountsMapPhase(this.runner, 'counter') }),
+        },
         {
           concurrency: this.runner.size,
           top: 5,
           inlineLimitBytes: 1 << 20,
-          ...options,
+          ...spec,
           source: { uri: paths.join(' '), etag: inputEtag(objects) },
           objects,
           workPrefix: `${job.slice(1)}/`,

@@ -73,6 +73,10 @@ export class ObservedStore implements ObjectStore {
   get(key: string): Promise<Uint8Array> {
     return this.inner.get(key);
   }
+  getVersion(key: string): Promise<{ body: Uint8Array; etag: string }> {
+    return this.inner.getVersion(key);
+  }
+
   async put(key: string, body: Body, options?: PutOptions): Promise<PutResult> {
     return (await this.write(key, () => this.inner.put(key, body, options))) as PutResult;
   }

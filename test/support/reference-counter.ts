@@ -4,7 +4,7 @@
  * sequence, with its bytes), cut tokens out of the unit list, key each one. No pieces,
  * no ranges, no hash table, no carry.
  */
-import { LONG_TOKEN_SUFFIX, TOKEN_CAP_BYTES } from '../../lib/kernel/range-counter.js';
+import { LONG_TOKEN_SUFFIX, TOKEN_CAP_BYTES } from '../../lib/kernel/long-tokens.js';
 import {
   foldSegment,
   foldWord,

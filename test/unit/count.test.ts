@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { countBytes, LONG_TOKEN_SUFFIX, TOKEN_CAP_BYTES } from '../../lib/kernel/range-counter.js';
+import { LONG_TOKEN_SUFFIX, TOKEN_CAP_BYTES } from '../../lib/kernel/long-tokens.js';
+import { countBytes } from '../../lib/kernel/range-counter.js';
 import type { Mode } from '../../lib/tokenize.js';
 import {
   fanOut,

@@ -4,6 +4,8 @@ import { counterConfig, memoryOf, orchestratorConfig, sstLinksActive } from '../
 import { DEFAULT_PRICES } from '../../lib/cost/prices.js';
 import { UsageError } from '../../lib/errors.js';
 import {
+  activeJobKey,
+  attemptPrefix,
   claimKey,
   createdObjects,
   decodeS3Key,
@@ -13,10 +15,10 @@ import {
   isExcludedFromListing,
   jobIdFor,
   jobPrefix,
+  ledgerKeys,
   mapSpillPart,
   mapSpillPrefix,
   outputKeys,
-  planKey,
   shardKey,
   statusKey,
 } from '../../lib/keys.js';
@@ -162,7 +164,9 @@ describe('keys', () => {
       ...Object.values(outputKeys({ kind: 'prefix', prefix: 'input/' })),
       statusKey(id),
       claimKey(id),
-      planKey(id),
+      activeJobKey(id),
+      ledgerKeys.commit(attemptPrefix(id, 'a1'), 'map', 7),
+      ledgerKeys.runs(attemptPrefix(id, 'a1'), 'map', 7),
       mapSpillPart(mapSpillPrefix(jobPrefix(id), 3), 1),
       shardKey(jobPrefix(id), 2),
     ];

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ShardSample } from '../../lib/contracts.js';
 import { MalformedPartialError } from '../../lib/errors.js';
-import { planFinalize } from '../../lib/job/finalize.js';
+import { planFinalize } from '../../lib/job/tasks/finalize-task.js';
 import { CountTable, writeDecimal } from '../../lib/reduce/count-table.js';
 import { EntryList } from '../../lib/reduce/entry-list.js';
 import { mergePartials, sortTable, topOfTable } from '../../lib/reduce/merge-partials.js';

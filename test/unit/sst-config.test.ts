@@ -4,6 +4,7 @@
  * The real platform types are checked separately by scripts/typecheck-sst.sh.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { localPlan } from '../../scripts/local-stack.js';
 
 type Args = Record<string, unknown>;
 
@@ -338,5 +339,48 @@ describe('sst.config.ts under sst dev', () => {
     expect(environment.WORDCOUNT_TASK_TIMEOUT_SECONDS).toBe('930');
     expect(seconds(resource('Tasks').args.visibilityTimeout)).toBeGreaterThan(900);
     expect(mappingOf('Tasks').scalingConfig).toEqual({ maximumConcurrency: 4 });
+  });
+});
+
+describe('sst.config.ts and the local stack (scripts/local-stack.ts) deploy one topology', () => {
+  beforeAll(() => load(false));
+
+  it('gives the functions the same memory, timeouts and settings, and the queues the same rules', () => {
+    const plan = localPlan({
+      bucket: 'Data-name',
+      counterName: 'Counter-name',
+      coordination: 'queue',
+      counterTimeout: seconds(resource('Counter').args.timeout),
+      chunkSize: '16MiB',
+      concurrency: '64',
+      environment: {},
+    });
+    const counter = resource('Counter').args;
+    expect(counter.memory).toBe(`${plan.counter.memorySize} MB`);
+    expect(counter.timeout).toBe(`${plan.counter.timeout} seconds`);
+    expect(counter.environment).toEqual({
+      WORDCOUNT_MEMORY_MB: plan.counter.environment.WORDCOUNT_MEMORY_MB,
+    });
+    const orchestrator = resource('Orchestrator').args;
+    expect(orchestrator.memory).toBe(`${plan.orchestrator.memorySize} MB`);
+    expect(orchestrator.timeout).toBe(`${plan.orchestrator.timeout} seconds`);
+    expect(orchestrator.retries).toBe(plan.orchestratorRetries);
+    const { WORDCOUNT_BUCKET, WORDCOUNT_COUNTER_FUNCTION, ...local } =
+      plan.orchestrator.environment;
+    expect(orchestrator.environment).toEqual(local);
+    const tasks = resource('Tasks').args;
+    expect(tasks.visibilityTimeout).toBe(`${plan.tasks.visibilitySeconds} seconds`);
+    expect((tasks.dlq as { retry: number }).retry).toBe(plan.tasks.maxReceives);
+    const sub = subscriptions.find((s) => s.queue === resource('Tasks').self);
+    expect((sub?.args.batch as { size: number }).size).toBe(plan.tasks.batchSize);
+    expect(mappingOf('Tasks').scalingConfig).toEqual({
+      maximumConcurrency: plan.tasks.maximumConcurrency,
+    });
+    const deadLetters = subscriptions.find((s) => s.queue === resource('DeadLetters').self);
+    expect(deadLetters?.subscriber).toMatchObject({
+      memory: `${plan.deadLetters.memorySize} MB`,
+      timeout: `${plan.deadLetters.timeout} seconds`,
+    });
+    expect((deadLetters?.args.batch as { size: number }).size).toBe(plan.deadLetterQueue.batchSize);
   });
 });

@@ -1,0 +1,48 @@
+/**
+ * What a job leaves under jobs/ID/ while it runs, and its removal when the job ends:
+ * everything but status.json (what `wordcount status` reads) and the claim (released
+ * by its holder). A queued job removes only its own attempt's folder, so an attempt
+ * that ended late cannot remove a newer one's. The bucket's lifecycle rule on jobs/ is the safety net for a job
+ * whose process died before this ran.
+ */
+import { mapLimit } from '../../concurrency.js';
+import { messageOf } from '../../errors.js';
+import { jobPrefix, scratchFolders, stagedCountsKey } from '../../keys.js';
+import type { Log } from '../../log.js';
+import type { ObjectStore } from '../../ports.js';
+
+/** Keys deleted at once. */
+const CLEANUP_CONCURRENCY = 16;
+
+/** Deletes every temporary object of a job, of any attempt; logs (does not throw) what it could not. */
+export async function removeJobObjects(
+  store: ObjectStore,
+  jobId: string,
+  log?: Log,
+): Promise<void> {
+  try {
+    const keys = [stagedCountsKey(jobId)];
+    const prefix = jobPrefix(jobId);
+    for (const folder of [...scratchFolders(prefix), `${prefix}attempts/`]) {
+      for await (const info of store.list(folder)) keys.push(info.key);
+    }
+    await mapLimit(keys, CLEANUP_CONCURRENCY, (key) => store.delete(key));
+  } catch (error) {
+    log?.(`job ${jobId}: could not delete its temporary objects: ${messageOf(error)}`, { jobId });
+  }
+}
+
+/** Deletes what one attempt of a queued job keeps under jobs/ID/attempts/ATTEMPT/. */
+export async function removeAttemptObjects(
+  store: ObjectStore,
+  prefix: string,
+  log?: Log,
+): Promise<void> {
+  try {
+    const keys: string[] = [];
+    for await (const info of store.list(prefix)) keys.push(info.key);
+    await mapLimit(keys, CLEANUP_CONCURRENCY, (key) => store.delete(key));
+  } catch (error) {
+    log?.(`${store.uri(prefix)}: could not delete the attempt's objects: ${messageOf(error)}`);
+  }
+}

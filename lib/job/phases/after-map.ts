@@ -1,0 +1,51 @@
+/**
+ * The step after the map phase, written once for both drivers: every count inline (the
+ * driver's table holds the whole vocabulary, under its limit) is counted here, sorted into
+ * the counts file with its top words; otherwise the driver's table is spilled like a map
+ * output and the reduce phase is planned.
+ */
+import type { ReduceRequest } from '../../contracts.js';
+import { JobFailedError, messageOf } from '../../errors.js';
+import { sortTable, topOfTable } from '../../reduce/merge-partials.js';
+import { topOf, type WordCount } from '../../reduce/order.js';
+import { sortedLines } from '../../reduce/sort-entries.js';
+import type { CountsTarget } from '../tasks/finalize-task.js';
+import type { MapResults } from './map-results.js';
+import { type PhaseOptions, reduceRequestsFor } from './reduce-plan.js';
+
+export type AfterMap =
+  | { next: 'counted'; distinct: number; top: WordCount[] }
+  | { next: 'reduce'; requests: ReduceRequest[] };
+
+/**
+ * Counted (the counts file written to `target`, when there is one) or the reduce
+ * requests. `partition` forces the reduce phase (measuring); a job's spilled map
+ * outputs force it anyway.
+ */
+export async function afterMap(
+  map: MapResults,
+  options: PhaseOptions & { target?: CountsTarget; partition?: boolean },
+): Promise<AfterMap> {
+  if (map.inline && !options.partition) {
+    const { target } = options;
+    // Without a counts file only the top words need an order.
+    const sorted = target ? sortTable(map.table) : topOfTable(map.table, options.top);
+    if (target) {
+      await target.store
+        .put(target.key, sortedLines(sorted), { contentType: 'text/tab-separated-values' })
+        .catch((error: unknown) => {
+          throw new JobFailedError(
+            `writing ${target.store.uri(target.key)} failed: ${messageOf(error)}`,
+            { cause: error },
+          );
+        });
+    }
+    return {
+      next: 'counted',
+      distinct: map.table.size,
+      top: topOf(sortedLines(sorted, { limit: options.top })),
+    };
+  }
+  await map.spillInline();
+  return { next: 'reduce', requests: reduceRequestsFor(options, map.parts) };
+}

@@ -1,0 +1,165 @@
+/**
+ * What the map tasks of a job answer, merged as they come, whichever driver sends them:
+ * totals, the spilled outputs, and inline counts in the driver's table, which is written
+ * out like a spilled map output (a combiner) once it outgrows `maxInlineDistinct`, so
+ * the driver never holds the whole vocabulary. Also how a map task is asked.
+ */
+import type { MapRequest, MapResult, SpilledPart } from '../../contracts.js';
+import { mapSpillPart, mapSpillPrefix } from '../../keys.js';
+import type { MapTaskPlan } from '../../plan.js';
+import type { ObjectStore } from '../../ports.js';
+import { CountTable } from '../../reduce/count-table.js';
+import { partitionLines } from '../../reduce/partition.js';
+import type { Mode } from '../../tokenize.js';
+
+/** A map task's inline counts (JSON) stay well under Lambda's 6 MB synchronous payload limit. */
+export const INLINE_RESULT_LIMIT_BYTES = 4 * 1024 * 1024;
+
+/** Distinct words the driver merges inline before the job goes partitioned. */
+export const INLINE_MAX_DISTINCT = 500_000;
+
+const encoder = new TextEncoder();
+
+export function describeTask(sources: ObjectStore, task: MapTaskPlan): string {
+  const [first] = task.slices;
+  if (!first) return `map task ${task.index}`;
+  const uri = sources.uri(first.key);
+  if (task.slices.length > 1) return `${uri} and ${task.slices.length - 1} more object(s)`;
+  return first.whole ? uri : `${uri} (bytes ${first.start}-${first.end - 1})`;
+}
+
+/** The request of map task `task`. */
+export function mapRequestFor(options: {
+  task: MapTaskPlan;
+  mode: Mode;
+  bucket?: string;
+  workPrefix: string;
+  partitions: number;
+  inlineLimitBytes: number;
+  /** Distinct words per chunk seen so far (MapResults.expectedDistinct). */
+  expectedDistinct: number;
+  chunkSize: number;
+}): MapRequest {
+  const { task } = options;
+  return {
+    type: 'map',
+    bucket: options.bucket,
+    index: task.index,
+    mode: options.mode,
+    slices: task.slices,
+    expectedDistinct: Math.ceil((options.expectedDistinct * task.bytes) / options.chunkSize),
+    spill: {
+      prefix: mapSpillPrefix(options.workPrefix, task.index),
+      inlineLimitBytes: options.inlineLimitBytes,
+      partitions: options.partitions,
+    },
+  };
+}
+
+function concat(pieces: Iterable<Uint8Array>): Uint8Array {
+  const list = [...pieces];
+  const out = new Uint8Array(list.reduce((sum, p) => sum + p.length, 0));
+  let o = 0;
+  for (const p of list) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** What a map task counted, besides its counts. */
+export type MapTotals = Pick<
+  MapResult,
+  | 'tokens'
+  | 'invalidSequences'
+  | 'longTokens'
+  | 'bytesScanned'
+  | 'uncompressedBytes'
+  | 'distinct'
+  | 'maxRssBytes'
+>;
+
+export interface MapResultsOptions {
+  work: ObjectStore;
+  workPrefix: string;
+  partitions: number;
+  chunkSize: number;
+  maxInlineDistinct: number;
+}
+
+export class MapResults {
+  tokens = 0;
+  invalidSequences = 0;
+  longTokens = 0;
+  bytesScanned = 0;
+  uncompressedBytes = 0;
+  maxRssBytes = 0;
+  /** Map outputs in the work store (the driver's own spills included). */
+  readonly parts: SpilledPart[] = [];
+  /** Inline counts merged and not spilled (yet). */
+  table = new CountTable();
+  /** Distinct words per chunk of text, the most any task saw: sizes later tasks' tables. */
+  expectedDistinct = 0;
+  private spills = 0;
+
+  constructor(private readonly options: MapResultsOptions) {}
+
+  /** Merges one task's result; `what` names the task in errors. */
+  async add(result: MapResult, what: string): Promise<void> {
+    this.addTotals(result);
+    await this.addCounts(
+      {
+        spilled: result.spilled,
+        lines: result.entries === undefined ? undefined : encoder.encode(result.entries),
+      },
+      `inline counts of ${what}`,
+    );
+  }
+
+  /** Adds what one task counted (its counts come with it, or later: addCounts). */
+  addTotals(result: MapTotals): void {
+    for (const k of [
+      'tokens',
+      'invalidSequences',
+      'longTokens',
+      'bytesScanned',
+      'uncompressedBytes',
+    ] as const)
+      this[k] += result[k];
+    this.maxRssBytes = Math.max(this.maxRssBytes, result.maxRssBytes);
+    // Per byte of text (a gzip task's stored bytes would overstate it many times).
+    this.expectedDistinct = Math.max(
+      this.expectedDistinct,
+      Math.ceil((result.distinct / Math.max(1, result.uncompressedBytes)) * this.options.chunkSize),
+    );
+  }
+
+  /** Merges counts: inline `word\tcount\n` lines, or parts spilled to the work store. */
+  async addCounts(
+    counts: { lines?: Uint8Array; spilled?: readonly SpilledPart[] },
+    what: string,
+  ): Promise<void> {
+    if (counts.spilled) this.parts.push(...counts.spilled);
+    if (counts.lines !== undefined && counts.lines.length > 0) {
+      this.table.addLines(counts.lines, what);
+      if (this.table.size > this.options.maxInlineDistinct) await this.spillInline();
+    }
+  }
+
+  /** Whether every count is inline: the job needs no reduce tasks. */
+  get inline(): boolean {
+    return this.parts.length === 0;
+  }
+
+  /** Writes the inline table hash-partitioned to the work store and starts an empty one. */
+  async spillInline(): Promise<void> {
+    if (this.table.size === 0) return;
+    const full = this.table;
+    this.table = new CountTable();
+    const { bytes, offsets } = partitionLines(concat(full.lines()), this.options.partitions);
+    const prefix = mapSpillPrefix(this.options.workPrefix, `driver-${this.spills++}`);
+    const key = mapSpillPart(prefix, 0);
+    this.parts.push({ key, offsets });
+    await this.options.work.put(key, bytes, { contentType: 'text/tab-separated-values' });
+  }
+}

@@ -1,0 +1,98 @@
+/** The summary of a counted job, whichever driver ran it, and its top words. */
+import type { Summary } from '../../contracts.js';
+import type { JobCost } from '../../cost/job-cost.js';
+import { TOKEN_CAP_BYTES } from '../../kernel/long-tokens.js';
+import type { ObjectStore } from '../../ports.js';
+import { forEachLine } from '../../reduce/order.js';
+import type { Mode } from '../../tokenize.js';
+
+/** What the task function's use is tallied as in a job's cost, whatever a runner calls it. */
+export const TASK_FUNCTION = 'counter';
+
+/** Top words in a published summary; a direct request may ask for more, up to MAX_RESPONSE_TOP. */
+export const PUBLISHED_TOP = 20;
+
+export interface Counted {
+  source: { uri: string; etag: string };
+  objects: readonly { size: number }[];
+  mode: Mode;
+  concurrency: number;
+  chunkSize: number;
+  mapTasks: number;
+  partitions: number;
+  reduceTasks: number;
+  /** What the map tasks counted. */
+  map: {
+    tokens: number;
+    invalidSequences: number;
+    longTokens: number;
+    bytesScanned: number;
+    uncompressedBytes: number;
+  };
+  distinct: number;
+  top: Summary['top'];
+  maxRssBytes: number;
+  elapsedMs: number;
+  phasesMs: Summary['stats']['phasesMs'];
+  cost?: JobCost;
+}
+
+export function summaryOf(counted: Counted): Summary {
+  const bytes = counted.objects.reduce((sum, o) => sum + o.size, 0);
+  return {
+    source: { uri: counted.source.uri, bytes, etag: counted.source.etag },
+    sources: { objects: counted.objects.length, bytes },
+    mode: counted.mode,
+    totalWords: counted.map.tokens,
+    distinctWords: counted.distinct,
+    chunks: counted.mapTasks,
+    top: counted.top,
+    elapsedMs: Math.round(counted.elapsedMs),
+    invalidSequences: counted.map.invalidSequences,
+    longTokens: counted.map.longTokens,
+    stats: {
+      chunkSize: counted.chunkSize,
+      concurrency: counted.concurrency,
+      tokenCapBytes: TOKEN_CAP_BYTES,
+      bytesScanned: counted.map.bytesScanned,
+      uncompressedBytes: counted.map.uncompressedBytes,
+      mapTasks: counted.mapTasks,
+      partitions: counted.partitions,
+      reduceTasks: counted.reduceTasks,
+      maxRssBytes: counted.maxRssBytes,
+      phasesMs: counted.phasesMs,
+    },
+    ...(counted.cost && { cost: counted.cost }),
+  };
+}
+
+/** The summary with `top` words: cut from its own list, or read from the head of the counts file. */
+export async function withTop(
+  store: ObjectStore,
+  summary: Summary,
+  countsKey: string,
+  top: number | undefined,
+): Promise<Summary> {
+  if (top === undefined || top === summary.top.length) return summary;
+  if (top < summary.top.length || summary.top.length === summary.distinctWords) {
+    return { ...summary, top: summary.top.slice(0, top) };
+  }
+  const rows: Summary['top'] = [];
+  let carry = new Uint8Array(0);
+  for await (const piece of store.readRange(countsKey, { start: 0, pieceSize: 1 << 16 })) {
+    const joined = new Uint8Array(carry.length + piece.length);
+    joined.set(carry);
+    joined.set(piece, carry.length);
+    const complete = joined.lastIndexOf(10) + 1;
+    forEachLine(
+      joined.subarray(0, complete),
+      (word, count) => {
+        if (rows.length < top) rows.push({ word, count });
+      },
+      store.uri(countsKey),
+    );
+    carry = joined.slice(complete);
+    if (rows.length >= top) break;
+  }
+  return { ...summary, top: rows };
+}

@@ -1,0 +1,204 @@
+/**
+ * Starting a queued job: the orchestrator admits the request, records the job active,
+ * takes the job's claim, plans it once, records the attempt and sends the map tasks, and
+ * returns. A start cut short (the orchestrator died) is finished by a retry of the
+ * request, or by the watchdog (watchdog.ts), which starts it again the same way.
+ */
+import { randomUUID } from 'node:crypto';
+import type { StartRequest, Summary } from '../../contracts.js';
+import { addUsage, emptyTally, type UsageTally } from '../../cost/usage.js';
+import { JobBusyError } from '../../errors.js';
+import { statusKey } from '../../keys.js';
+import { type MapTaskPlan, totalBytes } from '../../plan.js';
+import type { QueuedJob, QueuedReply } from '../../queue-contracts.js';
+import { markActive } from '../ledger/active-jobs.js';
+import { JobLedger } from '../ledger/attempt-ledger.js';
+import { jobClaim } from '../ledger/claims.js';
+import { answeredBefore } from '../ledger/published.js';
+import { isTerminal, readStatus, recordAttempt, runningRecord } from '../ledger/status.js';
+import { removeJobObjects } from '../ledger/temporaries.js';
+import { INLINE_MAX_DISTINCT, mapRequestFor } from '../phases/map-results.js';
+import { planJob } from '../phases/plan-job.js';
+import { PUBLISHED_TOP } from '../phases/summary.js';
+import { admit } from '../request/admit.js';
+import { nowOf, type QueueDeps } from './deps.js';
+import { afterPhase } from './phase-steps.js';
+import { sendTasks } from './send-tasks.js';
+
+export interface StartDeps extends QueueDeps {
+  /** The bucket the task requests name (absent on the embedded backend). */
+  bucket?: string;
+  concurrency: number;
+  defaultChunkSize: number;
+  inlineLimitBytes: number;
+  maxInlineDistinct?: number;
+}
+
+export type Started =
+  | { outcome: 'queued'; jobId: string; attempt: string; tasks: number }
+  | { outcome: 'already-queued'; jobId: string; attempt: string }
+  | { outcome: 'already-published'; jobId: string; summary: Summary };
+
+/**
+ * The orchestrator's part: plan, record, send the map tasks, and return. A start cut
+ * short (the orchestrator died) is finished by a retry, or by the watchdog.
+ */
+export async function startQueuedJob(
+  deps: StartDeps,
+  request: StartRequest,
+  owner: string = randomUUID(),
+): Promise<Started> {
+  const { store } = deps;
+  const startedAt = nowOf(deps);
+  const measured = deps.measure?.();
+  const used = measured && (() => addUsage(emptyTally(), 'orchestrator', measured()));
+  const job = await admit({ ...deps, bucket: deps.bucket ?? '' }, request);
+  const { jobId } = job;
+  // A job published before answers without being recorded active.
+  const before = await answeredBefore(store, jobId, job.output, deps.log);
+  if (before) return { outcome: 'already-published', jobId, summary: before };
+  // Before the claim: from here on, whatever dies, the watchdog finds the job.
+  await markActive(store, { jobId, coordination: 'queue', request: job.request }, startedAt);
+  const claim = jobClaim(deps, jobId, owner, `starting job ${jobId} for ${job.input.uri}`);
+  const acquired = await claim.acquire();
+  if (!acquired.held) {
+    throw new JobBusyError(
+      `${job.input.uri}: job ${jobId} is being started by another invocation (heartbeat ${acquired.holder.heartbeatAt}); retry later`,
+    );
+  }
+  claim.keepAlive((reason) => deps.log?.(`job ${jobId}: ${reason}`, { jobId }));
+  try {
+    // Read under the claim: no other start changes it meanwhile.
+    const status = await readStatus(store, jobId);
+    if (status && !isTerminal(status.state) && status.attempt) {
+      const ledger = new JobLedger(store, jobId, status.attempt, deps.now);
+      const queued = await ledger.readJob();
+      if (queued) {
+        if ((await ledger.phase('map'))?.sent) {
+          return { outcome: 'already-queued', jobId, attempt: queued.attempt };
+        }
+        deps.log?.(`job ${jobId}: its start was cut short; sending its map tasks again`, { jobId });
+        const plan = await planJob(store, job.input.objects, queued);
+        const tasks = await sendMapTasks(deps, ledger, queued, plan.tasks, owner, used);
+        return { outcome: 'queued', jobId, attempt: queued.attempt, tasks };
+      }
+    }
+    // A first run, or one after an ending without output: a new attempt, from nothing.
+    await removeJobObjects(store, jobId, deps.log);
+    const attempt = randomUUID();
+    const ledger = new JobLedger(store, jobId, attempt, deps.now);
+    const plan = await planJob(store, job.input.objects, {
+      chunkSize: job.chunkSize,
+      concurrency: deps.concurrency,
+    });
+    const name = job.input.name;
+    const sources = job.input.objects;
+    const queued: QueuedJob = {
+      jobId,
+      attempt,
+      bucket: deps.bucket,
+      input: name.kind === 'keys' ? { kind: 'keys', keys: [...name.keys] } : name,
+      source: { uri: job.input.uri, etag: job.etag },
+      sources: { objects: sources.length, bytes: totalBytes(sources) },
+      mode: job.mode,
+      chunkSize: plan.chunkSize,
+      partitions: plan.partitions,
+      mapTasks: plan.tasks.length,
+      concurrency: deps.concurrency,
+      top: PUBLISHED_TOP,
+      inlineLimitBytes: deps.inlineLimitBytes,
+      maxInlineDistinct: deps.maxInlineDistinct ?? INLINE_MAX_DISTINCT,
+      output: job.output,
+      startedAt: startedAt.toISOString(),
+      plannedAt: nowOf(deps).toISOString(),
+    };
+    await ledger.writeJob(queued);
+    await recordAttempt(
+      store,
+      runningRecord({
+        jobId,
+        attempt,
+        coordination: 'queue',
+        bucket: deps.bucket ?? '',
+        input: { uri: job.input.uri, etag: job.etag, objects: sources },
+        mode: job.mode,
+        chunkSize: plan.chunkSize,
+        mapTasks: plan.tasks.length,
+        output: job.output,
+      }),
+      nowOf(deps),
+    );
+    const tasks = await sendMapTasks(deps, ledger, queued, plan.tasks, owner, used);
+    deps.log?.(`job ${jobId}: ${tasks} map task(s) queued for ${job.input.uri}`, {
+      jobId,
+      attempt,
+      phase: 'map',
+      tasks,
+    });
+    return { outcome: 'queued', jobId, attempt, tasks };
+  } finally {
+    await claim.release();
+  }
+}
+
+/**
+ * Records the map phase planned (before any task goes), sends its tasks, records them
+ * sent; returns how many. Planning again gives the same tasks, so a repeat only sends
+ * duplicates, which find their commits.
+ */
+async function sendMapTasks(
+  deps: QueueDeps,
+  ledger: JobLedger,
+  job: QueuedJob,
+  tasks: readonly MapTaskPlan[],
+  by: string,
+  /** What the sender used so far: the job's first usage record (the orchestrator's). */
+  used?: () => UsageTally,
+): Promise<number> {
+  const requests = tasks.map((task) =>
+    mapRequestFor({
+      task,
+      mode: job.mode,
+      bucket: job.bucket,
+      workPrefix: ledger.prefix,
+      partitions: job.partitions,
+      inlineLimitBytes: job.inlineLimitBytes,
+      expectedDistinct: 0,
+      chunkSize: job.chunkSize,
+    }),
+  );
+  // The sender's usage goes in the first record too (see send-tasks.ts).
+  const usage = used?.();
+  const record = {
+    by,
+    at: nowOf(deps).toISOString(),
+    tasks: requests.length,
+    ...(usage && { usage }),
+  };
+  await ledger.recordPhase('map', record);
+  await sendTasks(deps, ledger, 'map', requests);
+  // Measured again, so the sends are counted too.
+  const sent = used?.();
+  await ledger.recordPhase('map', { ...record, sent: true, ...(sent && { usage: sent }) });
+  // Only empty objects: no task will complete the map phase, so it completes here.
+  if (requests.length === 0) await afterPhase(deps, ledger, job, 'map', by, deps.measure?.());
+  return requests.length;
+}
+
+/** The orchestrator's answer to a direct request that queued a job: where it is, where its output goes. */
+export function queuedReply(
+  store: { uri(key: string): string },
+  started: Extract<Started, { outcome: 'queued' | 'already-queued' }>,
+  output: { summary: string; counts: string; report: string },
+): QueuedReply {
+  return {
+    jobId: started.jobId,
+    outcome: started.outcome,
+    status: store.uri(statusKey(started.jobId)),
+    output: {
+      summary: store.uri(output.summary),
+      counts: store.uri(output.counts),
+      report: store.uri(output.report),
+    },
+  };
+}

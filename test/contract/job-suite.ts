@@ -1,0 +1,182 @@
+/**
+ * One job suite, every driver and backend: the same scenarios run on {rpc, queue} ×
+ * {embedded, emulator} (test/integration/job-suite.test.ts, test/e2e/job-suite.test.ts),
+ * each checked against a single pass over the same bytes. What only one combination can
+ * do (its faults) stays beside it.
+ */
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import type { JobStatus, StartRequest, Summary } from '../../lib/contracts.js';
+import { outputKeys } from '../../lib/keys.js';
+import { countsTsvOf, singlePassCounts } from '../support/oracle.js';
+
+/** How a job ended, as its world saw it. */
+export interface Ended {
+  /** The job's status record (the latest for its output). */
+  status?: JobStatus;
+  /** The published summary and counts, when it published. */
+  summary?: Summary;
+  tsv?: string;
+  /** What the request answered when it failed (a refusal, a failed RPC job). */
+  error?: string;
+}
+
+export interface JobWorld {
+  /** Keys of this world's runs start with this. */
+  prefix: string;
+  /** Writes an input object. */
+  put(key: string, body: Uint8Array | string): Promise<void>;
+  /** Whether anything was written under jobs/ for this output (a refusal writes nothing). */
+  jobRecords(summaryKey: string): Promise<string[]>;
+  /**
+   * Runs a job as a direct request does and waits for its end; `whileRunning` is called
+   * once, when the job is recorded running (an overwrite mid-job).
+   */
+  count(request: StartRequest, whileRunning?: () => Promise<void>): Promise<Ended>;
+  /** Runs a job whose tasks fail on every delivery (each world's own way to make them). */
+  countWithFailingTask(request: StartRequest): Promise<Ended>;
+}
+
+const encoder = new TextEncoder();
+
+/** Text of `n` distinct words. */
+export const distinctWords = (n: number, tag: string) =>
+  Array.from({ length: n }, (_, i) => `${tag}${i.toString(36)}`).join(' ');
+
+function expectPublished(ended: Ended, bytes: readonly Uint8Array[]): Summary {
+  expect(ended.error).toBeUndefined();
+  expect(ended.status?.state).toBe('succeeded');
+  const counts = new Map<string, number>();
+  for (const b of bytes)
+    for (const [w, c] of singlePassCounts('words', b)) counts.set(w, (counts.get(w) ?? 0) + c);
+  expect(ended.tsv).toBe(countsTsvOf(counts));
+  const summary = ended.summary as Summary;
+  expect(summary.jobId).toBe(ended.status?.jobId);
+  return summary;
+}
+
+export function jobSuite(name: string, world: () => JobWorld, text: () => string): void {
+  describe(`job suite: ${name}`, () => {
+    const key = (rel: string) => `${world().prefix}${rel}`;
+
+    it('counts one object exactly as a single pass does', async () => {
+      const body = encoder.encode(text());
+      await world().put(key('input/one.txt'), body);
+      const ended = await world().count({ input: { kind: 'key', key: key('input/one.txt') } });
+      const summary = expectPublished(ended, [body]);
+      expect(summary.sources.objects).toBe(1);
+    });
+
+    it('counts every object under a prefix as one job, a gzip one included', async () => {
+      const parts = [text().slice(0, 5000), text().slice(5000, 9000), text().slice(9000, 20000)];
+      const bodies = parts.map((p) => encoder.encode(p));
+      await world().put(key('corpus/a.txt'), bodies[0] as Uint8Array);
+      await world().put(key('corpus/b/c.txt'), bodies[1] as Uint8Array);
+      await world().put(key('corpus/d.txt.gz'), gzipSync(bodies[2] as Uint8Array));
+      const ended = await world().count({ input: { kind: 'prefix', prefix: key('corpus/') } });
+      const summary = expectPublished(ended, bodies);
+      expect(summary.sources.objects).toBe(3);
+    });
+
+    it('counts the objects a manifest names: a prefix, or a list of keys', async () => {
+      const bodies = [encoder.encode(text().slice(0, 3000)), encoder.encode(text().slice(3000, 7000))];
+      await world().put(key('named/x.txt'), bodies[0] as Uint8Array);
+      await world().put(key('named/y.txt'), bodies[1] as Uint8Array);
+      await world().put(
+        key('input/by-prefix.manifest.json'),
+        JSON.stringify({ prefix: key('named/') }),
+      );
+      await world().put(
+        key('input/by-keys.manifest.json'),
+        JSON.stringify({ keys: [key('named/y.txt'), key('named/x.txt')] }),
+      );
+      for (const manifest of ['input/by-prefix.manifest.json', 'input/by-keys.manifest.json']) {
+        const ended = await world().count({ input: { kind: 'key', key: key(manifest) } });
+        expect(expectPublished(ended, bodies).sources.objects).toBe(2);
+      }
+    });
+
+    it('counts a list of keys as one job', async () => {
+      const bodies = [encoder.encode('one list of keys'), encoder.encode('two keys in one list')];
+      await world().put(key('list/1.txt'), bodies[0] as Uint8Array);
+      await world().put(key('list/2.txt'), bodies[1] as Uint8Array);
+      const ended = await world().count({
+        input: { kind: 'keys', keys: [key('list/1.txt'), key('list/2.txt')] },
+      });
+      expectPublished(ended, bodies);
+    });
+
+    it('counts a gzip object as the text inside it', async () => {
+      const body = encoder.encode(text());
+      await world().put(key('input/packed.txt.gz'), gzipSync(body));
+      const ended = await world().count({ input: { kind: 'key', key: key('input/packed.txt.gz') } });
+      expect(expectPublished(ended, [body]).stats.uncompressedBytes).toBe(body.length);
+    });
+
+    it('reduces a big vocabulary in reduce tasks, exactly', async () => {
+      const body = encoder.encode(`${distinctWords(560_000, 'v')} ${text().slice(0, 2000)}`);
+      await world().put(key('input/wide.txt'), body);
+      const ended = await world().count({
+        input: { kind: 'key', key: key('input/wide.txt') },
+        chunkSize: '256KiB',
+      });
+      const summary = expectPublished(ended, [body]);
+      expect(summary.stats.reduceTasks).toBeGreaterThan(0);
+      expect(summary.distinctWords).toBe(singlePassCounts('words', body).size);
+    }, 240_000);
+
+    it('refuses a request over the limits before writing anything under jobs/', async () => {
+      await world().put(key('input/limits.txt'), text());
+      const input = { kind: 'key', key: key('input/limits.txt') } as const;
+      const ended = await world().count({ input, chunkSize: '1KiB' });
+      expect(ended.error).toMatch(/chunkSize 1KiB is below the minimum of 64KiB/);
+      expect(await world().jobRecords(outputKeys(input).summary)).toEqual([]);
+    });
+
+    it('counts again when forced, as a job of its own', async () => {
+      const body = encoder.encode(text().slice(0, 4000));
+      await world().put(key('input/forced.txt'), body);
+      const input = { kind: 'key', key: key('input/forced.txt') } as const;
+      const first = expectPublished(await world().count({ input }), [body]);
+      const again = await world().count({ input });
+      expect(again.summary?.jobId).toBe(first.jobId);
+      const forced = expectPublished(await world().count({ input, force: true }), [body]);
+      expect(forced.jobId).not.toBe(first.jobId);
+    });
+
+    it('publishes the newest version when the input is overwritten mid-job', async () => {
+      const old = encoder.encode(`${distinctWords(200_000, 'old')}\n`);
+      const newest = encoder.encode('the newest version of the text\n');
+      const input = { kind: 'key', key: key('input/overwritten.txt') } as const;
+      await world().put(input.key, old);
+      const ended = await world().count({ input, chunkSize: '64KiB' }, async () => {
+        await world().put(input.key, newest);
+      });
+      // The old job found the newer version (superseded), or finished first and was then
+      // replaced by the newer one's job: either way the newest version is what is published.
+      expect(['superseded', 'succeeded']).toContain(ended.status?.state);
+      const latest = await world().count({ input });
+      expectPublished(latest, [newest]);
+      expect(latest.summary?.source.etag).not.toBe(ended.summary?.source.etag);
+    }, 240_000);
+
+    it('fails a job over a corrupt gzip object at once, naming the object', async () => {
+      const gz = gzipSync(encoder.encode(text()));
+      await world().put(key('input/corrupt.txt.gz'), gz.subarray(0, gz.length - 400));
+      const ended = await world().count({ input: { kind: 'key', key: key('input/corrupt.txt.gz') } });
+      expect(ended.status?.state).toBe('failed');
+      expect(ended.status?.reason).toMatch(/corrupt\.txt\.gz: not a valid gzip stream/);
+      expect(ended.summary).toBeUndefined();
+    });
+
+    it('fails a job whose task fails on every delivery, publishing nothing', async () => {
+      await world().put(key('input/failing.txt'), text());
+      const ended = await world().countWithFailingTask({
+        input: { kind: 'key', key: key('input/failing.txt') },
+      });
+      expect(ended.status?.state).toBe('failed');
+      expect(ended.status?.reason).toMatch(/failed/);
+      expect(ended.summary).toBeUndefined();
+    });
+  });
+}
