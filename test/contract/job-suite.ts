@@ -79,19 +79,24 @@ export function jobSuite(name: string, world: () => JobWorld, text: () => string
     });
 
     it('counts the objects a manifest names: a prefix, or a list of keys', async () => {
-      const bodies = [encoder.encode(text().slice(0, 3000)), encoder.encode(text().slice(3000, 7000))];
+      const bodies = [
+        encoder.encode(text().slice(0, 3000)),
+        encoder.encode(text().slice(3000, 7000)),
+      ];
       await world().put(key('named/x.txt'), bodies[0] as Uint8Array);
       await world().put(key('named/y.txt'), bodies[1] as Uint8Array);
+      // A manifest is a key under input/ at the bucket's root.
+      const manifests = [
+        `input/${world().prefix}by-prefix.manifest.json`,
+        `input/${world().prefix}by-keys.manifest.json`,
+      ];
+      await world().put(manifests[0] as string, JSON.stringify({ prefix: key('named/') }));
       await world().put(
-        key('input/by-prefix.manifest.json'),
-        JSON.stringify({ prefix: key('named/') }),
-      );
-      await world().put(
-        key('input/by-keys.manifest.json'),
+        manifests[1] as string,
         JSON.stringify({ keys: [key('named/y.txt'), key('named/x.txt')] }),
       );
-      for (const manifest of ['input/by-prefix.manifest.json', 'input/by-keys.manifest.json']) {
-        const ended = await world().count({ input: { kind: 'key', key: key(manifest) } });
+      for (const manifest of manifests) {
+        const ended = await world().count({ input: { kind: 'key', key: manifest } });
         expect(expectPublished(ended, bodies).sources.objects).toBe(2);
       }
     });
@@ -109,7 +114,9 @@ export function jobSuite(name: string, world: () => JobWorld, text: () => string
     it('counts a gzip object as the text inside it', async () => {
       const body = encoder.encode(text());
       await world().put(key('input/packed.txt.gz'), gzipSync(body));
-      const ended = await world().count({ input: { kind: 'key', key: key('input/packed.txt.gz') } });
+      const ended = await world().count({
+        input: { kind: 'key', key: key('input/packed.txt.gz') },
+      });
       expect(expectPublished(ended, [body]).stats.uncompressedBytes).toBe(body.length);
     });
 
@@ -163,7 +170,9 @@ export function jobSuite(name: string, world: () => JobWorld, text: () => string
     it('fails a job over a corrupt gzip object at once, naming the object', async () => {
       const gz = gzipSync(encoder.encode(text()));
       await world().put(key('input/corrupt.txt.gz'), gz.subarray(0, gz.length - 400));
-      const ended = await world().count({ input: { kind: 'key', key: key('input/corrupt.txt.gz') } });
+      const ended = await world().count({
+        input: { kind: 'key', key: key('input/corrupt.txt.gz') },
+      });
       expect(ended.status?.state).toBe('failed');
       expect(ended.status?.reason).toMatch(/corrupt\.txt\.gz: not a valid gzip stream/);
       expect(ended.summary).toBeUndefined();

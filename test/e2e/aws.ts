@@ -21,6 +21,17 @@ export const QUEUE_PREFIX = 'wordcount-queue';
 export const QUEUE_ORCHESTRATOR = `${QUEUE_PREFIX}-orchestrator`;
 /** Its counter's timeout: short, so a message whose counter died comes back in 12 s. */
 export const QUEUE_COUNTER_TIMEOUT_SECONDS = 6;
+/** The job suite's stacks: buckets of their own, no trigger (test/e2e/job-suite.test.ts). */
+export const SUITE_RPC = {
+  bucket: 'wordcount-suite-rpc',
+  orchestrator: 'wordcount-suite-rpc-orchestrator',
+  counter: 'wordcount-suite-rpc-counter',
+};
+export const SUITE_QUEUE = {
+  bucket: 'wordcount-suite-queue',
+  orchestrator: 'wordcount-suite-queue-orchestrator',
+  counter: 'wordcount-suite-queue-counter',
+};
 /** How long its jobs may make no progress before the watchdog sends their lost messages again. */
 export const QUEUE_STALL_SECONDS = 15;
 

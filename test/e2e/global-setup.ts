@@ -6,6 +6,8 @@ import {
   QUEUE_COUNTER_TIMEOUT_SECONDS,
   QUEUE_PREFIX,
   QUEUE_STALL_SECONDS,
+  SUITE_QUEUE,
+  SUITE_RPC,
 } from './aws.js';
 
 declare module 'vitest' {
@@ -51,6 +53,24 @@ export default async function setup(project: TestProject) {
     notify: false,
     schedule: false,
   });
+  // The job suite's stacks, one per coordination, started only by the suite's requests.
+  for (const [stack, coordination] of [
+    [SUITE_RPC, 'rpc'],
+    [SUITE_QUEUE, 'queue'],
+  ] as const) {
+    await deployStack({
+      endpoint,
+      bucket: stack.bucket,
+      prefix: stack.bucket,
+      coordination,
+      counterTimeout: QUEUE_COUNTER_TIMEOUT_SECONDS,
+      chunkSize: '64KiB',
+      concurrency: '4',
+      notify: false,
+      schedule: false,
+      environment: { WORDCOUNT_HEARTBEAT_SECONDS: '5' },
+    });
+  }
   project.provide('endpoint', endpoint);
   return async () => {
     if (!alreadyRunning) await stopEmulator({ log: quiet });

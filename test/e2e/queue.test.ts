@@ -311,43 +311,6 @@ describe('queue coordination on the emulator (SQS, event source mappings, dead l
     }
   }, 300_000);
 
-  it('fails the job when its task dies on every delivery: dead-letter queue, reason, nothing published', async () => {
-    const key = `input/queue ${run}/poison.txt.gz`;
-    await upload(s3, key, slowGzip(), QUEUE_BUCKET);
-    const { jobId, attempt } = await waitForState(key, ['running'], 30_000);
-    const runs = `jobs/${jobId}/attempts/${attempt}/runs/map/0/`;
-    let kills = 0;
-    let killed = 0;
-    // Kill the counter each time a delivery starts to run the task (not a counter still
-    // starting up: that is no run), until the job is failed.
-    const status = await waitForState(key, ['failed', 'succeeded'], 150_000, async () => {
-      const started = (await listKeys(s3, runs, QUEUE_BUCKET)).length;
-      if (started > killed) {
-        const n = await killBusy(COUNTER, 100);
-        kills += n;
-        if (n > 0) killed = started;
-      } else await sleep(50);
-    });
-    expect(status.state).toBe('failed');
-    expect(kills).toBeGreaterThanOrEqual(3);
-    expect(status.reason).toMatch(
-      /^map task 0 failed on every delivery: its process died every time \(killed, or out of memory\)/,
-    );
-    expect(await download(s3, output(key).summary, QUEUE_BUCKET)).toBeUndefined();
-    expect(await download(s3, output(key).counts, QUEUE_BUCKET)).toBeUndefined();
-    await expectCleanedUp(status.jobId);
-  }, 200_000);
-
-  it('fails a job over a corrupt gzip object at once, naming the error', async () => {
-    const key = `input/queue ${run}/corrupt.txt.gz`;
-    const gz = gzipSync(Buffer.from(genesis));
-    await upload(s3, key, gz.subarray(0, gz.length - 500), QUEUE_BUCKET);
-    const status = await waitForState(key, ['failed', 'succeeded'], 30_000);
-    expect(status.state).toBe('failed');
-    expect(status.reason).toMatch(/map task 0 failed: .*CorruptInputError/);
-    expect(await download(s3, output(key).summary, QUEUE_BUCKET)).toBeUndefined();
-  });
-
   it('publishes the newest version when the input is overwritten mid-job', async () => {
     const key = `input/queue ${run}/race.txt`;
     await upload(s3, key, wide(700_000, 'old'), QUEUE_BUCKET);

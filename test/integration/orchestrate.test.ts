@@ -17,9 +17,9 @@ import {
 import { JobBusyError, JobFailedError, ObjectNotFoundError, UsageError } from '../../lib/errors.js';
 import { viewJob } from '../../lib/job/ledger/job-view.js';
 import { latestJobId } from '../../lib/job/ledger/status.js';
-import { startUpload } from '../../lib/job/uploads.js';
 import type { OrchestratorDeps } from '../../lib/job/rpc/deps.js';
 import { runJobOnce } from '../../lib/job/rpc/rpc-job.js';
+import { startUpload } from '../../lib/job/uploads.js';
 import { sweep, type WatchdogDeps } from '../../lib/job/watchdog.js';
 import {
   activeJobKey,
@@ -586,15 +586,6 @@ describe('jobs that survive', () => {
     expect(recounted.outcome).toBe('published');
     expect(recounted.jobId).toBe(first.jobId);
     expect(await text(out.counts)).toBe('mend\t1\nmended\t1\noutput\t1\nthe\t1\n');
-  });
-
-  it('counts again when forced', async () => {
-    await store.put('input/forced.txt', 'once more');
-    const first = await run(deps(), 'input/forced.txt');
-    const forced = await run(deps(), 'input/forced.txt', { force: true });
-    expect(forced.outcome).toBe('published');
-    expect(forced.jobId).not.toBe(first.jobId);
-    expect(JSON.parse(await text(summaryKey('input/forced.txt'))).jobId).toBe(forced.jobId);
   });
 
   it('stops before the deadline, records failed with the reason, and releases its claim', async () => {

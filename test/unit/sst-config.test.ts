@@ -372,7 +372,7 @@ describe('sst.config.ts and the local stack (scripts/local-stack.ts) deploy one 
     expect(tasks.visibilityTimeout).toBe(`${plan.tasks.visibilitySeconds} seconds`);
     expect((tasks.dlq as { retry: number }).retry).toBe(plan.tasks.maxReceives);
     const sub = subscriptions.find((s) => s.queue === resource('Tasks').self);
-    expect((sub?.args.batch as { size: number }).size).toBe(plan.tasks.batchSize);
+    expect(sub?.args.batch).toMatchObject({ size: plan.tasks.batchSize });
     expect(mappingOf('Tasks').scalingConfig).toEqual({
       maximumConcurrency: plan.tasks.maximumConcurrency,
     });
@@ -381,6 +381,6 @@ describe('sst.config.ts and the local stack (scripts/local-stack.ts) deploy one 
       memory: `${plan.deadLetters.memorySize} MB`,
       timeout: `${plan.deadLetters.timeout} seconds`,
     });
-    expect((deadLetters?.args.batch as { size: number }).size).toBe(plan.deadLetterQueue.batchSize);
+    expect(deadLetters?.args.batch).toMatchObject({ size: plan.deadLetterQueue.batchSize });
   });
 });
