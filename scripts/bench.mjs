@@ -7,12 +7,12 @@
  *               against bare Intl.Segmenter; the CLI's start-up on a one-line file
  *   vocabulary  20 million distinct tokens: `LC_ALL=C sort -S 1G | uniq -c` and mawk;
  *               and where the partitioned reduce starts to beat the inline merge
- *   emulator    5 million distinct words uploaded to the stack on MiniStack, before and
- *               after the partitioned reduce (starts the emulator if needed)
+ *   emulator    5 million distinct words uploaded to the stack on MiniStack, under RPC
+ *               and queue coordination (starts the emulator if needed)
  *   cost        what jobs cost as their summaries report it, RPC and queue, on MiniStack
  *
  *   npm run bench                                   # everything, median of 3 runs
- *   node scripts/bench.mjs --only vocabulary --runs 1
+ *   npm run bench -- --only vocabulary --runs 1
  *
  * Every command runs as its own subprocess, timed from outside, with its peak RSS from
  * GNU time; runs are interleaved round-robin. Results go to stdout as markdown, progress
