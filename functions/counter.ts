@@ -21,10 +21,11 @@ import {
 import { S3ObjectStore } from '../lib/adapters/s3-store.js';
 import { SqsTaskQueue } from '../lib/adapters/sqs-queue.js';
 import { counterConfig, memoryOf, sstLinksActive } from '../lib/config.js';
-import type { FinalizeResult, MapResult, ReduceResult } from '../lib/contracts.js';
+import { isSqsEvent } from '../lib/contracts/events.js';
+import type { FinalizeResult, MapResult, ReduceResult } from '../lib/contracts/tasks.js';
 import { RequestMeter } from '../lib/cost/request-meter.js';
 import { startUsage } from '../lib/cost/usage.js';
-import { UsageError } from '../lib/errors.js';
+import { namedError, UsageError } from '../lib/errors.js';
 import type { QueueDeps } from '../lib/job/queue/deps.js';
 import { handleQueueMessage } from '../lib/job/queue/task-messages.js';
 import { runTask } from '../lib/job/tasks/run-task.js';
@@ -64,23 +65,6 @@ function queueDeps(): QueueDeps {
   return queued;
 }
 
-const isSqsEvent = (event: unknown): event is SQSEvent =>
-  typeof event === 'object' &&
-  event !== null &&
-  'Records' in event &&
-  Array.isArray(event.Records) &&
-  event.Records.every((r: { eventSource?: string }) => r?.eventSource === 'aws:sqs');
-
-/** The error's name leads its message, as the orchestrator and the queue driver read it. */
-function named(error: unknown): unknown {
-  // Lambda reports the name as the errorType, but emulators report every error as
-  // Runtime.HandlerError, and the caller decides from the name whether to retry.
-  if (error instanceof Error && !error.message.startsWith(`${error.name}: `)) {
-    error.message = `${error.name}: ${error.message}`;
-  }
-  return error;
-}
-
 /** One queue message, its log lines keyed by its job and task; a failure is logged, then retried. */
 async function message(deps: QueueDeps, record: SQSRecord, context?: Context): Promise<void> {
   const body: unknown = JSON.parse(record.body);
@@ -101,7 +85,7 @@ export async function handler(
   context?: Context,
 ): Promise<MapResult | ReduceResult | FinalizeResult | SQSBatchResponse> {
   invocation = context;
-  if (isSqsEvent(event)) {
+  if (isSqsEvent<SQSEvent>(event)) {
     const deps = queueDeps();
     // One task at a time: a task uses the function's memory and cores by itself.
     return processPartialResponse(
@@ -134,7 +118,7 @@ export async function handler(
       return result;
     } catch (error) {
       logger.error('task failed', { error });
-      throw named(error);
+      throw namedError(error);
     }
   });
 }

@@ -14,11 +14,15 @@ import { createS3Client, pathStyleFor } from '../lib/adapters/aws-clients.js';
 import { createLogger, logTo, taskKeys, withLogKeys } from '../lib/adapters/powertools.js';
 import { S3ObjectStore } from '../lib/adapters/s3-store.js';
 import { counterConfig, sstLinksActive } from '../lib/config.js';
-import { type FailedInvocation, FailedInvocationSchema, S3EventSchema } from '../lib/contracts.js';
+import {
+  type FailedInvocation,
+  FailedInvocationSchema,
+  S3EventSchema,
+} from '../lib/contracts/events.js';
+import { QueueMessageSchema } from '../lib/contracts/queue.js';
 import { handleDeadLetter } from '../lib/job/queue/ending.js';
 import { recordFailedStart } from '../lib/job/uploads.js';
 import { createdObjects } from '../lib/keys.js';
-import { QueueMessageSchema } from '../lib/queue-contracts.js';
 
 const config = counterConfig(
   process.env,

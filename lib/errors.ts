@@ -120,3 +120,15 @@ export function isDeterministic(error: unknown): boolean {
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * The error with its name leading its message, as callers of a function read it: Lambda
+ * reports the name as the errorType, but emulators report every error as
+ * Runtime.HandlerError, and a caller decides from the name whether to retry.
+ */
+export function namedError(error: unknown): unknown {
+  if (error instanceof Error && !error.message.startsWith(`${error.name}: `)) {
+    error.message = `${error.name}: ${error.message}`;
+  }
+  return error;
+}

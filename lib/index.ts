@@ -4,10 +4,10 @@
  * backend (a pool of worker threads), exactly as `wordcount count` does, and returns
  * the summary; `counts` also writes every word to that file.
  */
-import type { Summary } from './contracts.js';
+import type { Summary } from './contracts/summary.js';
 import type { Mode } from './tokenize.js';
 
-export type { Summary } from './contracts.js';
+export type { Summary } from './contracts/summary.js';
 export { countBytes, type RangeCounts } from './kernel/range-counter.js';
 export type { WordCount } from './reduce/order.js';
 export { MODES, type Mode } from './tokenize.js';

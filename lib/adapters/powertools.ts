@@ -7,7 +7,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import type { Summary } from '../contracts.js';
+import type { Summary } from '../contracts/summary.js';
 import type { Log, LogFields } from '../log.js';
 
 export const SERVICE = 'wordcount';

@@ -4,7 +4,7 @@ import { constants, readFileSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { Summary } from '../contracts.js';
+import type { Summary } from '../contracts/summary.js';
 import { messageOf, UsageError, WordcountError } from '../errors.js';
 import { MAX_CHUNK_SIZE } from '../plan.js';
 import { parseSize } from '../sizes.js';

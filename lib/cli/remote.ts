@@ -7,14 +7,16 @@
  */
 import { basename, dirname, resolve } from 'node:path';
 import { FileObjectStore } from '../adapters/file-store.js';
-import { jobRequestOf, parsePayload, type Summary, SummarySchema } from '../contracts.js';
+import { parsePayload } from '../contracts/parse.js';
+import { type QueuedReply, QueuedReplySchema } from '../contracts/queue.js';
+import { jobRequestOf } from '../contracts/requests.js';
+import { type Summary, SummarySchema } from '../contracts/summary.js';
 import { JobFailedError, ObjectNotFoundError, UsageError } from '../errors.js';
 import { viewJob } from '../job/ledger/job-view.js';
 import type { JobProgress } from '../job/phases/job-progress.js';
 import { withTop } from '../job/phases/summary.js';
 import { type InputName, outputKeys } from '../keys.js';
 import type { ObjectStore } from '../ports.js';
-import { type QueuedReply, QueuedReplySchema } from '../queue-contracts.js';
 import { readJson } from '../stored-json.js';
 import type { Mode } from '../tokenize.js';
 

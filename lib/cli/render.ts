@@ -1,6 +1,6 @@
 /** The summary as a table, the way the CLI prints it. */
 import stringWidth from 'string-width';
-import type { Summary } from '../contracts.js';
+import type { Summary } from '../contracts/summary.js';
 import { formatSize } from '../sizes.js';
 
 const number = new Intl.NumberFormat('en-US');

@@ -12,7 +12,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { FileObjectStore } from '../adapters/file-store.js';
 import { heldCountsMapPhase } from '../adapters/worker-pool/held-map-phase.js';
 import { WorkerPoolRunner } from '../adapters/worker-pool/runner.js';
-import type { Summary } from '../contracts.js';
+import type { Summary } from '../contracts/summary.js';
 import { RequestMeter } from '../cost/request-meter.js';
 import { startCpu, startUsage } from '../cost/usage.js';
 import type { JobProgress } from '../job/phases/job-progress.js';

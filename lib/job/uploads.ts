@@ -4,7 +4,7 @@
  * refused, not retried; a start another invocation holds is left to it (and to the
  * watchdog, should it die); anything else is thrown, for Lambda to retry.
  */
-import type { StartRequest } from '../contracts.js';
+import type { StartRequest } from '../contracts/requests.js';
 import {
   InvalidPayloadError,
   JobBusyError,

@@ -18,7 +18,8 @@
  * than run. A process that died is already covered by the queue's redelivery.
  */
 import { mapLimit } from '../concurrency.js';
-import type { JobStatus, StartRequest } from '../contracts.js';
+import type { StartRequest } from '../contracts/requests.js';
+import type { JobStatus } from '../contracts/status.js';
 import { JobBusyError, messageOf } from '../errors.js';
 import { claimKey } from '../keys.js';
 import type { Log } from '../log.js';

@@ -2,7 +2,7 @@
  * A report from a counts stream (a local file, an S3 object): one pass when the total of
  * words is known (a job's summary has it), else one more pass to add it up first.
  */
-import type { Summary } from '../contracts.js';
+import type { Summary } from '../contracts/summary.js';
 import { CorruptInputError, messageOf } from '../errors.js';
 import { forEachCountLine } from './count-lines.js';
 import { renderReport } from './render-report.js';

@@ -6,7 +6,7 @@
  * scripts run and nothing be fetched.
  */
 import { createHash } from 'node:crypto';
-import type { Summary } from '../contracts.js';
+import type { Summary } from '../contracts/summary.js';
 import { CHART_JS_SOURCE, CHART_JS_VERSION } from './chart-source.js';
 import { PAGE_SCRIPT } from './page-script.js';
 import type { ReportData } from './report-data.js';

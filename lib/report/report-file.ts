@@ -2,7 +2,7 @@
 import { createReadStream } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { Summary } from '../contracts.js';
+import type { Summary } from '../contracts/summary.js';
 import { ObjectNotFoundError, WordcountError } from '../errors.js';
 import { reportHtmlFromCounts, totalOfCounts } from './from-counts.js';
 

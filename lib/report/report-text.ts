@@ -2,7 +2,7 @@
  * The report's words and figures, composed here as plain strings (the page only places
  * them with textContent): the summary's figures, the Zipf fit and coverage sentences.
  */
-import type { Summary } from '../contracts.js';
+import type { Summary } from '../contracts/summary.js';
 import { formatSize } from '../sizes.js';
 import { type ReportData, SAMPLES_PER_DECADE } from './report-data.js';
 

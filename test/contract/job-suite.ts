@@ -6,7 +6,9 @@
  */
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import type { JobStatus, StartRequest, Summary } from '../../lib/contracts.js';
+import type { StartRequest } from '../../lib/contracts/requests.js';
+import type { JobStatus } from '../../lib/contracts/status.js';
+import type { Summary } from '../../lib/contracts/summary.js';
 import { outputKeys } from '../../lib/keys.js';
 import { countsTsvOf, singlePassCounts } from '../support/oracle.js';
 

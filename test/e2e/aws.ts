@@ -8,7 +8,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { expect } from 'vitest';
-import type { Summary } from '../../lib/contracts.js';
+import type { Summary } from '../../lib/contracts/summary.js';
 
 export const BUCKET = 'wordcount-local';
 export const ORCHESTRATOR = 'wordcount-local-orchestrator';

@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { S3ObjectStore } from '../../lib/adapters/s3-store.js';
-import { jobRequestOf, type StartRequest } from '../../lib/contracts.js';
+import { jobRequestOf, type StartRequest } from '../../lib/contracts/requests.js';
 import { isTerminal } from '../../lib/job/ledger/status.js';
 import { attemptPrefix, ledgerKeys } from '../../lib/keys.js';
 import { type Ended, type JobWorld, jobSuite } from '../contract/job-suite.js';

@@ -22,14 +22,10 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  type JobStatus,
-  JobStatusSchema,
-  type Summary,
-  SummarySchema,
-} from '../../lib/contracts.js';
+import { QueuedReplySchema } from '../../lib/contracts/queue.js';
+import { type JobStatus, JobStatusSchema } from '../../lib/contracts/status.js';
+import { type Summary, SummarySchema } from '../../lib/contracts/summary.js';
 import { latestJobKey, outputKeys } from '../../lib/keys.js';
-import { QueuedReplySchema } from '../../lib/queue-contracts.js';
 import { runCli } from '../support/cli.js';
 import {
   clients,

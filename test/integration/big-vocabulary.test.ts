@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { SummarySchema } from '../../lib/contracts.js';
+import { SummarySchema } from '../../lib/contracts/summary.js';
 import { runCli } from '../support/cli.js';
 
 const MAP_LIMIT = 2 ** 24;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SummarySchema } from '../../lib/contracts.js';
+import { SummarySchema } from '../../lib/contracts/summary.js';
 import { LONG_TOKEN_SUFFIX, TOKEN_CAP_BYTES } from '../../lib/kernel/long-tokens.js';
 import { countBytes } from '../../lib/kernel/range-counter.js';
 import { cliPath, runCli } from '../support/cli.js';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { FileObjectStore } from '../../lib/adapters/file-store.js';
 import { InProcessQueue } from '../../lib/adapters/in-process-queue.js';
 import { WorkerPoolRunner } from '../../lib/adapters/worker-pool/runner.js';
-import type { StartRequest } from '../../lib/contracts.js';
+import type { StartRequest } from '../../lib/contracts/requests.js';
 import { messageOf } from '../../lib/errors.js';
 import { handleDeadLetter } from '../../lib/job/queue/ending.js';
 import { type StartDeps, startQueuedJob } from '../../lib/job/queue/start.js';

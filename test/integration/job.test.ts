@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileObjectStore } from '../../lib/adapters/file-store.js';
 import { WorkerPoolRunner } from '../../lib/adapters/worker-pool/runner.js';
-import { MapResultSchema } from '../../lib/contracts.js';
+import { MapResultSchema } from '../../lib/contracts/tasks.js';
 import { InvocationError, JobFailedError } from '../../lib/errors.js';
 import type { JobProgress } from '../../lib/job/phases/job-progress.js';
 import { runJob } from '../../lib/job/rpc/run-phases.js';

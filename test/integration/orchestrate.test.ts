@@ -6,14 +6,14 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileObjectStore } from '../../lib/adapters/file-store.js';
 import { WorkerPoolRunner } from '../../lib/adapters/worker-pool/runner.js';
+import { parsePayload } from '../../lib/contracts/parse.js';
 import {
   ActiveJobSchema,
   JobRequestSchema,
-  JobStatusSchema,
-  parsePayload,
   type StartRequest,
-  SummarySchema,
-} from '../../lib/contracts.js';
+} from '../../lib/contracts/requests.js';
+import { JobStatusSchema } from '../../lib/contracts/status.js';
+import { SummarySchema } from '../../lib/contracts/summary.js';
 import { JobBusyError, JobFailedError, ObjectNotFoundError, UsageError } from '../../lib/errors.js';
 import { viewJob } from '../../lib/job/ledger/job-view.js';
 import { latestJobId } from '../../lib/job/ledger/status.js';

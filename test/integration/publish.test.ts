@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FileObjectStore } from '../../lib/adapters/file-store.js';
-import type { Summary } from '../../lib/contracts.js';
+import type { Summary } from '../../lib/contracts/summary.js';
 import { publish } from '../../lib/job/ledger/publish.js';
 import { aSummary } from '../support/summary.js';
 

@@ -16,14 +16,12 @@ import {
   type QueueFaults,
 } from '../../lib/adapters/in-process-queue.js';
 import { WorkerPoolRunner } from '../../lib/adapters/worker-pool/runner.js';
-import {
-  ActiveJobSchema,
-  JobStatusSchema,
-  parsePayload,
-  type Summary,
-  SummarySchema,
-  type TaskRequest,
-} from '../../lib/contracts.js';
+import { parsePayload } from '../../lib/contracts/parse.js';
+import type { TaskMessage } from '../../lib/contracts/queue.js';
+import { ActiveJobSchema } from '../../lib/contracts/requests.js';
+import { JobStatusSchema } from '../../lib/contracts/status.js';
+import { type Summary, SummarySchema } from '../../lib/contracts/summary.js';
+import type { TaskRequest } from '../../lib/contracts/tasks.js';
 import { isTerminal, latestJobId } from '../../lib/job/ledger/status.js';
 import { handleDeadLetter } from '../../lib/job/queue/ending.js';
 import { type StartDeps, startQueuedJob } from '../../lib/job/queue/start.js';
@@ -38,7 +36,6 @@ import {
   statusKey,
 } from '../../lib/keys.js';
 import type { TaskQueue } from '../../lib/ports.js';
-import type { TaskMessage } from '../../lib/queue-contracts.js';
 import { ObservedStore } from '../support/observed-store.js';
 import { expectedTsv } from '../support/oracle.js';
 import { taskWorkerScript } from '../support/workers.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { FileObjectStore } from '../../lib/adapters/file-store.js';
 import { heldCountsMapPhase } from '../../lib/adapters/worker-pool/held-map-phase.js';
 import { WorkerPoolRunner } from '../../lib/adapters/worker-pool/runner.js';
-import type { Summary } from '../../lib/contracts.js';
+import type { Summary } from '../../lib/contracts/summary.js';
 import type { JobDeps, JobSpec } from '../../lib/job/rpc/job-context.js';
 import { runJob } from '../../lib/job/rpc/run-phases.js';
 import { inputEtag } from '../../lib/keys.js';

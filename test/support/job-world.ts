@@ -1,6 +1,8 @@
 /** Helpers the job suite's worlds share: how a job ended, seen through its store. */
 import { readFile } from 'node:fs/promises';
-import { type JobStatus, type StartRequest, SummarySchema } from '../../lib/contracts.js';
+import type { StartRequest } from '../../lib/contracts/requests.js';
+import type { JobStatus } from '../../lib/contracts/status.js';
+import { SummarySchema } from '../../lib/contracts/summary.js';
 import { latestJobId, readStatus } from '../../lib/job/ledger/status.js';
 import { outputKeys } from '../../lib/keys.js';
 import type { ObjectStore } from '../../lib/ports.js';

@@ -1,5 +1,5 @@
 /** A summary of a small one-object job, for tests of what shows or keeps a summary. */
-import type { Summary } from '../../lib/contracts.js';
+import type { Summary } from '../../lib/contracts/summary.js';
 
 export function aSummary(fields: Partial<Summary> = {}): Summary {
   return {

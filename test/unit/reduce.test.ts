@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ShardSample } from '../../lib/contracts.js';
+import type { ShardSample } from '../../lib/contracts/tasks.js';
 import { MalformedPartialError } from '../../lib/errors.js';
 import { planFinalize } from '../../lib/job/tasks/finalize-task.js';
 import { CountTable, writeDecimal } from '../../lib/reduce/count-table.js';

@@ -1,7 +1,7 @@
 import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
 import { summaryTable } from '../../lib/cli/render.js';
-import type { Summary } from '../../lib/contracts.js';
+import type { Summary } from '../../lib/contracts/summary.js';
 import { aSummary } from '../support/summary.js';
 
 const summary = (top: Summary['top']): Summary => aSummary({ top });

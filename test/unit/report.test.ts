@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Summary } from '../../lib/contracts.js';
+import type { Summary } from '../../lib/contracts/summary.js';
 import { CorruptInputError, WordcountError } from '../../lib/errors.js';
 import { forEachCountLine } from '../../lib/report/count-lines.js';
 import { reportDataFromCounts, totalOfCounts } from '../../lib/report/from-counts.js';

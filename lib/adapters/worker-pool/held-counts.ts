@@ -8,7 +8,7 @@
  * leave the process: they are this adapter's, not the task function's contract.
  */
 import { randomUUID } from 'node:crypto';
-import type { MapRequest, SpilledPart } from '../../contracts.js';
+import type { MapRequest, SpilledPart } from '../../contracts/tasks.js';
 import type { MapTotals } from '../../job/phases/map-results.js';
 import {
   countSlices,

@@ -3,7 +3,8 @@
  * before a job's claim (so no start leaves state that nothing will look at) and removed
  * once its outcome is recorded. The watchdog (watchdog.ts) sweeps it.
  */
-import { type ActiveJob, ActiveJobSchema, parsePayload } from '../../contracts.js';
+import { parsePayload } from '../../contracts/parse.js';
+import { type ActiveJob, ActiveJobSchema } from '../../contracts/requests.js';
 import { ObjectNotFoundError, PreconditionFailedError } from '../../errors.js';
 import { ACTIVE_JOBS_PREFIX, activeJobKey } from '../../keys.js';
 import type { ObjectStore } from '../../ports.js';

@@ -22,7 +22,15 @@
 import type { z } from 'zod';
 import { backoff } from '../../backoff.js';
 import { mapLimit } from '../../concurrency.js';
-import { parsePayload, type TaskRequest, TaskRequestSchema } from '../../contracts.js';
+import { parsePayload } from '../../contracts/parse.js';
+import {
+  type PhaseRecord,
+  PhaseRecordSchema,
+  type QueuedJob,
+  QueuedJobSchema,
+  type TaskPhase,
+} from '../../contracts/queue.js';
+import { type TaskRequest, TaskRequestSchema } from '../../contracts/tasks.js';
 import {
   ConditionalConflictError,
   ObjectNotFoundError,
@@ -30,13 +38,6 @@ import {
 } from '../../errors.js';
 import { attemptPrefix, ledgerKeys } from '../../keys.js';
 import type { ObjectStore } from '../../ports.js';
-import {
-  type PhaseRecord,
-  PhaseRecordSchema,
-  type QueuedJob,
-  QueuedJobSchema,
-  type TaskPhase,
-} from '../../queue-contracts.js';
 import { readJson, writeJson } from '../../stored-json.js';
 import { Lease } from './lease.js';
 

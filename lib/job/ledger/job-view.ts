@@ -3,7 +3,7 @@
  * status record and, while it runs, its phase and the tasks committed of those planned
  * (queue coordination: counted from the ledger; RPC: what the orchestrator recorded).
  */
-import type { JobStatus } from '../../contracts.js';
+import type { JobStatus } from '../../contracts/status.js';
 import { claimKey } from '../../keys.js';
 import type { ObjectStore } from '../../ports.js';
 import { JobLedger } from './attempt-ledger.js';

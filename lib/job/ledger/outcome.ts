@@ -11,7 +11,8 @@
  * An ending is recorded once: a record that ended already is left as it is.
  */
 import { createHash } from 'node:crypto';
-import type { JobStatus, StartRequest } from '../../contracts.js';
+import type { StartRequest } from '../../contracts/requests.js';
+import type { JobStatus } from '../../contracts/status.js';
 import { ObjectNotFoundError, taskErrorType } from '../../errors.js';
 import {
   COUNTING_RULES_VERSION,

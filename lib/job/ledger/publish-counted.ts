@@ -3,7 +3,7 @@
  * (from here only this attempt's publish changes the record), published version-safely
  * (publish.ts), recorded `succeeded` or `superseded`, and taken off the watchdog's list.
  */
-import type { Summary } from '../../contracts.js';
+import type { Summary } from '../../contracts/summary.js';
 import type { InputName } from '../../keys.js';
 import type { Log } from '../../log.js';
 import type { ObjectStore } from '../../ports.js';

@@ -8,7 +8,7 @@
  * repaired by the next attempt, which writes both again.
  */
 
-import type { Summary } from '../../contracts.js';
+import type { Summary } from '../../contracts/summary.js';
 import { JobBusyError, messageOf } from '../../errors.js';
 import { type InputName, publishLockKey } from '../../keys.js';
 import type { Log } from '../../log.js';

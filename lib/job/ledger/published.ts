@@ -1,5 +1,5 @@
 /** Whether a job is published: everything its publish wrote still there, or mended. */
-import { type Summary, SummarySchema } from '../../contracts.js';
+import { type Summary, SummarySchema } from '../../contracts/summary.js';
 import { ObjectNotFoundError } from '../../errors.js';
 import type { Log } from '../../log.js';
 import type { ObjectStore } from '../../ports.js';

@@ -4,7 +4,7 @@
  * run's attempt (a write that comes after the run ended, or was taken over, changes
  * nothing). One write at a time; the last progress is written before the run publishes.
  */
-import type { JobStatus } from '../../contracts.js';
+import type { JobStatus } from '../../contracts/status.js';
 import { messageOf } from '../../errors.js';
 import type { Log } from '../../log.js';
 import type { ObjectStore } from '../../ports.js';

@@ -6,7 +6,8 @@
  * attempt, so a late writer of an attempt that ended or was replaced changes nothing.
  */
 import { backoff } from '../../backoff.js';
-import { type JobStatus, JobStatusSchema, parsePayload } from '../../contracts.js';
+import { parsePayload } from '../../contracts/parse.js';
+import { type JobStatus, JobStatusSchema } from '../../contracts/status.js';
 import {
   ConditionalConflictError,
   ObjectNotFoundError,

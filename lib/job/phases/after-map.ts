@@ -4,7 +4,7 @@
  * the counts file with its top words; otherwise the driver's table is spilled like a map
  * output and the reduce phase is planned.
  */
-import type { ReduceRequest } from '../../contracts.js';
+import type { ReduceRequest } from '../../contracts/tasks.js';
 import { JobFailedError, messageOf } from '../../errors.js';
 import { sortTable, topOfTable } from '../../reduce/merge-partials.js';
 import { topOf, type WordCount } from '../../reduce/order.js';

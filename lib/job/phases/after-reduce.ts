@@ -4,7 +4,7 @@
  * sorted shards: merged here when it is small, else the finalize phase is planned; after
  * that phase, its parts concatenated in order.
  */
-import type { FinalizeRequest, FinalizeResult, ReduceResult } from '../../contracts.js';
+import type { FinalizeRequest, FinalizeResult, ReduceResult } from '../../contracts/tasks.js';
 import { JobFailedError, messageOf } from '../../errors.js';
 import type { ObjectStore } from '../../ports.js';
 import { mergeTop, type WordCount } from '../../reduce/order.js';

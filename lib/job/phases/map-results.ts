@@ -4,7 +4,7 @@
  * out like a spilled map output (a combiner) once it outgrows `maxInlineDistinct`, so
  * the driver never holds the whole vocabulary. Also how a map task is asked.
  */
-import type { MapRequest, MapResult, SpilledPart } from '../../contracts.js';
+import type { MapRequest, MapResult, SpilledPart } from '../../contracts/tasks.js';
 import { mapSpillPart, mapSpillPrefix } from '../../keys.js';
 import type { MapTaskPlan } from '../../plan.js';
 import type { ObjectStore } from '../../ports.js';

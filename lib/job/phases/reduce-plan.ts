@@ -9,7 +9,7 @@ import type {
   ReduceResult,
   Shard,
   SpilledPart,
-} from '../../contracts.js';
+} from '../../contracts/tasks.js';
 import { JobFailedError } from '../../errors.js';
 import { finalPartKey, shardKey } from '../../keys.js';
 import { chooseReduceTasks, groupPartitions } from '../../reduce/partition.js';

@@ -1,5 +1,5 @@
 /** The summary of a counted job, whichever driver ran it, and its top words. */
-import type { Summary } from '../../contracts.js';
+import type { Summary } from '../../contracts/summary.js';
 import type { JobCost } from '../../cost/job-cost.js';
 import { TOKEN_CAP_BYTES } from '../../kernel/long-tokens.js';
 import type { ObjectStore } from '../../ports.js';

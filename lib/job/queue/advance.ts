@@ -6,8 +6,8 @@
  * so if the starter dies its message, or another's, comes back and takes over.
  */
 import { randomUUID } from 'node:crypto';
+import type { TaskPhase } from '../../contracts/queue.js';
 import { JobBusyError } from '../../errors.js';
-import type { TaskPhase } from '../../queue-contracts.js';
 import type { JobLedger } from '../ledger/attempt-ledger.js';
 import { runningAttempt } from '../ledger/status.js';
 import type { QueueDeps } from './deps.js';

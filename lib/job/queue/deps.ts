@@ -1,5 +1,7 @@
 /** What the queue coordination's steps are given. */
-import type { JobStatus, Summary, TaskRequest } from '../../contracts.js';
+import type { JobStatus } from '../../contracts/status.js';
+import type { Summary } from '../../contracts/summary.js';
+import type { TaskRequest } from '../../contracts/tasks.js';
 import type { Prices } from '../../cost/prices.js';
 import type { TaskUsage } from '../../cost/usage.js';
 import type { Log } from '../../log.js';

@@ -2,8 +2,8 @@
  * How a queued job ends without publishing: recorded failed or superseded (unless it
  * ended already) and its objects removed; and the dead-letter queue's part in that.
  */
-import { parsePayload } from '../../contracts.js';
-import { QueueMessageSchema } from '../../queue-contracts.js';
+import { parsePayload } from '../../contracts/parse.js';
+import { QueueMessageSchema } from '../../contracts/queue.js';
 import { clearActive } from '../ledger/active-jobs.js';
 import { JobLedger } from '../ledger/attempt-ledger.js';
 import { runningAttempt } from '../ledger/status.js';

@@ -6,7 +6,13 @@
  * again from the start (its holder died and its message came back), so each is
  * idempotent: same keys, same contents, duplicates of sent tasks find their commits.
  */
-import { FinalizeResultSchema, MapResultSchema, ReduceResultSchema } from '../../contracts.js';
+
+import type { Mapped, QueuedJob, TaskPhase } from '../../contracts/queue.js';
+import {
+  FinalizeResultSchema,
+  MapResultSchema,
+  ReduceResultSchema,
+} from '../../contracts/tasks.js';
 import {
   addUsage,
   emptyTally,
@@ -15,7 +21,6 @@ import {
   type UsageTally,
 } from '../../cost/usage.js';
 import { JobFailedError } from '../../errors.js';
-import type { Mapped, QueuedJob, TaskPhase } from '../../queue-contracts.js';
 import type { JobLedger } from '../ledger/attempt-ledger.js';
 import { afterMap } from '../phases/after-map.js';
 import { afterFinalize, afterReduce, reducedOf } from '../phases/after-reduce.js';

@@ -3,11 +3,12 @@
  * its phases timed from the ledger's records), then publishCounted, then the attempt's
  * temporaries removed.
  */
-import type { Summary } from '../../contracts.js';
+
+import type { Mapped, QueuedJob } from '../../contracts/queue.js';
+import type { Summary } from '../../contracts/summary.js';
 import { costOf } from '../../cost/job-cost.js';
 import { DEFAULT_PRICES } from '../../cost/prices.js';
 import type { UsageTally } from '../../cost/usage.js';
-import type { Mapped, QueuedJob } from '../../queue-contracts.js';
 import { peakRssBytes } from '../../rss.js';
 import type { JobLedger } from '../ledger/attempt-ledger.js';
 import { publishCounted } from '../ledger/publish-counted.js';

@@ -4,9 +4,10 @@
  * request in its message (or, when too big for SQS, kept in the bucket), then the phase
  * recorded sent. Sending again sends duplicates, which find their commits.
  */
-import type { TaskRequest } from '../../contracts.js';
+
+import type { PhaseRecord, TaskMessage, TaskPhase } from '../../contracts/queue.js';
+import type { TaskRequest } from '../../contracts/tasks.js';
 import type { UsageTally } from '../../cost/usage.js';
-import type { PhaseRecord, TaskMessage, TaskPhase } from '../../queue-contracts.js';
 import type { JobLedger } from '../ledger/attempt-ledger.js';
 import type { QueueDeps } from './deps.js';
 

@@ -5,12 +5,13 @@
  * request, or by the watchdog (watchdog.ts), which starts it again the same way.
  */
 import { randomUUID } from 'node:crypto';
-import type { StartRequest, Summary } from '../../contracts.js';
+import type { QueuedJob, QueuedReply } from '../../contracts/queue.js';
+import type { StartRequest } from '../../contracts/requests.js';
+import type { Summary } from '../../contracts/summary.js';
 import { addUsage, emptyTally, type UsageTally } from '../../cost/usage.js';
 import { JobBusyError } from '../../errors.js';
 import { statusKey } from '../../keys.js';
 import { type MapTaskPlan, totalBytes } from '../../plan.js';
-import type { QueuedJob, QueuedReply } from '../../queue-contracts.js';
 import { markActive } from '../ledger/active-jobs.js';
 import { JobLedger } from '../ledger/attempt-ledger.js';
 import { jobClaim } from '../ledger/claims.js';

@@ -19,12 +19,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ZodType } from 'zod';
+import { parsePayload } from '../../contracts/parse.js';
+import { QueueMessageSchema, type TaskMessage } from '../../contracts/queue.js';
 import {
   FinalizeResultSchema,
   MapResultSchema,
-  parsePayload,
   ReduceResultSchema,
-} from '../../contracts.js';
+} from '../../contracts/tasks.js';
 import { addRequests } from '../../cost/request-meter.js';
 import {
   describeTaskError,
@@ -32,7 +33,6 @@ import {
   TaskTimeoutError,
   taskErrorType,
 } from '../../errors.js';
-import { QueueMessageSchema, type TaskMessage } from '../../queue-contracts.js';
 import { JobLedger } from '../ledger/attempt-ledger.js';
 import { SUPERSEDED_REASON } from '../ledger/outcome.js';
 import { runningAttempt } from '../ledger/status.js';

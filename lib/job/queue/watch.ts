@@ -5,7 +5,7 @@
  * it would have; after the bound, it is recorded failed, saying what was lost.
  */
 import { randomUUID } from 'node:crypto';
-import type { JobStatus } from '../../contracts.js';
+import type { JobStatus } from '../../contracts/status.js';
 import type { Log } from '../../log.js';
 import type { ObjectStore } from '../../ports.js';
 import { clearActive } from '../ledger/active-jobs.js';

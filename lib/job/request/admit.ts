@@ -4,7 +4,7 @@
  * is written.
  */
 import { randomUUID } from 'node:crypto';
-import type { StartRequest } from '../../contracts.js';
+import type { StartRequest } from '../../contracts/requests.js';
 import {
   inputEtag,
   inputUri,

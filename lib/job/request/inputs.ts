@@ -5,7 +5,8 @@
  * job id is known, so the id changes whenever any object does.
  */
 import { mapLimit } from '../../concurrency.js';
-import { type Manifest, ManifestSchema, parsePayload } from '../../contracts.js';
+import { parsePayload } from '../../contracts/parse.js';
+import { type Manifest, ManifestSchema } from '../../contracts/requests.js';
 import { InvalidPayloadError, messageOf, ObjectNotFoundError, UsageError } from '../../errors.js';
 import { type InputName, inputEtag, isExcludedFromListing, isManifestKey } from '../../keys.js';
 import type { SourceObject } from '../../plan.js';

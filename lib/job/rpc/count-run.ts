@@ -3,7 +3,7 @@
  * file, its planned tasks and progress recorded in the run's status record, stopped at
  * once when the run must stop (its claim lost, Lambda's deadline near).
  */
-import type { Summary } from '../../contracts.js';
+import type { Summary } from '../../contracts/summary.js';
 import type { CostSetup } from '../../cost/job-cost.js';
 import type { startUsage } from '../../cost/usage.js';
 import { jobPrefix, stagedCountsKey } from '../../keys.js';

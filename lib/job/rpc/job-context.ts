@@ -1,6 +1,6 @@
 /** What the phases of one job share: the ports, the request, and its progress. */
 import type { z } from 'zod';
-import type { FinalizeResult, MapRequest, ReduceResult } from '../../contracts.js';
+import type { FinalizeResult, MapRequest, ReduceResult } from '../../contracts/tasks.js';
 import type { CostSetup } from '../../cost/job-cost.js';
 import { addUsage, type TaskUsage, type UsageTally } from '../../cost/usage.js';
 import { JobFailedError, messageOf } from '../../errors.js';
@@ -145,13 +145,16 @@ export async function invokeForResult<K extends keyof TaskResults>(
 ): Promise<TaskResults[K]> {
   const reply = await invokeTask(ctx, request, what);
   // The schemas (and zod) load only for results that cross a process boundary.
-  const contracts = await import('../../contracts.js');
+  const [tasks, { parsePayload }] = await Promise.all([
+    import('../../contracts/tasks.js'),
+    import('../../contracts/parse.js'),
+  ]);
   const schema = {
-    reduce: contracts.ReduceResultSchema,
-    finalize: contracts.FinalizeResultSchema,
+    reduce: tasks.ReduceResultSchema,
+    finalize: tasks.FinalizeResultSchema,
   }[request.type] as unknown as z.ZodType<TaskResults[K]>;
   try {
-    return contracts.parsePayload(schema, reply, 'task result');
+    return parsePayload(schema, reply, 'task result');
   } catch (error) {
     throw new JobFailedError(`${what} failed: ${messageOf(error)}`, { cause: error });
   }

@@ -5,7 +5,7 @@
  * keeps each thread's counts and hands them back once); this module does not know how.
  */
 import { mapLimit } from '../../concurrency.js';
-import type { MapResult } from '../../contracts.js';
+import type { MapResult } from '../../contracts/tasks.js';
 import { JobFailedError, messageOf } from '../../errors.js';
 import { mapSpillPrefix } from '../../keys.js';
 import type { MapTaskPlan } from '../../plan.js';
@@ -61,7 +61,10 @@ export async function runMapPhase(
 /** The map phase as every backend can run it: one invocation per task. */
 async function eachThroughTheTaskFunction(run: MapPhaseRun): Promise<void> {
   // The schemas (and zod) load only where results cross a process boundary.
-  const { MapResultSchema, parsePayload } = await import('../../contracts.js');
+  const [{ MapResultSchema }, { parsePayload }] = await Promise.all([
+    import('../../contracts/tasks.js'),
+    import('../../contracts/parse.js'),
+  ]);
   // Results are merged off the dispatch path, one at a time: a lane sends its next task
   // before this thread merges the result it just got.
   let merging: Promise<void> = Promise.resolve();

@@ -9,7 +9,7 @@ import type {
   FinalizeResult,
   ReduceRequest,
   ReduceResult,
-} from '../../contracts.js';
+} from '../../contracts/tasks.js';
 import { invokeForResult, type JobContext, report, startPhase } from './job-context.js';
 
 export async function runReducePhase(

@@ -15,7 +15,8 @@
  * `failed` and releases its claim.
  */
 import { randomUUID } from 'node:crypto';
-import type { StartRequest, Summary } from '../../contracts.js';
+import type { StartRequest } from '../../contracts/requests.js';
+import type { Summary } from '../../contracts/summary.js';
 import { startUsage } from '../../cost/usage.js';
 import { JobBusyError, JobFailedError, messageOf } from '../../errors.js';
 import { stagedCountsKey } from '../../keys.js';

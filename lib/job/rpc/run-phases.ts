@@ -10,7 +10,7 @@
  * reduce tasks each merge a run of partitions into a sorted shard, and finalize
  * merges the shards into the counts file. Then no process holds every distinct word.
  */
-import type { Summary } from '../../contracts.js';
+import type { Summary } from '../../contracts/summary.js';
 import { finishCost } from '../../cost/job-cost.js';
 import { emptyTally } from '../../cost/usage.js';
 import { totalBytes } from '../../plan.js';

@@ -5,7 +5,7 @@
  * equal bytes, finalize tasks merge one range each into a part, and the parts are
  * concatenated in order. A small one is merged by the driver itself.
  */
-import type { FinalizeRequest, FinalizeResult, Shard, ShardSample } from '../../contracts.js';
+import type { FinalizeRequest, FinalizeResult, Shard, ShardSample } from '../../contracts/tasks.js';
 import type { ObjectStore } from '../../ports.js';
 import { type Bound, mergeShards } from '../../reduce/merge-shards.js';
 import { compareCounts } from '../../reduce/order.js';

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mapLimit } from '../../concurrency.js';
-import type { MapRequest, MapResult, SpilledPart } from '../../contracts.js';
+import type { MapRequest, MapResult, SpilledPart } from '../../contracts/tasks.js';
 import { TaskCounts } from '../../kernel/task-counts.js';
 import { mapSpillPart } from '../../keys.js';
 import type { ObjectStore } from '../../ports.js';

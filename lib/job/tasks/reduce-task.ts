@@ -4,7 +4,7 @@
  * the vocabulary: the partitions' bytes, never the whole job's.
  */
 import { mapLimit } from '../../concurrency.js';
-import type { ReduceRequest, ReduceResult, ShardSample } from '../../contracts.js';
+import type { ReduceRequest, ReduceResult, ShardSample } from '../../contracts/tasks.js';
 import type { ObjectStore } from '../../ports.js';
 import { mergePartials } from '../../reduce/merge-partials.js';
 import { topOf } from '../../reduce/order.js';

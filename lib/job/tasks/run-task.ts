@@ -2,13 +2,13 @@
  * The task function: one entry for every phase, as Corral runs map and reduce in one
  * Lambda. The payload's `type` says which; a warm instance serves any.
  */
+import { parsePayload } from '../../contracts/parse.js';
 import {
   type FinalizeResult,
   type MapResult,
-  parsePayload,
   type ReduceResult,
   TaskRequestSchema,
-} from '../../contracts.js';
+} from '../../contracts/tasks.js';
 import type { TaskUsage } from '../../cost/usage.js';
 import { runFinalizeTask } from './finalize-task.js';
 import { type MapStores, runMapTask } from './map-task.js';

@@ -1,17 +1,13 @@
 /**
  * Schemas of what the queue coordination keeps and sends: task messages, the
- * orchestrator's reply, a queued job's record and its phase records. Both sides
- * parse with these, as with contracts.ts.
+ * orchestrator's reply, a queued job's record and its phase records. Both sides parse
+ * with these.
  */
 import { z } from 'zod';
-import {
-  InputNameSchema,
-  ModeSchema,
-  OutputSchema,
-  TaskRequestSchema,
-  WordCountSchema,
-} from './contracts.js';
-import { UsageTallySchema } from './cost/schemas.js';
+import { UsageTallySchema } from '../cost/schemas.js';
+import { InputNameSchema } from './requests.js';
+import { OutputSchema } from './status.js';
+import { ModeSchema, TaskRequestSchema, WordCountSchema } from './tasks.js';
 
 const nonNegativeInt = z.number().int().nonnegative();
 const positiveInt = z.number().int().positive();

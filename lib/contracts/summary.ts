@@ -1,0 +1,53 @@
+/** A counted job's summary: the CLI's --json, output/REL.json, a direct request's answer. */
+import { z } from 'zod';
+import { CostSchema } from '../cost/schemas.js';
+import { ModeSchema, WordCountSchema } from './tasks.js';
+
+const nonNegativeInt = z.number().int().nonnegative();
+const positiveInt = z.number().int().positive();
+
+export const SummarySchema = z.object({
+  /** The job that counted it (on S3: the counts object carries the same id). */
+  jobId: z.string().optional(),
+  /** What was asked for: a path, an s3:// key, prefix or manifest, or several. */
+  source: z.object({ uri: z.string(), bytes: nonNegativeInt, etag: z.string() }),
+  /** The objects counted and their bytes as stored. */
+  sources: z.object({ objects: nonNegativeInt, bytes: nonNegativeInt }),
+  mode: ModeSchema,
+  totalWords: nonNegativeInt,
+  distinctWords: nonNegativeInt,
+  /** Map tasks. */
+  chunks: nonNegativeInt,
+  top: z.array(WordCountSchema),
+  /** The whole job, from the request to the published output. */
+  elapsedMs: z.number().nonnegative(),
+  invalidSequences: nonNegativeInt,
+  longTokens: nonNegativeInt,
+  stats: z.object({
+    chunkSize: positiveInt,
+    concurrency: positiveInt,
+    tokenCapBytes: positiveInt,
+    bytesScanned: nonNegativeInt,
+    uncompressedBytes: nonNegativeInt,
+    mapTasks: nonNegativeInt,
+    /** Hash partitions P of the job's spilled map output. */
+    partitions: positiveInt,
+    /** Reduce tasks that ran: 0 when the partials were merged inline by the driver. */
+    reduceTasks: nonNegativeInt,
+    /** Peak resident memory of any one process of the job (the driver, a task). */
+    maxRssBytes: nonNegativeInt,
+    /**
+     * Where the time went: listing and planning; the map tasks, until the last one
+     * answered; the reduce tasks (0 when merged inline); writing the output.
+     */
+    phasesMs: z.object({
+      plan: nonNegativeInt,
+      map: nonNegativeInt,
+      reduce: nonNegativeInt,
+      publish: nonNegativeInt,
+    }),
+  }),
+  /** What the job used and what it cost (lib/cost/job-cost.ts). */
+  cost: CostSchema.optional(),
+});
+export type Summary = z.infer<typeof SummarySchema>;
