@@ -8,6 +8,15 @@ export class UsageError extends WordcountError {
   override name = 'UsageError';
 }
 
+/**
+ * The deployment is wrong (a function without the queue or counter its coordination
+ * needs): not the request's fault, so an upload is not refused for it, and its event is
+ * retried (then recorded failed) rather than dropped.
+ */
+export class ConfigurationError extends WordcountError {
+  override name = 'ConfigurationError';
+}
+
 /** An object (file or S3 key) that does not exist or cannot be read as an object. */
 export class ObjectNotFoundError extends WordcountError {
   override name = 'ObjectNotFoundError';

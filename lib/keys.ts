@@ -121,11 +121,6 @@ export function claimKey(jobId: string): string {
   return `${jobPrefix(jobId)}claim.json`;
 }
 
-/** Where a job keeps its counts file until it publishes. */
-export function stagedCountsKey(jobId: string): string {
-  return `${jobPrefix(jobId)}counts.tsv`;
-}
-
 /** The lock publishers of one output take turns on (see job/publish.ts). */
 export function publishLockKey(summaryKey: string): string {
   return `${JOBS_PREFIX}publish/${summaryKey}`;
@@ -143,7 +138,7 @@ export function latestJobKey(summaryKey: string): string {
   return `${JOBS_PREFIX}latest/${summaryKey}`;
 }
 
-/** Where one attempt of a queued job keeps its ledger and scratch. */
+/** Where one attempt of a job keeps its scratch, staged counts and (queue) ledger. */
 export function attemptPrefix(jobId: string, attempt: string): string {
   return `${jobPrefix(jobId)}attempts/${attempt}/`;
 }
@@ -167,6 +162,7 @@ export const ledgerKeys = {
   runs: (attempt: string, phase: string, index: number) => `${attempt}runs/${phase}/${index}/`,
   lastError: (attempt: string, phase: string, index: number) =>
     `${attempt}errors/${phase}-${index}.json`,
+  stepError: (attempt: string, phase: string) => `${attempt}errors/after-${phase}.json`,
   watch: (attempt: string) => `${attempt}watch.json`,
 };
 
@@ -187,11 +183,6 @@ export function shardKey(workPrefix: string, index: number): string {
 /** Part `index` of the counts file, merged by a finalize task. */
 export function finalPartKey(workPrefix: string, index: number): string {
   return `${workPrefix}final/${index}.tsv`;
-}
-
-/** The folders of a job's work prefix that hold its scratch (partials, shards, parts). */
-export function scratchFolders(workPrefix: string): string[] {
-  return [`${workPrefix}map/`, `${workPrefix}reduce/`, `${workPrefix}final/`];
 }
 
 /** S3 event keys arrive form-encoded: `+` is a space, the rest percent-escapes. */

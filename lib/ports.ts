@@ -66,8 +66,12 @@ export interface ObjectStore {
     to: string,
     options?: Pick<PutOptions, 'contentType' | 'metadata'>,
   ): Promise<void>;
-  /** Removes the key; removing a missing key is not an error. */
-  delete(key: string): Promise<void>;
+  /**
+   * Removes the key; removing a missing key is not an error, unless `ifMatch` is given:
+   * then only the object with that etag is removed (PreconditionFailedError when it
+   * changed, ObjectNotFoundError when it is gone).
+   */
+  delete(key: string, options?: { ifMatch?: string }): Promise<void>;
 }
 
 /**
@@ -77,6 +81,11 @@ export interface ObjectStore {
 export interface TaskQueue {
   /** Sends JSON messages, in batches as the queue takes them; `delaySeconds` holds them back. */
   send(messages: readonly unknown[], options?: { delaySeconds?: number }): Promise<void>;
+  /**
+   * About how many messages wait to be received (visible or delayed; SQS's approximate
+   * counts): a backlog, which the watchdog does not take for lost messages.
+   */
+  waiting?(): Promise<number>;
 }
 
 /** Runs a named function with a JSON payload and returns its JSON result. */

@@ -270,7 +270,9 @@ export class FileObjectStore implements ObjectStore {
         await rename(temporary, path);
       });
     } else {
-      await rename(temporary, path);
+      // Under the same lock: a compare-and-replace must not land its stale write after
+      // this one between its check and its rename (S3 orders every write to a key).
+      await this.locked(path, () => rename(temporary, path));
     }
     if (options.metadata) await this.writeMetadata(key, options.metadata);
     return { etag: etagOf(await stat(path)) };
@@ -312,9 +314,20 @@ export class FileObjectStore implements ObjectStore {
     }
   }
 
-  async delete(key: string): Promise<void> {
+  async delete(key: string, options: { ifMatch?: string } = {}): Promise<void> {
     this.meter?.add('s3:DeleteObject');
-    await rm(this.path(key), { force: true });
+    const path = this.path(key);
+    if (options.ifMatch !== undefined) {
+      const ifMatch = options.ifMatch;
+      // Like S3's conditional delete: only that version; a missing key is not found.
+      await this.locked(path, async () => {
+        const current = await stat(path).catch((error: unknown) => {
+          throw this.translate(error, key);
+        });
+        if (etagOf(current) !== ifMatch) throw new PreconditionFailedError(`${path} changed`);
+        await rm(path, { force: true });
+      });
+    } else await rm(path, { force: true });
     await rm(this.metadataPath(key), { force: true });
   }
 

@@ -89,6 +89,12 @@ export class InProcessQueue implements TaskQueue {
     this.pump();
   }
 
+  /** Messages not received yet, or back after their visibility timeout (or held back). */
+  async waiting(): Promise<number> {
+    return this.entries.filter((e) => e.message.receiveCount === 0 || e.visibleAt <= Date.now())
+      .length;
+  }
+
   /** Resolves once every message was acknowledged or dead-lettered and nothing runs. */
   idle(): Promise<void> {
     if (this.entries.length === 0 && this.inFlight === 0) return this.settled();

@@ -5,7 +5,12 @@
  * one still failing after the last attempt, fails the send, naming the queue and SQS's
  * reason. A resend may deliver a message twice: consumers are built for it.
  */
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  type QueueAttributeName,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { mapLimit } from '../concurrency.js';
 import { WordcountError } from '../errors.js';
 import type { TaskQueue } from '../ports.js';
@@ -57,6 +62,17 @@ export class SqsTaskQueue implements TaskQueue {
     // SQS holds a message back for whole seconds, 0 to 900.
     const delay = Math.min(900, Math.max(0, Math.ceil(options.delaySeconds ?? 0)));
     await mapLimit(batches, SEND_CONCURRENCY, (batch) => this.sendBatch(batch, delay));
+  }
+
+  async waiting(): Promise<number> {
+    const out = await this.client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: this.queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesDelayed'],
+      }),
+    );
+    const count = (name: QueueAttributeName) => Number(out.Attributes?.[name] ?? 0) || 0;
+    return count('ApproximateNumberOfMessages') + count('ApproximateNumberOfMessagesDelayed');
   }
 
   private async sendBatch(bodies: readonly string[], delay: number): Promise<void> {

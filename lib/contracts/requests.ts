@@ -95,9 +95,12 @@ export const ActiveJobSchema = z.object({
   jobId: z.string().min(1),
   coordination: z.enum(['rpc', 'queue']),
   request: StartRequestSchema,
+  /** When its latest start began: a terminal status older than this is an earlier run's. */
   since: z.string(),
   /** Times the watchdog started it again. */
   restarts: nonNegativeInt,
+  /** Why the watchdog's last restart failed, if it did: the reason it gives up with. */
+  lastError: z.string().optional(),
 });
 export type ActiveJob = z.infer<typeof ActiveJobSchema>;
 

@@ -25,7 +25,7 @@ export const JobStatusSchema = z.object({
   state: z.enum(['running', 'counted', 'succeeded', 'superseded', 'failed', 'refused']),
   /** Who drives the job: one orchestrator invocation (rpc) or its tasks (queue). */
   coordination: z.enum(['rpc', 'queue']).optional(),
-  /** Queue: the attempt this record is about (its ledger is jobs/ID/attempts/ATTEMPT/). */
+  /** The attempt this record is about (its objects are under jobs/ID/attempts/ATTEMPT/). */
   attempt: z.string().optional(),
   input: z.object({
     bucket: z.string(),
@@ -50,5 +50,7 @@ export const JobStatusSchema = z.object({
   output: OutputSchema,
   /** Once counted: the summary to publish, so a failed publish is repaired without recounting. */
   summary: SummarySchema.optional(),
+  /** Once counted: the key of the counts file waiting to be published. */
+  staged: z.string().optional(),
 });
 export type JobStatus = z.infer<typeof JobStatusSchema>;

@@ -12,7 +12,7 @@ import type { StartRequest } from '../contracts/requests.js';
 import type { Summary } from '../contracts/summary.js';
 import type { RequestMeter } from '../cost/request-meter.js';
 import { startUsage } from '../cost/usage.js';
-import { JobFailedError, UsageError } from '../errors.js';
+import { ConfigurationError, JobFailedError, UsageError } from '../errors.js';
 import { inputUri, outputKeys } from '../keys.js';
 import type { Log } from '../log.js';
 import type { FunctionRunner, ObjectStore, TaskQueue } from '../ports.js';
@@ -51,7 +51,8 @@ export function orchestrator(setup: OrchestratorSetup) {
   const { config, log } = setup;
 
   const queueDeps = (store: ObjectStore, invocation: InvocationContext): StartDeps => {
-    if (!setup.queue) throw new UsageError('configuration: this orchestrator has no task queue');
+    if (!setup.queue)
+      throw new ConfigurationError('this orchestrator has no task queue (WORDCOUNT_QUEUE_URL)');
     return {
       store,
       queue: setup.queue,
@@ -72,7 +73,9 @@ export function orchestrator(setup: OrchestratorSetup) {
     invocation: InvocationContext,
   ): Promise<Started> => {
     if (config.coordination !== 'rpc' || !setup.runner) {
-      throw new UsageError('configuration: this orchestrator has no counter to invoke');
+      throw new ConfigurationError(
+        'this orchestrator has no counter to invoke (WORDCOUNT_COUNTER_FUNCTION)',
+      );
     }
     const result = await runJobOnce(
       {

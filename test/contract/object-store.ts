@@ -157,6 +157,22 @@ export function objectStoreContract(name: string, fixture: () => StoreFixture): 
       await store.delete(key);
     });
 
+    it('deletes an object only while it still has the etag given', async () => {
+      const { store, prefix } = fixture();
+      const key = `${prefix}/marker.json`;
+      const first = await store.put(key, 'first');
+      const second = await store.put(key, 'second, rewritten');
+      await expect(store.delete(key, { ifMatch: first.etag })).rejects.toThrow(
+        PreconditionFailedError,
+      );
+      expect(Buffer.from(await store.get(key)).toString()).toBe('second, rewritten');
+      await store.delete(key, { ifMatch: second.etag });
+      await expect(store.head(key)).rejects.toThrow(ObjectNotFoundError);
+      await expect(store.delete(key, { ifMatch: second.etag })).rejects.toThrow(
+        ObjectNotFoundError,
+      );
+    });
+
     it('replaces an object only while it still has the etag given', async () => {
       const { store, prefix } = fixture();
       const key = `${prefix}/cas.json`;
@@ -228,6 +244,23 @@ export function objectStoreContract(name: string, fixture: () => StoreFixture): 
       await expect(store.put(key, 'again', { ifNoneMatch: true })).rejects.toThrow(
         PreconditionFailedError,
       );
+    });
+
+    it('never lets a compare-and-swap of an older version land over a plain write', async () => {
+      const { store, prefix } = fixture();
+      for (let round = 0; round < 8; round++) {
+        const key = `${prefix}/swapped-${round}.json`;
+        const { etag } = await store.put(key, 'version 1');
+        // Swaps holding version 1's etag race a plain write of version 2: whatever the
+        // order, no swap can win once version 2 is there, so version 2 stays.
+        const swaps = Array.from({ length: 4 }, (_, i) =>
+          store.put(key, `a swap of version 1, ${i}`, { ifMatch: etag }).catch(() => undefined),
+        );
+        const plain = store.put(key, 'version 2, written plainly');
+        await Promise.all([...swaps, plain]);
+        // A swap that landed first is overwritten by the plain write; any other fails.
+        expect(Buffer.from(await store.get(key)).toString()).toBe('version 2, written plainly');
+      }
     });
   });
 }

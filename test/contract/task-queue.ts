@@ -69,6 +69,20 @@ export function taskQueueContract(name: string, make: () => Promise<QueueFixture
       }
     });
 
+    it('counts messages held back or not yet received as waiting, none once all are acknowledged', async () => {
+      const q = await make();
+      try {
+        await q.queue.send([tagged('held', 0), tagged('held', 1)], { delaySeconds: 2 });
+        expect(await q.queue.waiting?.()).toBe(2);
+        const got = await receiveAll(q, 2, 8000);
+        await Promise.all(got.map((d) => d.ack()));
+        expect(got).toHaveLength(2);
+        expect(await q.queue.waiting?.()).toBe(0);
+      } finally {
+        await q.close();
+      }
+    });
+
     it('delivers an unacknowledged message again after the visibility timeout, counting receives', async () => {
       const q = await make();
       try {

@@ -21,12 +21,14 @@ import { type JobStatus, JobStatusSchema } from '../../lib/contracts/status.js';
 import { SummarySchema } from '../../lib/contracts/summary.js';
 import { InvocationError } from '../../lib/errors.js';
 import { outputKeys } from '../../lib/keys.js';
+import { functionRunnerContract } from '../contract/function-runner.js';
 import { objectStoreContract } from '../contract/object-store.js';
 import { taskQueueContract } from '../contract/task-queue.js';
 import { runCli } from '../support/cli.js';
 import { sqsFixture } from '../support/sqs-fixture.js';
 import {
   BUCKET,
+  COUNTER,
   clients,
   download,
   emulatorEnv,
@@ -136,6 +138,14 @@ objectStoreContract('S3ObjectStore on the emulator', () => ({
 }));
 
 taskQueueContract('SqsTaskQueue on the emulator', sqsFixture(endpoint));
+
+functionRunnerContract('LambdaRunner on the emulator', () => ({
+  runner: new LambdaRunner(lambda, { concurrency: 4 }),
+  counter: COUNTER,
+  store: new S3ObjectStore(s3, BUCKET),
+  bucket: BUCKET,
+  prefix: `contract/${run}/${randomUUID().slice(0, 6)}`,
+}));
 
 describe('upload → S3 notification → orchestrator → counters → output', () => {
   it('publishes the same counts as the embedded backend, for a key with spaces and non-ASCII', async () => {

@@ -66,6 +66,29 @@ describe('Lease', () => {
     lease.stop();
   });
 
+  it('gives the lease up when renewals keep failing, before anyone may take it over', async () => {
+    const store = new ObservedStore(files);
+    const key = `failing-${n++}.lease`;
+    // Long enough that a loaded machine's late timers leave half a period to spare.
+    const periodMs = 1000;
+    const lease = new Lease(store, key, 'holder', { periodMs });
+    expect((await lease.acquire()).held).toBe(true);
+    const acquiredAt = Date.now();
+    for (let i = 0; i < 20; i++) store.failWrite({ key: new RegExp(`^${key}$`), landed: false });
+    let lostAt: number | undefined;
+    const lost: string[] = [];
+    lease.keepAlive((reason) => {
+      lostAt ??= Date.now();
+      lost.push(reason);
+    });
+    for (let waited = 0; lost.length === 0 && waited < 5000; waited += 20) await sleep(20);
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toMatch(/could not be renewed/);
+    // Others take it over once its heartbeat is two periods old; the holder stopped first.
+    expect((lostAt as number) - acquiredAt).toBeGreaterThanOrEqual(1.5 * periodMs);
+    expect((lostAt as number) - acquiredAt).toBeLessThan(2 * periodMs);
+  });
+
   it('releases the lease even while a renewal is in flight: the key is gone afterwards', async () => {
     const key = `release-${n++}.lease`;
     // A store whose writes land at once but whose answers come back late, as over a slow

@@ -1,117 +1,44 @@
 /** The orchestrator's job lifecycle on real files and real worker threads. */
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileObjectStore } from '../../lib/adapters/file-store.js';
-import { WorkerPoolRunner } from '../../lib/adapters/worker-pool/runner.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { FileObjectStore } from '../../lib/adapters/file-store.js';
 import { parsePayload } from '../../lib/contracts/parse.js';
-import {
-  ActiveJobSchema,
-  JobRequestSchema,
-  type StartRequest,
-} from '../../lib/contracts/requests.js';
+import { JobRequestSchema } from '../../lib/contracts/requests.js';
 import { JobStatusSchema } from '../../lib/contracts/status.js';
 import { SummarySchema } from '../../lib/contracts/summary.js';
 import { JobBusyError, JobFailedError, ObjectNotFoundError, UsageError } from '../../lib/errors.js';
 import { viewJob } from '../../lib/job/ledger/job-view.js';
 import { latestJobId } from '../../lib/job/ledger/status.js';
-import type { OrchestratorDeps } from '../../lib/job/rpc/deps.js';
 import { runJobOnce } from '../../lib/job/rpc/rpc-job.js';
 import { startUpload } from '../../lib/job/uploads.js';
-import { sweep, type WatchdogDeps } from '../../lib/job/watchdog.js';
 import {
   activeJobKey,
   claimKey,
-  type InputName,
   inputEtag,
   jobIdFor,
   outputKeys,
   statusKey,
 } from '../../lib/keys.js';
 import type { FunctionRunner } from '../../lib/ports.js';
-import { ObservedStore } from '../support/observed-store.js';
-import { countsTsvOf, singlePassCounts, expectedTsv as singlePassTsv } from '../support/oracle.js';
-import { taskWorkerScript } from '../support/workers.js';
+import { countsTsvOf, singlePassCounts } from '../support/oracle.js';
+import {
+  countsKey,
+  deps,
+  expectedTsv,
+  keyInput,
+  listed,
+  root,
+  run,
+  runner,
+  store,
+  summaryKey,
+  text,
+  useRpcWorld,
+} from '../support/rpc-world.js';
 
-let root: string;
-let store: FileObjectStore;
-let runner: WorkerPoolRunner;
-
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'wordcount-orchestrate-'));
-  store = new FileObjectStore(root);
-  runner = new WorkerPoolRunner({
-    size: 2,
-    script: taskWorkerScript(),
-    workerData: { sourceRoot: root, workRoot: root },
-  });
-});
-afterAll(() => runner.close());
-
-function deps(overrides: Partial<OrchestratorDeps> = {}): OrchestratorDeps {
-  return {
-    store,
-    bucket: 'local',
-    runner,
-    taskFunction: 'counter',
-    concurrency: 2,
-    defaultChunkSize: 4096,
-    ...overrides,
-  };
-}
-
-async function listed(prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const info of store.list(prefix)) keys.push(info.key);
-  return keys;
-}
-
-async function text(key: string): Promise<string> {
-  return new TextDecoder().decode(await store.get(key));
-}
-
-const expectedTsv = (bytes: Uint8Array) => singlePassTsv('words', bytes);
-const keyInput = (key: string): InputName => ({ kind: 'key', key });
-const summaryKey = (key: string) => outputKeys(keyInput(key)).summary;
-const countsKey = (key: string) => outputKeys(keyInput(key)).counts;
-
-/** The id of the job recorded active for `key`, if one is. */
-async function activeJobOf(key: string): Promise<string | undefined> {
-  for (const found of await listed('jobs/active/')) {
-    const record = ActiveJobSchema.parse(JSON.parse(await text(found)));
-    const input = record.request.input;
-    if (input.kind === 'key' && input.key === key) return record.jobId;
-  }
-  return undefined;
-}
-
-/** Polls `check` until it answers something truthy (5 s at most). */
-async function until<T>(check: () => T | Promise<T>): Promise<NonNullable<T>> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** The watchdog of the rpc coordination here: it restarts a job by running it again. */
-function watchdogOf(overrides: Partial<OrchestratorDeps> = {}): WatchdogDeps {
-  return {
-    store,
-    stallMs: 1000,
-    heartbeatMs: overrides.heartbeatMs,
-    restart: (request) => runJobOnce(deps(overrides), request),
-  };
-}
-
-/** A request for one key, as an S3 notification makes. */
-function run(d: OrchestratorDeps, key: string, options: Omit<StartRequest, 'input'> = {}) {
-  return runJobOnce(d, { input: keyInput(key), ...options });
-}
+useRpcWorld();
 
 describe('runJobOnce', () => {
   it('publishes counts then summary, records the job as succeeded, and removes its partials', async () => {
@@ -462,80 +389,6 @@ describe('jobs that survive', () => {
     await expect(store.head(summaryKey(key))).rejects.toThrow(ObjectNotFoundError);
     expect(await listed(`jobs/${older.jobId}/`)).toEqual([statusKey(older.jobId)]);
     expect(await listed(activeJobKey(older.jobId))).toEqual([]);
-  });
-
-  it('finishes a job whose orchestrator died mid-job: the watchdog takes over its silent claim', async () => {
-    const key = 'input/orphaned.txt';
-    const body = 'orphaned words '.repeat(5000);
-    await store.put(key, body);
-    const dying = new ObservedStore(store);
-    let tasks = 0;
-    // The orchestrator dies after two map tasks: it writes nothing more, its tasks hang.
-    const dies: FunctionRunner = {
-      async invoke(name, payload) {
-        if (++tasks > 2) {
-          dying.die();
-          return new Promise(() => undefined);
-        }
-        return runner.invoke(name, payload);
-      },
-      close: async () => undefined,
-    };
-    const dead = run(
-      deps({ store: dying, runner: dies, heartbeatMs: 100, defaultChunkSize: 8192 }),
-      key,
-    );
-    dead.catch(() => undefined);
-    const jobId = await until(() => activeJobOf(key));
-    await until(() => tasks > 2);
-    const status = JobStatusSchema.parse(JSON.parse(await text(statusKey(jobId))));
-    expect(status.state).toBe('running');
-    await until(async () => {
-      const outcomes = await sweep(watchdogOf({ heartbeatMs: 100, defaultChunkSize: 8192 }));
-      return outcomes.some((o) => o.jobId === jobId && o.action === 'restarted');
-    });
-    const summary = SummarySchema.parse(JSON.parse(await text(summaryKey(key))));
-    expect(summary.jobId).toBe(jobId);
-    expect(await text(countsKey(key))).toBe(expectedTsv(new TextEncoder().encode(body)));
-    const ended = JobStatusSchema.parse(JSON.parse(await text(statusKey(jobId))));
-    expect(ended.state).toBe('succeeded');
-    expect(await listed(activeJobKey(jobId))).toEqual([]);
-  });
-
-  it('records a job failed once its orchestrator stopped three times, naming why', async () => {
-    const key = 'input/keeps-dying.txt';
-    await store.put(key, 'words that are never counted');
-    const dying = new ObservedStore(store);
-    const dies: FunctionRunner = {
-      async invoke() {
-        dying.die();
-        return new Promise(() => undefined);
-      },
-      close: async () => undefined,
-    };
-    run(deps({ store: dying, runner: dies, heartbeatMs: 100 }), key).catch(() => undefined);
-    const jobId = await until(() => activeJobOf(key));
-    // Every restart dies at once, as the first run did.
-    const restarts: string[] = [];
-    const watchdog = {
-      ...watchdogOf({ heartbeatMs: 100 }),
-      restart: async () => {
-        restarts.push('died');
-      },
-    };
-    await until(() => listed(statusKey(jobId)).then((k) => k.length > 0));
-    let status = JobStatusSchema.parse(JSON.parse(await text(statusKey(jobId))));
-    while (status.state === 'running') {
-      await new Promise((r) => setTimeout(r, 250));
-      await sweep(watchdog);
-      status = JobStatusSchema.parse(JSON.parse(await text(statusKey(jobId))));
-    }
-    expect(restarts).toHaveLength(3);
-    expect(status.state).toBe('failed');
-    expect(status.reason).toMatch(
-      /^its orchestrator has been silent since .*, after 3 restart\(s\) by the watchdog: given up$/,
-    );
-    expect(await listed(activeJobKey(jobId))).toEqual([]);
   });
 
   it('repairs a publish that failed after the counts were written, without counting again', async () => {

@@ -90,8 +90,8 @@ export class ObservedStore implements ObjectStore {
       return undefined;
     });
   }
-  async delete(key: string): Promise<void> {
+  async delete(key: string, options?: { ifMatch?: string }): Promise<void> {
     if (this.dead) throw new CrashError(`dead: never deleted ${key}`);
-    return this.inner.delete(key);
+    return this.inner.delete(key, options);
   }
 }

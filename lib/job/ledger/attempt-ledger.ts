@@ -14,6 +14,8 @@
  *   recordRun    runs/P/N/…           a delivery began to run task N (a throttled receive
  *                                     records none: what the dead-letter handler counts)
  *   recordError  errors/P-N.json      task N's last error, for the dead letter
+ *   recordStepError errors/after-P.json the last error of the step after phase P (the
+ *                                     next phase's start, or publish), for the watchdog
  *   recordWatch  watch.json           what the watchdog sent again
  *
  * S3 listing is strongly consistent, so counting a phase's commits after writing one's
@@ -50,6 +52,8 @@ export interface WatchRecord {
   resends: number;
   /** When it last did. */
   at: string;
+  /** Why its last try at the step after a complete phase failed. */
+  error?: string;
 }
 
 const READ_CONCURRENCY = 16;
@@ -216,6 +220,18 @@ export class JobLedger {
 
   async lastError(phase: TaskPhase, index: number): Promise<string | undefined> {
     const value = (await readJson(this.store, ledgerKeys.lastError(this.prefix, phase, index))) as
+      | { message?: string }
+      | undefined;
+    return value?.message;
+  }
+
+  /** The step after `phase` failed: kept for the reason the job fails with if it never succeeds. */
+  async recordStepError(phase: TaskPhase, message: string): Promise<void> {
+    await writeJson(this.store, ledgerKeys.stepError(this.prefix, phase), { message });
+  }
+
+  async stepError(phase: TaskPhase): Promise<string | undefined> {
+    const value = (await readJson(this.store, ledgerKeys.stepError(this.prefix, phase))) as
       | { message?: string }
       | undefined;
     return value?.message;

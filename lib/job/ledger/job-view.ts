@@ -57,6 +57,7 @@ async function queuedProgress(
 async function recordedProgress(store: ObjectStore, status: JobStatus): Promise<PhaseProgress> {
   const { tasks } = status;
   const claim = await leaseHolder(store, claimKey(status.jobId));
+  // Judged by the period the holder recorded (this reader does not know the deployment's).
   const alive = claim !== undefined && !isStaleLease(claim, HEARTBEAT_MS, new Date());
   return {
     ...(tasks.reduce > 0

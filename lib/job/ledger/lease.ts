@@ -17,12 +17,16 @@ import { readJson, readJsonVersion } from '../../stored-json.js';
 
 /** How often a holder renews its heartbeat; a lease is stale after two periods. */
 export const HEARTBEAT_MS = 30_000;
+/** Periods of failed renewals after which a holder gives up its lease (stale at two). */
+const GIVE_UP_PERIODS = 1.5;
 /** Attempts at a contended write before giving up (S3 409s, races with a taker). */
 const MAX_ATTEMPTS = 8;
 
 export interface LeaseRecord {
   owner: string;
   heartbeatAt: string;
+  /** The holder's heartbeat period: what its staleness is judged by, whoever reads it. */
+  periodMs?: number;
   /** What the holder is doing, for whoever finds the lease held. */
   detail?: string;
 }
@@ -37,9 +41,13 @@ export interface LeaseOptions {
   detail?: string;
 }
 
-/** Whether a lease last renewed at `heartbeatAt` belongs to a holder that died (silent two periods). */
+/**
+ * Whether a lease last renewed at `heartbeatAt` belongs to a holder that died: silent for
+ * two of its periods (as it recorded them; `periodMs` for a record that does not say).
+ */
 export function isStaleLease(record: LeaseRecord, periodMs: number, now: Date): boolean {
-  return !(now.getTime() - Date.parse(record.heartbeatAt) <= 2 * periodMs);
+  const period = record.periodMs ?? periodMs;
+  return !(now.getTime() - Date.parse(record.heartbeatAt) <= 2 * period);
 }
 
 /** Who holds the lease on `key`, without taking it; undefined when nobody does. */
@@ -72,6 +80,7 @@ export class Lease {
     const record: LeaseRecord = {
       owner: this.owner,
       heartbeatAt: this.now().toISOString(),
+      periodMs: this.periodMs,
       ...(this.options.detail && { detail: this.options.detail }),
     };
     return JSON.stringify(record);
@@ -160,9 +169,10 @@ export class Lease {
   }
 
   /**
-   * Renews every period until stopped; `onLost` is called once if a renewal finds the
-   * lease taken, or renewals keep failing until others may see it stale (two periods).
-   * A renewal that fails once (an S3 500) is tried again at the next period. The timer
+   * Renews every half period until stopped; `onLost` is called once if a renewal finds
+   * the lease taken, or renewals keep failing for one and a half periods: the holder
+   * gives up before others may see the lease stale (two periods), so two never hold it.
+   * A renewal that fails once (an S3 500) is tried again at the next tick. The timer
    * never keeps the process alive.
    */
   keepAlive(onLost: (reason: string) => void): void {
@@ -179,7 +189,7 @@ export class Lease {
           onLost(`${this.store.uri(this.key)} was taken over by another invocation`);
         },
         (error: unknown) => {
-          if (Date.now() - renewedAt < 2 * this.periodMs) return;
+          if (Date.now() - renewedAt < GIVE_UP_PERIODS * this.periodMs) return;
           this.stop();
           onLost(`${this.store.uri(this.key)} could not be renewed: ${String(error)}`);
         },
@@ -187,7 +197,7 @@ export class Lease {
       this.renewing = this.renewing.finally(() => {
         this.renewing = undefined;
       });
-    }, this.periodMs);
+    }, this.periodMs / 2);
     this.timer.unref();
   }
 

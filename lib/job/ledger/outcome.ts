@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { StartRequest } from '../../contracts/requests.js';
 import type { JobStatus } from '../../contracts/status.js';
-import { ObjectNotFoundError, taskErrorType } from '../../errors.js';
+import { ObjectNotFoundError, PreconditionFailedError, taskErrorType } from '../../errors.js';
 import {
   COUNTING_RULES_VERSION,
   type InputName,
@@ -24,11 +24,14 @@ import {
 } from '../../keys.js';
 import type { ObjectStore } from '../../ports.js';
 import { currentVersion } from '../request/inputs.js';
-import { clearActive } from './active-jobs.js';
-import { isTerminal, updateStatus } from './status.js';
+import { clearIfEnded } from './active-jobs.js';
+import { isTerminal, updateAttempt, updateStatus } from './status.js';
 
 /** Why a job whose input changed under it published nothing. */
 export const SUPERSEDED_REASON = 'a newer version of the input was uploaded: its own job publishes';
+
+/** Why a job whose input was deleted while it counted published nothing. */
+export const DELETED_REASON = 'the input was deleted while it was counted: nothing is published';
 
 export type Ending = 'failed' | 'superseded' | 'refused';
 
@@ -85,7 +88,9 @@ export async function inputChanged(
 
 /**
  * Records that job `jobId` ended unpublished, unless its record says it ended already,
- * and takes it off the watchdog's list. A job that never wrote a record gets one.
+ * and takes it off the watchdog's list. With the status as read, only that attempt is
+ * ended (one that replaced it meanwhile is left running); a job that never wrote a
+ * record gets one, unless one was written meanwhile. Returns whether it was recorded.
  */
 export async function recordOutcome(
   deps: EndingDeps,
@@ -93,26 +98,42 @@ export async function recordOutcome(
   state: Ending,
   reason: string,
   known: { status?: JobStatus; request: StartRequest; bucket?: string },
-): Promise<void> {
+): Promise<boolean> {
   const now = (deps.now ?? (() => new Date()))();
-  if (known.status) {
-    await updateStatus(deps, jobId, (s) => {
+  const end = (s: JobStatus) => {
+    s.state = state;
+    s.reason = reason;
+  };
+  let recorded: boolean;
+  if (known.status?.attempt) {
+    recorded = await updateAttempt(deps, jobId, known.status.attempt, end, ['running', 'counted']);
+  } else if (known.status) {
+    recorded = await updateStatus(deps, jobId, (s) => {
       if (isTerminal(s.state)) return false;
-      s.state = state;
-      s.reason = reason;
+      end(s);
       return true;
     });
   } else {
     const bucket = known.bucket ?? '';
     const record = blankStatus(jobId, bucket, known.request, state, reason, now);
-    await deps.store.put(statusKey(jobId), JSON.stringify(record, null, 2), {
-      contentType: 'application/json',
-    });
-    await deps.store.put(latestJobKey(record.output.summary), JSON.stringify({ jobId }), {
-      contentType: 'application/json',
-    });
+    try {
+      await deps.store.put(statusKey(jobId), JSON.stringify(record, null, 2), {
+        contentType: 'application/json',
+        ifNoneMatch: true,
+      });
+      recorded = true;
+    } catch (error) {
+      if (!(error instanceof PreconditionFailedError)) throw error;
+      recorded = false;
+    }
+    if (recorded) {
+      await deps.store.put(latestJobKey(record.output.summary), JSON.stringify({ jobId }), {
+        contentType: 'application/json',
+      });
+    }
   }
-  await clearActive(deps.store, jobId);
+  if (recorded) await clearIfEnded(deps.store, jobId);
+  return recorded;
 }
 
 /**

@@ -7,9 +7,9 @@ import type { Summary } from '../../contracts/summary.js';
 import type { InputName } from '../../keys.js';
 import type { Log } from '../../log.js';
 import type { ObjectStore } from '../../ports.js';
-import { clearActive } from './active-jobs.js';
-import { SUPERSEDED_REASON } from './outcome.js';
-import { publish } from './publish.js';
+import { clearIfEnded } from './active-jobs.js';
+import { DELETED_REASON, SUPERSEDED_REASON } from './outcome.js';
+import { type Published, publish } from './publish.js';
 import { updateAttempt } from './status.js';
 
 export interface CountedAttempt {
@@ -25,7 +25,7 @@ export interface CountedAttempt {
 }
 
 /** How a counted attempt ended; `replaced` when another attempt took the job over first. */
-export type Publication = 'published' | 'superseded' | 'replaced';
+export type Publication = Published | 'replaced';
 
 export async function publishCounted(
   deps: { store: ObjectStore; now?: () => Date; heartbeatMs?: number; log?: Log },
@@ -40,6 +40,7 @@ export async function publishCounted(
     (s) => {
       s.state = 'counted';
       s.summary = counted.summary;
+      s.staged = counted.stagedCounts;
     },
     ['running', 'counted'],
   );
@@ -63,12 +64,19 @@ export async function publishCounted(
     jobId,
     attempt,
     (s) => {
-      s.state = outcome === 'published' ? 'succeeded' : 'superseded';
-      if (outcome === 'superseded') s.reason = SUPERSEDED_REASON;
+      if (outcome === 'published') {
+        s.state = 'succeeded';
+        // A reason an earlier run of it ended with no longer applies.
+        delete s.reason;
+      } else {
+        s.state = 'superseded';
+        s.reason = outcome === 'deleted' ? DELETED_REASON : SUPERSEDED_REASON;
+      }
+      delete s.staged;
     },
     ['counted'],
   );
-  if (ended) await clearActive(store, jobId);
+  if (ended) await clearIfEnded(store, jobId);
   deps.log?.(
     `job ${jobId}: ${outcome} ${store.uri(counted.output.summary)} (${counted.summary.totalWords} words)`,
     { jobId, attempt, phase: 'publish' },

@@ -3,20 +3,21 @@
  * Publishers of one output take turns under a lock (a lease, so a publisher that died
  * does not block the next for long). Holding it, a publisher checks that the input is
  * still the version it counted: if a newer version was uploaded, its own job will
- * publish, and this one publishes nothing. Otherwise it copies the counts to the output
+ * publish, and this one publishes nothing (nor when the input was deleted). Otherwise it copies the counts to the output
  * and writes the summary last, both naming the job. A publish that failed halfway is
  * repaired by the next attempt, which writes both again.
  */
 
 import type { Summary } from '../../contracts/summary.js';
-import { JobBusyError, messageOf } from '../../errors.js';
+import { JobBusyError, messageOf, ObjectNotFoundError } from '../../errors.js';
 import { type InputName, publishLockKey } from '../../keys.js';
 import type { Log } from '../../log.js';
 import type { ObjectStore } from '../../ports.js';
 import { currentVersion } from '../request/inputs.js';
 import { Lease } from './lease.js';
 
-export type Published = 'published' | 'superseded';
+/** `deleted`: the input is gone, so there is nothing its output could describe. */
+export type Published = 'published' | 'superseded' | 'deleted';
 
 export interface PublishRequest {
   jobId: string;
@@ -65,7 +66,12 @@ export async function publish(store: ObjectStore, request: PublishRequest): Prom
     if (lost) throw new JobBusyError(`publishing job ${request.jobId} stopped: ${lost}`);
   };
   try {
-    if ((await currentVersion(store, request.input)) !== request.version) return 'superseded';
+    const current = await currentVersion(store, request.input).catch((error: unknown) => {
+      if (error instanceof ObjectNotFoundError) return undefined;
+      throw error;
+    });
+    if (current === undefined) return 'deleted';
+    if (current !== request.version) return 'superseded';
     stillHeld();
     const metadata = { 'job-id': request.jobId };
     await store.copy(request.stagedCounts, request.output.counts, {

@@ -1,13 +1,13 @@
 /**
  * What a job leaves under jobs/ID/ while it runs, and its removal when the job ends:
  * everything but status.json (what `wordcount status` reads) and the claim (released
- * by its holder). A queued job removes only its own attempt's folder, so an attempt
- * that ended late cannot remove a newer one's. The bucket's lifecycle rule on jobs/ is the safety net for a job
+ * by its holder), all under jobs/ID/attempts/. An attempt that ended unpublished removes
+ * only its own folder, so one that ended late cannot remove a newer one's. The bucket's lifecycle rule on jobs/ is the safety net for a job
  * whose process died before this ran.
  */
 import { mapLimit } from '../../concurrency.js';
 import { messageOf } from '../../errors.js';
-import { jobPrefix, scratchFolders, stagedCountsKey } from '../../keys.js';
+import { jobPrefix } from '../../keys.js';
 import type { Log } from '../../log.js';
 import type { ObjectStore } from '../../ports.js';
 
@@ -21,18 +21,15 @@ export async function removeJobObjects(
   log?: Log,
 ): Promise<void> {
   try {
-    const keys = [stagedCountsKey(jobId)];
-    const prefix = jobPrefix(jobId);
-    for (const folder of [...scratchFolders(prefix), `${prefix}attempts/`]) {
-      for await (const info of store.list(folder)) keys.push(info.key);
-    }
+    const keys: string[] = [];
+    for await (const info of store.list(`${jobPrefix(jobId)}attempts/`)) keys.push(info.key);
     await mapLimit(keys, CLEANUP_CONCURRENCY, (key) => store.delete(key));
   } catch (error) {
     log?.(`job ${jobId}: could not delete its temporary objects: ${messageOf(error)}`, { jobId });
   }
 }
 
-/** Deletes what one attempt of a queued job keeps under jobs/ID/attempts/ATTEMPT/. */
+/** Deletes what one attempt of a job keeps under jobs/ID/attempts/ATTEMPT/. */
 export async function removeAttemptObjects(
   store: ObjectStore,
   prefix: string,

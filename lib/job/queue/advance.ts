@@ -23,6 +23,8 @@ export async function advance(
   const starting = deps.measure?.();
   const record = await ledger.phase(phase);
   if (record?.tasks === undefined || (await ledger.commits(phase)).count < record.tasks) return;
+  // A duplicate of an attempt that ended writes nothing into its removed folder.
+  if (!(await runningAttempt(deps.store, ledger.jobId, ledger.attempt))) return;
   // Every task committed, so every task was sent: say so, in case its sender died before
   // it could (a rerun of that start then finds the phase begun and stops).
   if (!record.sent) await ledger.recordPhase(phase, { ...record, sent: true });

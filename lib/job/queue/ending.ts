@@ -4,7 +4,7 @@
  */
 import { parsePayload } from '../../contracts/parse.js';
 import { QueueMessageSchema } from '../../contracts/queue.js';
-import { clearActive } from '../ledger/active-jobs.js';
+import { clearIfEnded } from '../ledger/active-jobs.js';
 import { JobLedger } from '../ledger/attempt-ledger.js';
 import { runningAttempt } from '../ledger/status.js';
 import { removeAttemptObjects } from '../ledger/temporaries.js';
@@ -34,7 +34,7 @@ export async function endJob(
   );
   if (ended) {
     deps.log?.(`job ${ledger.jobId}: ${state}: ${reason}`, { jobId: ledger.jobId });
-    await clearActive(deps.store, ledger.jobId);
+    await clearIfEnded(deps.store, ledger.jobId);
   }
   await removeAttemptObjects(deps.store, ledger.prefix, deps.log);
 }
@@ -53,6 +53,15 @@ export async function handleDeadLetter(
   const ledger = new JobLedger(deps.store, message.jobId, message.attempt, deps.now);
   if (!(await runningAttempt(deps.store, message.jobId, message.attempt))) return;
   const task = `${message.phase} task ${message.index}`;
+  if (await ledger.isCommitted(message.phase, message.index)) {
+    // It ran and committed; the step after it failed (or lost a race for it): the
+    // watchdog retries that step, and fails the job if it never succeeds.
+    deps.log?.(
+      `job ${message.jobId}: ${task} was dead-lettered after its commit: the step after it is the watchdog's`,
+      { jobId: message.jobId, phase: message.phase, task: message.index },
+    );
+    return;
+  }
   const runs = await ledger.runs(message.phase, message.index);
   if (runs < MAX_RUNS) {
     // Received, not run (throttled, or its receives lost): a lost message, which the

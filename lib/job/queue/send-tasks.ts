@@ -1,6 +1,6 @@
 /**
  * Sending a phase's tasks: its requests kept in the ledger first (what the watchdog sends
- * again when messages are lost), the phase recorded planned before any task goes, each
+ * again when messages are lost), then the phase recorded planned before any task goes, each
  * request in its message (or, when too big for SQS, kept in the bucket), then the phase
  * recorded sent. Sending again sends duplicates, which find their commits.
  */
@@ -22,7 +22,6 @@ export async function sendTasks(
   requests: readonly TaskRequest[],
   only?: ReadonlySet<number>,
 ): Promise<void> {
-  if (!only) await ledger.putPhaseRequests(phase, requests);
   const messages: TaskMessage[] = [];
   for (const [index, request] of requests.entries()) {
     if (only && !only.has(index)) continue;
@@ -56,6 +55,8 @@ export async function startTasks(
   // second is written (or after its sender died) writes it `sent` from the first.
   const used = usage();
   const planned = { ...record, tasks: requests.length, ...(used && { usage: used }) };
+  // The requests first: a phase recorded planned always has them to send again.
+  await ledger.putPhaseRequests(phase, requests);
   await ledger.recordPhase(phase, planned);
   await sendTasks(deps, ledger, phase, requests);
   deps.log?.(`job ${ledger.jobId}: ${phase} phase: ${requests.length} task(s) sent`, {

@@ -12,7 +12,7 @@ import { addUsage, emptyTally, type UsageTally } from '../../cost/usage.js';
 import { JobBusyError } from '../../errors.js';
 import { statusKey } from '../../keys.js';
 import { type MapTaskPlan, totalBytes } from '../../plan.js';
-import { markActive } from '../ledger/active-jobs.js';
+import { markActive, removeActive } from '../ledger/active-jobs.js';
 import { JobLedger } from '../ledger/attempt-ledger.js';
 import { jobClaim } from '../ledger/claims.js';
 import { answeredBefore } from '../ledger/published.js';
@@ -24,7 +24,7 @@ import { PUBLISHED_TOP } from '../phases/summary.js';
 import { admit } from '../request/admit.js';
 import { nowOf, type QueueDeps } from './deps.js';
 import { afterPhase } from './phase-steps.js';
-import { sendTasks } from './send-tasks.js';
+import { startTasks } from './send-tasks.js';
 
 export interface StartDeps extends QueueDeps {
   /** The bucket the task requests name (absent on the embedded backend). */
@@ -59,7 +59,11 @@ export async function startQueuedJob(
   const before = await answeredBefore(store, jobId, job.output, deps.log);
   if (before) return { outcome: 'already-published', jobId, summary: before };
   // Before the claim: from here on, whatever dies, the watchdog finds the job.
-  await markActive(store, { jobId, coordination: 'queue', request: job.request }, startedAt);
+  const marked = await markActive(
+    store,
+    { jobId, coordination: 'queue', request: job.request },
+    nowOf(deps),
+  );
   const claim = jobClaim(deps, jobId, owner, `starting job ${jobId} for ${job.input.uri}`);
   const acquired = await claim.acquire();
   if (!acquired.held) {
@@ -71,6 +75,14 @@ export async function startQueuedJob(
   try {
     // Read under the claim: no other start changes it meanwhile.
     const status = await readStatus(store, jobId);
+    if (status?.state === 'succeeded') {
+      // Published while this start waited for the claim.
+      const published = await answeredBefore(store, jobId, job.output, deps.log);
+      if (published) {
+        await removeActive(store, jobId, marked);
+        return { outcome: 'already-published', jobId, summary: published };
+      }
+    }
     if (status && !isTerminal(status.state) && status.attempt) {
       const ledger = new JobLedger(store, jobId, status.attempt, deps.now);
       const queued = await ledger.readJob();
@@ -168,19 +180,9 @@ async function sendMapTasks(
       chunkSize: job.chunkSize,
     }),
   );
-  // The sender's usage goes in the first record too (see send-tasks.ts).
-  const usage = used?.();
-  const record = {
-    by,
-    at: nowOf(deps).toISOString(),
-    tasks: requests.length,
-    ...(usage && { usage }),
-  };
-  await ledger.recordPhase('map', record);
-  await sendTasks(deps, ledger, 'map', requests);
-  // Measured again, so the sends are counted too.
-  const sent = used?.();
-  await ledger.recordPhase('map', { ...record, sent: true, ...(sent && { usage: sent }) });
+  await startTasks(deps, ledger, 'map', { by, at: nowOf(deps).toISOString() }, requests, () =>
+    used?.(),
+  );
   // Only empty objects: no task will complete the map phase, so it completes here.
   if (requests.length === 0) await afterPhase(deps, ledger, job, 'map', by, deps.measure?.());
   return requests.length;

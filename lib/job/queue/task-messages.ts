@@ -30,6 +30,7 @@ import { addRequests } from '../../cost/request-meter.js';
 import {
   describeTaskError,
   isDeterministic,
+  JobBusyError,
   TaskTimeoutError,
   taskErrorType,
 } from '../../errors.js';
@@ -159,7 +160,16 @@ async function handleTaskMessage(
     await removeAttemptObjects(deps.store, ledger.prefix, deps.log);
     return;
   }
-  await advance(deps, ledger, phase, messageId);
+  try {
+    await advance(deps, ledger, phase, messageId);
+  } catch (error) {
+    // Not acknowledged, so it comes back; kept, so a step that never succeeds fails the
+    // job saying why (the watchdog's bound, watch.ts).
+    if (!(error instanceof JobBusyError)) {
+      await ledger.recordStepError(phase, describeTaskError(error)).catch(() => undefined);
+    }
+    throw error;
+  }
 }
 
 /** A task failed: end the job when every delivery would fail alike, else throw for a retry. */

@@ -6,7 +6,7 @@
 import type { Summary } from '../../contracts/summary.js';
 import type { CostSetup } from '../../cost/job-cost.js';
 import type { startUsage } from '../../cost/usage.js';
-import { jobPrefix, stagedCountsKey } from '../../keys.js';
+import { ledgerKeys } from '../../keys.js';
 import { RunRecord } from '../ledger/run-record.js';
 import { INLINE_RESULT_LIMIT_BYTES } from '../phases/map-results.js';
 import { PUBLISHED_TOP } from '../phases/summary.js';
@@ -27,6 +27,8 @@ export async function countRun(
   deps: OrchestratorDeps,
   job: Job,
   attempt: RunAttempt,
+  /** The attempt's folder: its scratch and staged counts. */
+  work: string,
 ): Promise<Summary> {
   const { store } = deps;
   const record = new RunRecord({ store, now: deps.now, log: deps.log }, job.jobId, attempt.attempt);
@@ -56,9 +58,9 @@ export async function countRun(
       concurrency: deps.concurrency,
       top: Math.max(PUBLISHED_TOP, job.request.top ?? 0),
       bucket: deps.bucket,
-      workPrefix: jobPrefix(job.jobId),
+      workPrefix: work,
       inlineLimitBytes: deps.inlineLimitBytes ?? INLINE_RESULT_LIMIT_BYTES,
-      counts: { store, key: stagedCountsKey(job.jobId) },
+      counts: { store, key: ledgerKeys.counts(work) },
       startedAt: attempt.startedAt,
       signal: attempt.signal,
       onPlan: ({ tasks }) => record.planned(tasks.length),

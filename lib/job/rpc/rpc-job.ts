@@ -10,7 +10,8 @@
  * retry) takes it over and runs the job again, as a new attempt.
  *
  * Version-safe. Every object is read with `If-Match` on the ETag the job recorded, the
- * counts wait in jobs/ID/ until publish, and publish writes nothing when a newer version
+ * counts wait in the attempt's folder (jobs/ID/attempts/A/, its scratch too, so a run
+ * that was replaced touches nothing of the run that replaced it) until publish, and publish writes nothing when a newer version
  * of the input exists. Before Lambda would kill it, the invocation stops, records
  * `failed` and releases its claim.
  */
@@ -19,14 +20,19 @@ import type { StartRequest } from '../../contracts/requests.js';
 import type { Summary } from '../../contracts/summary.js';
 import { startUsage } from '../../cost/usage.js';
 import { JobBusyError, JobFailedError, messageOf } from '../../errors.js';
-import { stagedCountsKey } from '../../keys.js';
-import { clearActive, markActive } from '../ledger/active-jobs.js';
+import { attemptPrefix, ledgerKeys } from '../../keys.js';
+import { clearIfEnded, markActive, removeActive } from '../ledger/active-jobs.js';
 import { jobClaim } from '../ledger/claims.js';
-import { failedOnChange, inputChanged, SUPERSEDED_REASON } from '../ledger/outcome.js';
+import {
+  DELETED_REASON,
+  failedOnChange,
+  inputChanged,
+  SUPERSEDED_REASON,
+} from '../ledger/outcome.js';
 import { publishCounted } from '../ledger/publish-counted.js';
 import { answeredBefore } from '../ledger/published.js';
 import { readStatus, recordAttempt, runningRecord, updateAttempt } from '../ledger/status.js';
-import { removeJobObjects } from '../ledger/temporaries.js';
+import { removeAttemptObjects, removeJobObjects } from '../ledger/temporaries.js';
 import { PUBLISHED_TOP, withTop } from '../phases/summary.js';
 import { admit, type Job } from '../request/admit.js';
 import { countRun, type RunAttempt } from './count-run.js';
@@ -56,7 +62,11 @@ export async function runJobOnce(
     return { outcome: 'already-published', jobId, summary };
   }
   // Before the claim: from here on, whatever dies, the watchdog finds the job.
-  await markActive(store, { jobId, coordination: 'rpc', request: job.request }, now());
+  const marked = await markActive(
+    store,
+    { jobId, coordination: 'rpc', request: job.request },
+    now(),
+  );
   const owner = invocation.owner ?? randomUUID();
   const claim = jobClaim(deps, jobId, owner, `job ${jobId} for ${job.input.uri}`);
   const acquired = await claim.acquire();
@@ -82,6 +92,13 @@ export async function runJobOnce(
       }, 1000).unref()
     : undefined;
   try {
+    // Published by another run while this one waited for the claim: answered.
+    const published = await answeredBefore(store, jobId, output, deps.log);
+    if (published) {
+      await removeActive(store, jobId, marked);
+      const summary = await withTop(store, published, output.counts, request.top);
+      return { outcome: 'already-published', jobId, summary };
+    }
     return await run(deps, job, { startedAt, attempt: randomUUID(), signal: stop.signal, driver });
   } finally {
     if (watch) clearInterval(watch);
@@ -100,7 +117,10 @@ async function run(deps: OrchestratorDeps, job: Job, attempt: RunAttempt): Promi
   const { jobId, output } = job;
   const now = deps.now ?? (() => new Date());
   const previous = await readStatus(store, jobId);
-  const counted = previous?.state === 'counted' ? previous.summary : undefined;
+  // Counted by a run that did not publish: its staged counts are published, not recounted.
+  const staged = previous?.state === 'counted' ? previous.staged : undefined;
+  const counted = staged ? previous?.summary : undefined;
+  const work = attemptPrefix(jobId, attempt.attempt);
   await recordAttempt(
     store,
     counted && previous
@@ -122,7 +142,7 @@ async function run(deps: OrchestratorDeps, job: Job, attempt: RunAttempt): Promi
   try {
     let summary = counted;
     if (summary) deps.log?.(`job ${jobId}: counted before; publishing again`, { jobId });
-    else summary = await countRun(deps, job, attempt);
+    else summary = await countRun(deps, job, attempt, work);
     if (attempt.signal.aborted) throw attempt.signal.reason;
     const final: Summary = {
       ...summary,
@@ -136,16 +156,19 @@ async function run(deps: OrchestratorDeps, job: Job, attempt: RunAttempt): Promi
         attempt: attempt.attempt,
         input: job.input.name,
         version: job.etag,
-        stagedCounts: stagedCountsKey(jobId),
+        stagedCounts: staged ?? ledgerKeys.counts(work),
         output,
         summary: final,
       },
     );
-    await removeJobObjects(store, jobId, deps.log);
     if (outcome === 'replaced') {
+      // Another run holds the job now: what is under jobs/ID/ may be its own.
       throw new JobFailedError(`job ${jobId}: another run took it over while it published`);
     }
+    // Ended: every attempt's objects go.
+    await removeJobObjects(store, jobId, deps.log);
     if (outcome === 'superseded') return { outcome, jobId, reason: SUPERSEDED_REASON };
+    if (outcome === 'deleted') return { outcome: 'superseded', jobId, reason: DELETED_REASON };
     // The answer has the top words asked for (the published summary has PUBLISHED_TOP).
     const top = summary.top.slice(0, job.request.top ?? PUBLISHED_TOP);
     return { outcome, jobId, summary: { ...final, top } };
@@ -157,11 +180,11 @@ async function run(deps: OrchestratorDeps, job: Job, attempt: RunAttempt): Promi
     ) {
       // An object was overwritten while it was read (reads are If-Match on its version).
       const reason = `${messageOf(stopped)}: ${SUPERSEDED_REASON}`;
-      await end(deps, job, attempt.attempt, 'superseded', reason);
+      await end(deps, job, work, attempt.attempt, 'superseded', reason);
       deps.log?.(`job ${jobId}: superseded: ${reason}`, { jobId });
       return { outcome: 'superseded', jobId, reason };
     }
-    await end(deps, job, attempt.attempt, 'failed', messageOf(stopped));
+    await end(deps, job, work, attempt.attempt, 'failed', messageOf(stopped));
     throw new JobFailedError(`job ${jobId} for ${job.input.uri} failed: ${messageOf(stopped)}`, {
       cause: error,
     });
@@ -175,6 +198,8 @@ async function run(deps: OrchestratorDeps, job: Job, attempt: RunAttempt): Promi
 async function end(
   deps: OrchestratorDeps,
   job: Job,
+  /** Where the attempt keeps its objects. */
+  work: string,
   attempt: string,
   state: 'failed' | 'superseded',
   reason: string,
@@ -196,7 +221,7 @@ async function end(
     return false;
   });
   if (recorded && !counted) {
-    await clearActive(store, job.jobId).catch(() => undefined);
-    await removeJobObjects(store, job.jobId, deps.log);
+    await clearIfEnded(store, job.jobId).catch(() => undefined);
+    await removeAttemptObjects(store, work, deps.log);
   }
 }
