@@ -55,7 +55,10 @@ async function unlessChanged<T>(request: () => Promise<T>): Promise<T | undefine
   }
 }
 
-/** Writes `record` in place of what `read` found (nothing: create); its etag, or undefined if it changed. */
+/**
+ * Writes `record` in place of what `read` found (nothing: create); the etag written, or
+ * undefined when the record changed meanwhile.
+ */
 async function swap(
   store: ObjectStore,
   read: ActiveEntry | undefined,

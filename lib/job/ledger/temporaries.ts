@@ -2,8 +2,8 @@
  * What a job leaves under jobs/ID/ while it runs, and its removal when the job ends:
  * everything but status.json (what `wordcount status` reads) and the claim (released
  * by its holder), all under jobs/ID/attempts/. An attempt that ended unpublished removes
- * only its own folder, so one that ended late cannot remove a newer one's. The bucket's lifecycle rule on jobs/ is the safety net for a job
- * whose process died before this ran.
+ * only its own folder, so one that ended late cannot remove a newer one's. The bucket's
+ * lifecycle rule on jobs/ is the safety net for a job whose process died before this ran.
  */
 import { mapLimit } from '../../concurrency.js';
 import { messageOf } from '../../errors.js';

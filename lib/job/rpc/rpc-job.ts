@@ -10,10 +10,10 @@
  * retry) takes it over and runs the job again, as a new attempt.
  *
  * Version-safe. Every object is read with `If-Match` on the ETag the job recorded, the
- * counts wait in the attempt's folder (jobs/ID/attempts/A/, its scratch too, so a run
- * that was replaced touches nothing of the run that replaced it) until publish, and publish writes nothing when a newer version
- * of the input exists. Before Lambda would kill it, the invocation stops, records
- * `failed` and releases its claim.
+ * counts wait in the attempt's folder until publish (jobs/ID/attempts/A/, its scratch
+ * too, so a run that was replaced touches nothing of the run that replaced it), and
+ * publish writes nothing when a newer version of the input exists. Before Lambda would
+ * kill it, the invocation stops, records `failed` and releases its claim.
  */
 import { randomUUID } from 'node:crypto';
 import type { StartRequest } from '../../contracts/requests.js';
