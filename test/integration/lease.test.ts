@@ -1,9 +1,9 @@
-/** The lease (the distributed lock on conditional writes) on real files, with real timers. */
+/** The lease (the distributed lock on conditional writes) on real files, with real timers (one test steps them by hand). */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { FileObjectStore } from '../../lib/adapters/file-store.js';
 import { Lease } from '../../lib/job/ledger/lease.js';
 import { ObservedStore } from '../support/observed-store.js';
@@ -69,24 +69,34 @@ describe('Lease', () => {
   it('gives the lease up when renewals keep failing, before anyone may take it over', async () => {
     const store = new ObservedStore(files);
     const key = `failing-${n++}.lease`;
-    // Long enough that a loaded machine's late timers leave half a period to spare.
     const periodMs = 1000;
     const lease = new Lease(store, key, 'holder', { periodMs });
     expect((await lease.acquire()).held).toBe(true);
-    const acquiredAt = Date.now();
-    for (let i = 0; i < 20; i++) store.failWrite({ key: new RegExp(`^${key}$`), landed: false });
-    let lostAt: number | undefined;
-    const lost: string[] = [];
-    lease.keepAlive((reason) => {
-      lostAt ??= Date.now();
-      lost.push(reason);
-    });
-    for (let waited = 0; lost.length === 0 && waited < 5000; waited += 20) await sleep(20);
-    expect(lost).toHaveLength(1);
-    expect(lost[0]).toMatch(/could not be renewed/);
-    // Others take it over once its heartbeat is two periods old; the holder stopped first.
-    expect((lostAt as number) - acquiredAt).toBeGreaterThanOrEqual(1.5 * periodMs);
-    expect((lostAt as number) - acquiredAt).toBeLessThan(2 * periodMs);
+    // The holder's clock and timers, stepped by hand: no machine load can move them.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    try {
+      // Every renewal fails before it lands (an S3 outage, say).
+      for (let i = 0; i < 20; i++) store.failWrite({ key: new RegExp(`^${key}$`), landed: false });
+      const lost: string[] = [];
+      lease.keepAlive((reason) => lost.push(reason));
+      // Renewals every half period; still holding through one period of failures...
+      for (const at of [0.5, 1]) {
+        await vi.advanceTimersByTimeAsync(periodMs / 2);
+        expect(lost, `at ${at} periods`).toEqual([]);
+      }
+      // ...given up at one and a half, before its heartbeat is two periods old (stale).
+      await vi.advanceTimersByTimeAsync(periodMs / 2);
+      expect(lost).toHaveLength(1);
+      expect(lost[0]).toMatch(/could not be renewed/);
+      const taker = new Lease(files, key, 'taker', { periodMs });
+      expect((await taker.acquire()).held).toBe(false);
+      // And it stopped: no more renewals, no second report.
+      await vi.advanceTimersByTimeAsync(3 * periodMs);
+      expect(lost).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+      lease.stop();
+    }
   });
 
   it('releases the lease even while a renewal is in flight: the key is gone afterwards', async () => {
