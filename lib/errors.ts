@@ -57,6 +57,11 @@ export class CorruptInputError extends WordcountError {
   override name = 'CorruptInputError';
 }
 
+/** A record that is not what its format says (a line that is not JSON), in a strict job. */
+export class InvalidRecordError extends WordcountError {
+  override name = 'InvalidRecordError';
+}
+
 /** A function invocation failed (after its retries); carries the function's own message. */
 export class InvocationError extends WordcountError {
   override name = 'InvocationError';
@@ -95,6 +100,7 @@ export const DETERMINISTIC_ERRORS: ReadonlySet<string> = new Set([
   'ObjectNotFoundError',
   'PreconditionFailedError',
   'CorruptInputError',
+  'InvalidRecordError',
   'MalformedPartialError',
 ]);
 
