@@ -93,10 +93,17 @@ export function jobIdFor(parts: {
   objects: readonly { key: string; etag: string }[];
   mode: string;
   chunkSize: number;
+  /** How the objects are read, when not the defaults. */
+  records?: { format?: string; field?: string; strict?: boolean };
 }): string {
   const hash = createHash('sha256');
   hash.update(JSON.stringify([COUNTING_RULES_VERSION, parts.bucket, outputBase(parts.input)]));
   hash.update(JSON.stringify([parts.mode, parts.chunkSize]));
+  const { format, field, strict } = parts.records ?? {};
+  // Absent options leave the ids of jobs from before formats as they were.
+  if (format !== undefined || field !== undefined || strict) {
+    hash.update(JSON.stringify(['records', format ?? 'auto', field ?? 'text', strict === true]));
+  }
   for (const o of parts.objects) hash.update(JSON.stringify([o.key, o.etag]));
   return hash.digest('hex').slice(0, 32);
 }

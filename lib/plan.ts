@@ -3,11 +3,12 @@
  * sizes alone, without reading them. A big object is cut into byte ranges; the
  * counters settle the tokens that straddle a boundary (see kernel/range-counter.ts).
  * Small objects are packed together into one task up to the chunk size, so ten
- * thousand small objects are a few dozen tasks, not ten thousand. A gzip object (the
- * driver looks at the first two bytes of every object big enough to be cut) is one
- * task of its own: gzip cannot be split.
+ * thousand small objects are a few dozen tasks, not ten thousand. A compressed object
+ * (the driver looks at the first bytes of every object big enough to be cut) is one
+ * task of its own, as is a WARC file; a Parquet file splits by row groups (split.kind).
  */
 import { UsageError } from './errors.js';
+import type { Format } from './records/formats.js';
 import { GiB, KiB, MiB } from './sizes.js';
 
 export const DEFAULT_CHUNK_SIZE = 16 * MiB;
@@ -28,15 +29,26 @@ export interface ByteRange {
   end: number;
 }
 
-/** An object of the job, as listed: nothing of its content is known but (maybe) gzip. */
+/**
+ * How a big object splits, from its first bytes (and a Parquet file's footer): whole
+ * (compressed, or WARC), into byte ranges (text and JSON Lines: a token or a line
+ * belongs to the range holding its first byte), or by row groups (Parquet: the bytes of
+ * the counted column's chunk in each).
+ */
+export type Split =
+  | { kind: 'whole' }
+  | { kind: 'ranges'; format: 'text' | 'jsonl' }
+  | { kind: 'rowGroups'; groups: readonly { start: number; end: number }[] };
+
+/** An object of the job, as listed: nothing of its content is known but (maybe) how it splits. */
 export interface SourceObject {
   key: string;
   /** For messages: a path or s3://bucket/key. */
   uri: string;
   size: number;
   etag: string;
-  /** Whether it starts with the gzip magic bytes; looked at only for objects over the chunk size. */
-  gzip?: boolean;
+  /** How it splits; looked at only for objects over the chunk size. */
+  split?: Split;
 }
 
 /** What a map task counts of one object. */
@@ -46,8 +58,14 @@ export interface Slice {
   /** The owned byte range: tokens that start in [start, end). */
   start: number;
   end: number;
-  /** The whole object, decompressed first if it turns out to be gzip. */
+  /** The whole object, decompressed first if it turns out to be gzip or zstd. */
   whole: boolean;
+  /** The format, where the planner had to know it (ranges, row groups). */
+  format?: Format;
+  /** Parquet: the row groups [from, to); start and end span their column chunks. */
+  rowGroups?: [number, number];
+  /** The object's size, for a row-group slice (its footer is at the end). */
+  size?: number;
 }
 
 export interface MapTaskPlan {
@@ -81,7 +99,7 @@ export function planRanges(size: number, chunkSize: number): ByteRange[] {
   return ranges;
 }
 
-/** Whether the planner must know if `object` is gzip before planning it. */
+/** Whether the planner must know how `object` splits before planning it. */
 export function needsPeek(object: { size: number }, chunkSize: number): boolean {
   return object.size > chunkSize;
 }
@@ -107,16 +125,38 @@ export function planTasks(objects: readonly SourceObject[], chunkSize: number): 
     if (object.size === 0) continue;
     const whole = { key: object.key, etag: object.etag, start: 0, end: object.size, whole: true };
     if (needsPeek(object, chunkSize)) {
-      if (object.gzip === undefined) {
-        throw new Error(`planning ${object.uri}: whether it is gzip must be known`);
+      if (object.split === undefined) {
+        throw new Error(`planning ${object.uri}: how it splits must be known`);
       }
       pack = undefined;
-      if (object.gzip) push({ slices: [whole], bytes: object.size });
-      else {
+      const { split } = object;
+      if (split.kind === 'whole') push({ slices: [whole], bytes: object.size });
+      else if (split.kind === 'ranges') {
         for (const range of planRanges(object.size, chunkSize)) {
           push({
-            slices: [{ ...whole, start: range.start, end: range.end, whole: false }],
+            slices: [
+              { ...whole, start: range.start, end: range.end, whole: false, format: split.format },
+            ],
             bytes: range.end - range.start,
+          });
+        }
+      } else {
+        for (const [from, to] of groupRuns(split.groups, chunkSize)) {
+          const start = (split.groups[from] as { start: number }).start;
+          const end = (split.groups[to - 1] as { end: number }).end;
+          push({
+            slices: [
+              {
+                ...whole,
+                start,
+                end,
+                whole: false,
+                format: 'parquet',
+                rowGroups: [from, to],
+                size: object.size,
+              },
+            ],
+            bytes: end - start,
           });
         }
       }
@@ -133,6 +173,30 @@ export function planTasks(objects: readonly SourceObject[], chunkSize: number): 
     pack.bytes += object.size;
   }
   return tasks;
+}
+
+/**
+ * Consecutive runs [from, to) of `groups` of up to `chunkSize` bytes each (a group
+ * bigger than that is a run of its own).
+ */
+export function groupRuns(
+  groups: readonly { start: number; end: number }[],
+  chunkSize: number,
+): [number, number][] {
+  const runs: [number, number][] = [];
+  let from = 0;
+  let bytes = 0;
+  groups.forEach((g, i) => {
+    const size = g.end - g.start;
+    if (i > from && bytes + size > chunkSize) {
+      runs.push([from, i]);
+      from = i;
+      bytes = 0;
+    }
+    bytes += size;
+  });
+  if (groups.length > from) runs.push([from, groups.length]);
+  return runs;
 }
 
 /** The objects' bytes as stored. */

@@ -7,6 +7,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { Summary } from '../contracts/summary.js';
 import { messageOf, UsageError, WordcountError } from '../errors.js';
 import { MAX_CHUNK_SIZE } from '../plan.js';
+import { FORMAT_OPTIONS, type FormatOption } from '../records/formats.js';
 import { parseSize } from '../sizes.js';
 import { MODES, type Mode } from '../tokenize.js';
 
@@ -15,6 +16,9 @@ import { MODES, type Mode } from '../tokenize.js';
 
 interface CountOptions {
   mode: Mode;
+  format: FormatOption;
+  field?: string;
+  strict?: boolean;
   workers?: number;
   chunkSize?: number;
   top: number;
@@ -42,6 +46,15 @@ function nonNegativeInteger(text: string): number {
   const value = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(value)) throw new InvalidArgumentError('--top must be a whole number.');
   return value;
+}
+
+function field(text: string): string {
+  if (text === '' || text.split('.').some((k) => k === '')) {
+    throw new InvalidArgumentError(
+      `'${text}' is not a field: give a name or a dotted path such as meta.body.`,
+    );
+  }
+  return text;
 }
 
 function chunkSize(text: string): number {
@@ -114,6 +127,8 @@ async function count(sources: string[], options: CountOptions): Promise<void> {
   const summary =
     remote.length > 0 ? await countS3(sources, options) : await countFiles(sources, options);
   if (!summary) return;
+  const invalid = (await import('./render.js')).invalidRecordsLine(summary);
+  if (invalid) process.stderr.write(`wordcount: ${invalid}\n`);
   process.stdout.write(
     options.json
       ? `${JSON.stringify(summary, null, 2)}\n`
@@ -128,8 +143,14 @@ async function countFiles(sources: string[], options: CountOptions): Promise<Sum
   const { countLocal } = await import('../embedded/count-local.js');
   const bar = await progressBar();
   try {
+    const { format, field, strict } = options;
     return await countLocal(sources, {
       ...options,
+      records: {
+        ...(format !== 'auto' && { format }),
+        ...(field !== undefined && { field }),
+        ...(strict && { strict }),
+      },
       onProgress: bar?.update,
       cleanUpOnSignals: true,
     });
@@ -213,6 +234,17 @@ export async function main(argv: string[]): Promise<number> {
       'files, directories (every file under them), - (standard input), s3://bucket/key or s3://bucket/prefix/',
     )
     .addOption(new Option('--mode <mode>', 'token rules').choices(MODES).default('words'))
+    .addOption(
+      new Option('--format <format>', 'how objects are read (auto: by content, then name)')
+        .choices(FORMAT_OPTIONS)
+        .default('auto'),
+    )
+    .option(
+      '--field <name>',
+      'jsonl and parquet: the field counted, a dotted path reaches into objects (default: text)',
+      field,
+    )
+    .option('--strict', 'fail on the first invalid record instead of counting and skipping it')
     .option(
       '--workers <n>',
       'parallel counters (default: number of CPUs)',

@@ -5,6 +5,7 @@
  * --no-wait, prints the job id at once). The AWS SDK loads only here, for s3:// sources:
  * local counts start faster without it.
  */
+
 import { basename, dirname, resolve } from 'node:path';
 import { FileObjectStore } from '../adapters/file-store.js';
 import { parsePayload } from '../contracts/parse.js';
@@ -17,11 +18,15 @@ import type { JobProgress } from '../job/phases/job-progress.js';
 import { withTop } from '../job/phases/summary.js';
 import { type InputName, outputKeys } from '../keys.js';
 import type { ObjectStore } from '../ports.js';
+import type { FormatOption } from '../records/formats.js';
 import { readJson } from '../stored-json.js';
 import type { Mode } from '../tokenize.js';
 
 export interface RemoteOptions {
   mode: Mode;
+  format?: FormatOption;
+  field?: string;
+  strict?: boolean;
   chunkSize?: number;
   top: number;
   counts?: string;
@@ -126,6 +131,9 @@ export async function startRemote(
     mode: options.mode,
     chunkSize: options.chunkSize,
     top: options.top,
+    ...(options.format !== undefined && options.format !== 'auto' && { format: options.format }),
+    ...(options.field !== undefined && { field: options.field }),
+    ...(options.strict && { strict: true }),
     ...(options.force && { force: true }),
   });
   const answer = await aws.runner().invoke(functionName, request);

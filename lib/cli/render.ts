@@ -21,8 +21,13 @@ export function summaryTable(summary: Summary): string {
   lines.push(
     `words   ${number.format(summary.totalWords)} total, ${number.format(summary.distinctWords)} distinct, in ${seconds.toFixed(2)} s (${rate})`,
   );
-  if (stats.uncompressedBytes !== summary.source.bytes) {
-    lines.push(`note    ${number.format(stats.uncompressedBytes)} bytes after decompressing gzip`);
+  if (summary.records !== undefined) {
+    const text = stats.textBytes === undefined ? '' : `, ${formatSize(stats.textBytes)} of text`;
+    lines.push(
+      `records ${number.format(summary.records)} counted, ${number.format(summary.skippedRecords ?? 0)} skipped, ${number.format(summary.invalidRecords ?? 0)} invalid${text}`,
+    );
+  } else if (stats.uncompressedBytes !== summary.source.bytes) {
+    lines.push(`note    ${number.format(stats.uncompressedBytes)} bytes after decompressing`);
   }
   if (summary.invalidSequences > 0) {
     lines.push(
@@ -52,6 +57,17 @@ export function summaryTable(summary: Summary): string {
     });
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** One line about invalid records (never silent), or undefined when there were none. */
+export function invalidRecordsLine(summary: Summary): string | undefined {
+  const n = summary.invalidRecords ?? 0;
+  if (n === 0) return undefined;
+  const first = summary.firstInvalidRecord;
+  const where = first
+    ? `; the first: ${first.uri}${first.line !== undefined ? ` line ${first.line}` : first.byte !== undefined ? ` at byte ${first.byte}` : ''}: ${first.reason}`
+    : '';
+  return `${number.format(n)} invalid record(s) not counted${where} (--strict fails on them)`;
 }
 
 type Cost = NonNullable<Summary['cost']>;

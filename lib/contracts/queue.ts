@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { UsageTallySchema } from '../cost/schemas.js';
+import { RecordOptionsSchema, RecordTotalsSchema } from './records.js';
 import { InputNameSchema } from './requests.js';
 import { OutputSchema } from './status.js';
 import { ModeSchema, TaskRequestSchema, WordCountSchema } from './tasks.js';
@@ -57,6 +58,8 @@ export const QueuedJobSchema = z.object({
   source: z.object({ uri: z.string(), etag: z.string() }),
   sources: z.object({ objects: nonNegativeInt, bytes: nonNegativeInt }),
   mode: ModeSchema,
+  /** How the objects are read (format, field, strict), when not the defaults. */
+  records: RecordOptionsSchema.optional(),
   chunkSize: positiveInt,
   partitions: positiveInt,
   mapTasks: nonNegativeInt,
@@ -78,6 +81,7 @@ export const MappedSchema = z.object({
   longTokens: nonNegativeInt,
   bytesScanned: nonNegativeInt,
   uncompressedBytes: nonNegativeInt,
+  records: RecordTotalsSchema.optional(),
 });
 export type Mapped = z.infer<typeof MappedSchema>;
 

@@ -3,10 +3,21 @@
  * uploaded manifest, and the record of a job that started (what the watchdog restarts).
  */
 import { z } from 'zod';
+import { FieldSchema, FormatOptionSchema } from './records.js';
 import { ModeSchema } from './tasks.js';
 
 const nonNegativeInt = z.number().int().nonnegative();
 const positiveInt = z.number().int().positive();
+
+/** How the objects are read: any request, start or manifest may say. */
+const RECORD_OPTIONS = {
+  /** auto (by content and name), text, jsonl, parquet or warc. */
+  format: FormatOptionSchema.optional(),
+  /** The JSON field or Parquet column counted (a dotted path); default text. */
+  field: FieldSchema.optional(),
+  /** Fail the job on the first invalid record instead of counting it. */
+  strict: z.boolean().optional(),
+};
 
 /** Most top words a response carries; the counts file has the rest. */
 export const MAX_RESPONSE_TOP = 1000;
@@ -28,6 +39,7 @@ export const JobRequestSchema = z
     /** Bytes, or a size such as "16MiB". */
     chunkSize: z.union([positiveInt, z.string().min(1)]).optional(),
     top: nonNegativeInt.max(MAX_RESPONSE_TOP).optional(),
+    ...RECORD_OPTIONS,
     /** Count again even when this input version was already counted. */
     force: z.boolean().optional(),
   })
@@ -81,6 +93,7 @@ export const StartRequestSchema = z.object({
   mode: ModeSchema.optional(),
   chunkSize: z.union([positiveInt, z.string().min(1)]).optional(),
   top: nonNegativeInt.optional(),
+  ...RECORD_OPTIONS,
   force: z.union([z.boolean(), z.string().min(1)]).optional(),
 });
 export type StartRequest = z.infer<typeof StartRequestSchema>;
@@ -104,11 +117,26 @@ export const ActiveJobSchema = z.object({
 });
 export type ActiveJob = z.infer<typeof ActiveJobSchema>;
 
-/** What `input/NAME.manifest.json` holds: one job over a prefix or a list of keys. */
+/** What an upload may ask of its job: a manifest's fields, or an object's metadata. */
+export const JobOptionsSchema = z
+  .object({
+    mode: ModeSchema.optional(),
+    chunkSize: z.union([positiveInt, z.string().min(1)]).optional(),
+    top: nonNegativeInt.max(MAX_RESPONSE_TOP).optional(),
+    ...RECORD_OPTIONS,
+  })
+  .strict();
+export type JobOptions = z.infer<typeof JobOptionsSchema>;
+
+/**
+ * What `input/NAME.manifest.json` holds: one job over a prefix or a list of keys, and
+ * any option a direct request takes.
+ */
 export const ManifestSchema = z
   .object({
     prefix: z.string().optional(),
     keys: z.array(z.string().min(1)).min(1).max(1_000_000).optional(),
+    ...JobOptionsSchema.shape,
   })
   .strict()
   .refine((m) => (m.prefix === undefined) !== (m.keys === undefined), {

@@ -1,6 +1,7 @@
 /** A counted job's summary: the CLI's --json, output/REL.json, a direct request's answer. */
 import { z } from 'zod';
 import { CostSchema } from '../cost/schemas.js';
+import { InvalidRecordSchema } from './records.js';
 import { ModeSchema, WordCountSchema } from './tasks.js';
 
 const nonNegativeInt = z.number().int().nonnegative();
@@ -23,12 +24,27 @@ export const SummarySchema = z.object({
   elapsedMs: z.number().nonnegative(),
   invalidSequences: nonNegativeInt,
   longTokens: nonNegativeInt,
+  /**
+   * Present when any object was read as records (JSON Lines, Parquet, WARC): documents
+   * counted, records skipped (blank lines, WARC records of other types, nulls), records
+   * invalid (not a JSON object with a string at the field) and where the first one is.
+   */
+  records: nonNegativeInt.optional(),
+  skippedRecords: nonNegativeInt.optional(),
+  invalidRecords: nonNegativeInt.optional(),
+  firstInvalidRecord: InvalidRecordSchema.optional(),
+  /** How the objects were read, when not the default (auto, field text, not strict). */
+  format: z.string().optional(),
+  field: z.string().optional(),
+  strict: z.boolean().optional(),
   stats: z.object({
     chunkSize: positiveInt,
     concurrency: positiveInt,
     tokenCapBytes: positiveInt,
     bytesScanned: nonNegativeInt,
     uncompressedBytes: nonNegativeInt,
+    /** Bytes of record text counted (the records' fields, without their wrappers). */
+    textBytes: nonNegativeInt.optional(),
     mapTasks: nonNegativeInt,
     /** Hash partitions P of the job's spilled map output. */
     partitions: positiveInt,

@@ -5,6 +5,12 @@
 import { z } from 'zod';
 import { TaskUsageSchema } from '../cost/schemas.js';
 import { MODES } from '../tokenize.js';
+import {
+  FormatSchema,
+  RangeLinesSchema,
+  RecordOptionsSchema,
+  RecordTotalsSchema,
+} from './records.js';
 
 const nonNegativeInt = z.number().int().nonnegative();
 const positiveInt = z.number().int().positive();
@@ -18,8 +24,17 @@ export const SliceSchema = z
     start: nonNegativeInt,
     end: nonNegativeInt,
     whole: z.boolean(),
+    /** The format, where the planner had to know it (ranges, row groups). */
+    format: FormatSchema.optional(),
+    /** Parquet: the row groups [from, to) (start and end span their column chunks). */
+    rowGroups: z.tuple([nonNegativeInt, nonNegativeInt]).optional(),
+    /** The object's size (Parquet row groups: the footer is at its end). */
+    size: nonNegativeInt.optional(),
   })
   .refine((s) => s.end > s.start, { message: 'slice end must be after its start' })
+  .refine((s) => !s.rowGroups || (s.size !== undefined && s.rowGroups[1] > s.rowGroups[0]), {
+    message: 'a row-group slice names its object size and at least one row group',
+  })
   .refine((s) => !s.whole || s.start === 0, { message: 'a whole-object slice starts at 0' });
 
 export const SpilledPartSchema = z.object({
@@ -38,6 +53,8 @@ export const MapRequestSchema = z.object({
   jobId: z.string().optional(),
   index: nonNegativeInt,
   mode: ModeSchema,
+  /** How the objects are read: format, field, strict (all default). */
+  records: RecordOptionsSchema.optional(),
   slices: z.array(SliceSchema).min(1),
   /** Distinct keys a task of this job held so far: sizes the table so it rarely grows. */
   expectedDistinct: nonNegativeInt.optional(),
@@ -74,6 +91,10 @@ export const MapResultSchema = z
     maxRssBytes: nonNegativeInt,
     /** What the task's function used (its time, memory and requests): the job's cost. */
     usage: TaskUsageSchema.optional(),
+    /** What its records came to, when it read any format with records. */
+    records: RecordTotalsSchema.optional(),
+    /** The lines of the JSONL range it read, when it read one. */
+    rangeLines: RangeLinesSchema.optional(),
   })
   .refine((r) => (r.entries === undefined) !== (r.spilled === undefined), {
     message: 'a map result carries either entries or spilled',

@@ -12,6 +12,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { FileObjectStore } from '../adapters/file-store.js';
 import { heldCountsMapPhase } from '../adapters/worker-pool/held-map-phase.js';
 import { WorkerPoolRunner } from '../adapters/worker-pool/runner.js';
+import type { RecordOptions } from '../contracts/records.js';
 import type { Summary } from '../contracts/summary.js';
 import { RequestMeter } from '../cost/request-meter.js';
 import { startCpu, startUsage } from '../cost/usage.js';
@@ -30,6 +31,8 @@ export const EMBEDDED_INLINE_LIMIT_BYTES = 1024 * 1024;
 
 export interface LocalOptions {
   mode: Mode;
+  /** How the files are read: format, field, strict (defaults when absent). */
+  records?: RecordOptions;
   workers?: number;
   chunkSize?: number;
   top: number;
@@ -121,6 +124,7 @@ export async function countLocal(args: readonly string[], options: LocalOptions)
         source: { uri: describe(args), etag: inputEtag(objects) },
         objects,
         mode: options.mode,
+        records: options.records,
         chunkSize,
         concurrency: workers,
         top: options.top,

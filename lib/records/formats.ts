@@ -8,8 +8,8 @@ import { isParquetHead } from './parquet.js';
 
 export const FORMATS = ['text', 'jsonl', 'parquet', 'warc'] as const;
 export type Format = (typeof FORMATS)[number];
-export type FormatOption = Format | 'auto';
-export const FORMAT_OPTIONS: readonly FormatOption[] = ['auto', ...FORMATS];
+export const FORMAT_OPTIONS = ['auto', ...FORMATS] as const;
+export type FormatOption = (typeof FORMAT_OPTIONS)[number];
 
 /** The field counted when none is given: what C4, Dolma, The Pile and FineWeb call it. */
 export const DEFAULT_FIELD = 'text';

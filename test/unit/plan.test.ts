@@ -8,6 +8,7 @@ import {
   planRanges,
   planTasks,
   type SourceObject,
+  type Split,
 } from '../../lib/plan.js';
 import { formatSize, MiB, parseSize } from '../../lib/sizes.js';
 
@@ -89,12 +90,19 @@ describe('sizes', () => {
   });
 });
 
-const object = (key: string, size: number, gzip?: boolean): SourceObject => ({
+const object = (key: string, size: number, split?: boolean | Split): SourceObject => ({
   key,
   uri: `/data/${key}`,
   size,
   etag: `e-${key}`,
-  gzip,
+  split:
+    split === undefined
+      ? undefined
+      : typeof split === 'boolean'
+        ? split
+          ? { kind: 'whole' }
+          : { kind: 'ranges', format: 'text' }
+        : split,
 });
 
 /** Every owned byte of every object, as "key@offset", once. */
@@ -171,7 +179,60 @@ describe('planTasks', () => {
     expect(planTasks([object('empty', 0), object('also', 0)], 10)).toEqual([]);
   });
 
-  it('must know whether an object too big for one task is gzip', () => {
-    expect(() => planTasks([object('big', 11)], 10)).toThrow(/whether it is gzip must be known/);
+  it('must know how an object too big for one task splits', () => {
+    expect(() => planTasks([object('big', 11)], 10)).toThrow(/how it splits must be known/);
+  });
+
+  it('gives every row group of a Parquet object to exactly one task, in runs of up to a chunk', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 120 }),
+        (sizes, chunkSize) => {
+          let at = 4;
+          const groups = sizes.map((n) => {
+            const g = { start: at, end: at + n };
+            at += n;
+            return g;
+          });
+          const size = at + 8;
+          fc.pre(size > chunkSize);
+          const tasks = planTasks(
+            [object('f.parquet', size, { kind: 'rowGroups', groups })],
+            chunkSize,
+          );
+          const seen: number[] = [];
+          for (const task of tasks) {
+            const [slice] = task.slices;
+            expect(task.slices).toHaveLength(1);
+            const [from, to] = slice?.rowGroups ?? [0, 0];
+            expect(slice).toMatchObject({
+              format: 'parquet',
+              size,
+              start: groups[from]?.start,
+              end: groups[to - 1]?.end,
+              whole: false,
+            });
+            for (let g = from; g < to; g++) seen.push(g);
+            // A run is within the chunk size unless it is a single group.
+            if (to - from > 1) expect(task.bytes).toBeLessThanOrEqual(chunkSize);
+          }
+          expect(seen).toEqual(groups.map((_, i) => i));
+          // Two runs side by side would not fit one chunk (no needless tasks).
+          for (let i = 1; i < tasks.length; i++) {
+            expect((tasks[i - 1]?.bytes ?? 0) + (tasks[i]?.bytes ?? 0)).toBeGreaterThan(chunkSize);
+          }
+        },
+      ),
+    );
+  });
+
+  it('cuts a big JSON Lines object into ranges that say so', () => {
+    const tasks = planTasks([object('a.jsonl', 25, { kind: 'ranges', format: 'jsonl' })], 10);
+    expect(tasks.map((t) => t.slices.map((s) => [s.start, s.end, s.format]))).toEqual([
+      [[0, 10, 'jsonl']],
+      [[10, 20, 'jsonl']],
+      [[20, 25, 'jsonl']],
+    ]);
   });
 });

@@ -4,6 +4,13 @@
  * out like a spilled map output (a combiner) once it outgrows `maxInlineDistinct`, so
  * the driver never holds the whole vocabulary. Also how a map task is asked.
  */
+import {
+  addRecordTotals,
+  emptyRecordTotals,
+  type RangeLines,
+  type RecordOptions,
+  type RecordTotals,
+} from '../../contracts/records.js';
 import type { MapRequest, MapResult, SpilledPart } from '../../contracts/tasks.js';
 import { mapSpillPart, mapSpillPrefix } from '../../keys.js';
 import type { MapTaskPlan } from '../../plan.js';
@@ -32,6 +39,7 @@ export function describeTask(sources: ObjectStore, task: MapTaskPlan): string {
 export function mapRequestFor(options: {
   task: MapTaskPlan;
   mode: Mode;
+  records?: RecordOptions;
   bucket?: string;
   workPrefix: string;
   partitions: number;
@@ -46,6 +54,7 @@ export function mapRequestFor(options: {
     bucket: options.bucket,
     index: task.index,
     mode: options.mode,
+    ...(options.records && Object.keys(options.records).length > 0 && { records: options.records }),
     slices: task.slices,
     expectedDistinct: Math.ceil((options.expectedDistinct * task.bytes) / options.chunkSize),
     spill: {
@@ -70,6 +79,9 @@ function concat(pieces: Iterable<Uint8Array>): Uint8Array {
 /** What a map task counted, besides its counts. */
 export type MapTotals = Pick<
   MapResult,
+  | 'index'
+  | 'records'
+  | 'rangeLines'
   | 'tokens'
   | 'invalidSequences'
   | 'longTokens'
@@ -101,6 +113,12 @@ export class MapResults {
   /** Distinct words per chunk of text, the most any task saw: sizes later tasks' tables. */
   expectedDistinct = 0;
   private spills = 0;
+  /** What the records came to (undefined until a task read a format with records). */
+  private recordTotals: RecordTotals | undefined;
+  /** The task whose first invalid record is the job's first so far. */
+  private firstInvalidTask = Number.POSITIVE_INFINITY;
+  /** JSONL ranges read, by object: what numbers a line across ranges. */
+  private readonly ranges = new Map<string, RangeLines[]>();
 
   constructor(private readonly options: MapResultsOptions) {}
 
@@ -127,11 +145,46 @@ export class MapResults {
     ] as const)
       this[k] += result[k];
     this.maxRssBytes = Math.max(this.maxRssBytes, result.maxRssBytes);
+    this.addRecords(result);
     // Per byte of text (a gzip task's stored bytes would overstate it many times).
     this.expectedDistinct = Math.max(
       this.expectedDistinct,
       Math.ceil((result.distinct / Math.max(1, result.uncompressedBytes)) * this.options.chunkSize),
     );
+  }
+
+  private addRecords(result: MapTotals): void {
+    const { records, rangeLines } = result;
+    if (!records) return;
+    const { firstInvalid, ...totals } = records;
+    this.recordTotals = addRecordTotals(this.recordTotals ?? emptyRecordTotals(), totals);
+    // Tasks answer in any order; the first invalid record is the earliest task's.
+    if (firstInvalid && result.index < this.firstInvalidTask) {
+      this.firstInvalidTask = result.index;
+      this.recordTotals.firstInvalid = firstInvalid;
+      this.firstInvalidRange = rangeLines;
+    }
+    if (rangeLines) {
+      const list = this.ranges.get(rangeLines.uri) ?? [];
+      list.push(rangeLines);
+      this.ranges.set(rangeLines.uri, list);
+    }
+  }
+
+  private firstInvalidRange: RangeLines | undefined;
+
+  /**
+   * What the records came to, the first invalid record's line numbered in its object
+   * (a range task numbers its own lines: the lines of the ranges before it are added).
+   */
+  recordSummary(): RecordTotals | undefined {
+    const totals = this.recordTotals;
+    const first = totals?.firstInvalid;
+    const range = this.firstInvalidRange;
+    if (!totals || !first || !range || first.line === undefined) return totals;
+    let before = 0;
+    for (const r of this.ranges.get(range.uri) ?? []) if (r.start < range.start) before += r.lines;
+    return { ...totals, firstInvalid: { ...first, line: first.line + before } };
   }
 
   /** Merges counts: inline `word\tcount\n` lines, or parts spilled to the work store. */

@@ -1,10 +1,12 @@
 /**
  * Planning a job, for both drivers: the chunk size (given, or chosen from the size and
- * the width), the map tasks (Hadoop's InputSplits: ranges of big plain objects, whole
- * gzip objects, packs of small ones), and the hash partitions P every map output uses.
- * Only the first bytes of objects bigger than a chunk are read: gzip does not split.
+ * the width), the map tasks (Hadoop's InputSplits: ranges of big plain text and JSON
+ * Lines objects, row groups of Parquet files, whole compressed and WARC objects, packs
+ * of small ones), and the hash partitions P every map output uses. Only objects bigger
+ * than a chunk are looked at: their first bytes, and a Parquet file's footer.
  */
 import { mapLimit } from '../../concurrency.js';
+import type { RecordOptions } from '../../contracts/records.js';
 import {
   autoChunkSize,
   checkChunkSize,
@@ -12,12 +14,16 @@ import {
   needsPeek,
   planTasks,
   type SourceObject,
+  type Split,
   totalBytes,
 } from '../../plan.js';
 import type { ObjectStore } from '../../ports.js';
+import { codecOf, HEAD_BYTES } from '../../records/codecs.js';
+import { DEFAULT_FIELD, formatByName, isWarcHead } from '../../records/formats.js';
+import { fieldColumn, isParquetHead, readFooter } from '../../records/parquet.js';
 import { choosePartitions } from '../../reduce/partition.js';
 
-/** Objects whose first bytes are read at once, to tell gzip from text. */
+/** Objects whose first bytes are read at once, to tell how they split. */
 const PEEK_CONCURRENCY = 16;
 
 export interface JobPlan {
@@ -27,35 +33,56 @@ export interface JobPlan {
   partitions: number;
 }
 
-/** Reads the first bytes of objects too big for one task: gzip ones are not split. */
-async function peekGzip(
-  store: ObjectStore,
-  objects: readonly SourceObject[],
-  chunkSize: number,
-): Promise<SourceObject[]> {
-  return mapLimit(objects, PEEK_CONCURRENCY, async (object) => {
-    if (!needsPeek(object, chunkSize)) return object;
-    const head: number[] = [];
-    for await (const piece of store.readRange(object.key, {
-      start: 0,
-      end: 2,
-      ifMatch: object.etag,
-    })) {
-      head.push(...piece);
-    }
-    return { ...object, gzip: head[0] === 0x1f && head[1] === 0x8b };
-  });
+async function headOf(store: ObjectStore, object: SourceObject): Promise<Uint8Array> {
+  const head: number[] = [];
+  for await (const piece of store.readRange(object.key, {
+    start: 0,
+    end: HEAD_BYTES,
+    ifMatch: object.etag,
+  })) {
+    head.push(...piece);
+  }
+  return Uint8Array.from(head);
 }
 
-/** The map tasks of a job over `objects` (their first bytes read where gzip must be known). */
+/**
+ * How a big object splits: a compressed one (gzip, zstd) or a WARC file is read whole;
+ * a Parquet file by the row groups of its footer; text and JSON Lines by byte ranges.
+ */
+export async function splitOf(
+  store: ObjectStore,
+  object: SourceObject,
+  records: RecordOptions = {},
+): Promise<Split> {
+  const head = await headOf(store, object);
+  if (codecOf(head) !== 'none') return { kind: 'whole' };
+  const option = records.format ?? 'auto';
+  const parquet = option === 'parquet' || (option === 'auto' && isParquetHead(head));
+  if (parquet) {
+    const o = { key: object.key, etag: object.etag, size: object.size, uri: object.uri };
+    const groups = fieldColumn(await readFooter(store, o), records.field ?? DEFAULT_FIELD, o);
+    return { kind: 'rowGroups', groups };
+  }
+  const format =
+    option === 'auto' ? (isWarcHead(head) ? 'warc' : formatByName(object.key)) : option;
+  if (format === 'warc') return { kind: 'whole' };
+  return { kind: 'ranges', format: format === 'jsonl' ? 'jsonl' : 'text' };
+}
+
+/** The map tasks of a job over `objects` (the big ones looked at to tell how they split). */
 export async function planJob(
   store: ObjectStore,
   objects: readonly SourceObject[],
-  options: { chunkSize?: number; concurrency: number },
+  options: { chunkSize?: number; concurrency: number; records?: RecordOptions },
 ): Promise<JobPlan> {
   const bytes = totalBytes(objects);
   const chunkSize = options.chunkSize ?? autoChunkSize(bytes, options.concurrency);
   checkChunkSize(chunkSize);
-  const tasks = planTasks(await peekGzip(store, objects, chunkSize), chunkSize);
+  const looked = await mapLimit(objects, PEEK_CONCURRENCY, async (object) =>
+    needsPeek(object, chunkSize)
+      ? { ...object, split: await splitOf(store, object, options.records) }
+      : object,
+  );
+  const tasks = planTasks(looked, chunkSize);
   return { chunkSize, tasks, partitions: choosePartitions(bytes) };
 }

@@ -1,4 +1,5 @@
 /** The summary of a counted job, whichever driver ran it, and its top words. */
+import type { RecordOptions, RecordTotals } from '../../contracts/records.js';
 import type { Summary } from '../../contracts/summary.js';
 import type { JobCost } from '../../cost/job-cost.js';
 import { TOKEN_CAP_BYTES } from '../../kernel/long-tokens.js';
@@ -28,7 +29,10 @@ export interface Counted {
     longTokens: number;
     bytesScanned: number;
     uncompressedBytes: number;
+    records?: RecordTotals;
   };
+  /** How the objects were read (the request's options). */
+  records?: RecordOptions;
   distinct: number;
   top: Summary['top'];
   maxRssBytes: number;
@@ -39,6 +43,8 @@ export interface Counted {
 
 export function summaryOf(counted: Counted): Summary {
   const bytes = counted.objects.reduce((sum, o) => sum + o.size, 0);
+  const records = counted.map.records;
+  const options = counted.records ?? {};
   return {
     source: { uri: counted.source.uri, bytes, etag: counted.source.etag },
     sources: { objects: counted.objects.length, bytes },
@@ -50,12 +56,22 @@ export function summaryOf(counted: Counted): Summary {
     elapsedMs: Math.round(counted.elapsedMs),
     invalidSequences: counted.map.invalidSequences,
     longTokens: counted.map.longTokens,
+    ...(records && {
+      records: records.records,
+      skippedRecords: records.skippedRecords,
+      invalidRecords: records.invalidRecords,
+      ...(records.firstInvalid && { firstInvalidRecord: records.firstInvalid }),
+    }),
+    ...(options.format !== undefined && options.format !== 'auto' && { format: options.format }),
+    ...(options.field !== undefined && { field: options.field }),
+    ...(options.strict && { strict: true }),
     stats: {
       chunkSize: counted.chunkSize,
       concurrency: counted.concurrency,
       tokenCapBytes: TOKEN_CAP_BYTES,
       bytesScanned: counted.map.bytesScanned,
       uncompressedBytes: counted.map.uncompressedBytes,
+      ...(records && { textBytes: records.textBytes }),
       mapTasks: counted.mapTasks,
       partitions: counted.partitions,
       reduceTasks: counted.reduceTasks,

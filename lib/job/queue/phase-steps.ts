@@ -72,6 +72,7 @@ const mappedOf = (m: MapResults): Mapped => ({
   longTokens: m.longTokens,
   bytesScanned: m.bytesScanned,
   uncompressedBytes: m.uncompressedBytes,
+  ...(m.recordSummary() && { records: m.recordSummary() }),
 });
 
 /** Starts the phase after `done`: the map phase's successor is chosen by the results. */

@@ -56,6 +56,7 @@ export async function publishQueued(
       partitions: job.partitions,
       reduceTasks: tally.reduceTasks,
       map: tally.mapped,
+      records: job.records,
       distinct: tally.distinct,
       top: tally.top.slice(0, job.top),
       maxRssBytes: Math.max(tally.maxRssBytes, peakRssBytes()),

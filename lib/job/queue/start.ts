@@ -20,7 +20,6 @@ import { isTerminal, readStatus, recordAttempt, runningRecord } from '../ledger/
 import { removeJobObjects } from '../ledger/temporaries.js';
 import { INLINE_MAX_DISTINCT, mapRequestFor } from '../phases/map-results.js';
 import { planJob } from '../phases/plan-job.js';
-import { PUBLISHED_TOP } from '../phases/summary.js';
 import { admit } from '../request/admit.js';
 import { nowOf, type QueueDeps } from './deps.js';
 import { afterPhase } from './phase-steps.js';
@@ -103,6 +102,7 @@ export async function startQueuedJob(
     const plan = await planJob(store, job.input.objects, {
       chunkSize: job.chunkSize,
       concurrency: deps.concurrency,
+      records: job.records,
     });
     const name = job.input.name;
     const sources = job.input.objects;
@@ -114,11 +114,12 @@ export async function startQueuedJob(
       source: { uri: job.input.uri, etag: job.etag },
       sources: { objects: sources.length, bytes: totalBytes(sources) },
       mode: job.mode,
+      ...(Object.keys(job.records).length > 0 && { records: job.records }),
       chunkSize: plan.chunkSize,
       partitions: plan.partitions,
       mapTasks: plan.tasks.length,
       concurrency: deps.concurrency,
-      top: PUBLISHED_TOP,
+      top: job.publishedTop,
       inlineLimitBytes: deps.inlineLimitBytes,
       maxInlineDistinct: deps.maxInlineDistinct ?? INLINE_MAX_DISTINCT,
       output: job.output,
@@ -172,6 +173,7 @@ async function sendMapTasks(
     mapRequestFor({
       task,
       mode: job.mode,
+      records: job.records,
       bucket: job.bucket,
       workPrefix: ledger.prefix,
       partitions: job.partitions,

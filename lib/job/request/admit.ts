@@ -4,6 +4,7 @@
  * is written.
  */
 import { randomUUID } from 'node:crypto';
+import type { RecordOptions } from '../../contracts/records.js';
 import type { StartRequest } from '../../contracts/requests.js';
 import {
   inputEtag,
@@ -16,6 +17,7 @@ import {
 import type { ObjectStore } from '../../ports.js';
 import { parseSize } from '../../sizes.js';
 import type { Mode } from '../../tokenize.js';
+import { PUBLISHED_TOP } from '../phases/summary.js';
 import { type ResolvedInput, resolveInput } from './inputs.js';
 import { checkChunkSizeRequest, checkDerivedKeys, checkTaskCount } from './limits.js';
 
@@ -27,6 +29,10 @@ export interface Job {
   etag: string;
   jobId: string;
   mode: Mode;
+  /** How the objects are read (only what the request set: the rest are defaults). */
+  records: RecordOptions;
+  /** Top words the published summary keeps: PUBLISHED_TOP, or more if the upload asks. */
+  publishedTop: number;
   chunkSize: number;
   output: ReturnType<typeof outputKeys>;
 }
@@ -35,13 +41,6 @@ export async function admit(
   deps: { store: ObjectStore; bucket: string; defaultChunkSize: number },
   request: StartRequest,
 ): Promise<Job> {
-  const mode = request.mode ?? 'words';
-  let chunkSize = deps.defaultChunkSize;
-  if (request.chunkSize !== undefined) {
-    chunkSize =
-      typeof request.chunkSize === 'string' ? parseSize(request.chunkSize) : request.chunkSize;
-    checkChunkSizeRequest(chunkSize);
-  }
   const output = outputKeys(request.input);
   checkDerivedKeys(inputUri(deps.bucket, request.input), [
     ...Object.values(output),
@@ -49,6 +48,19 @@ export async function admit(
     latestJobKey(output.summary),
   ]);
   const input = await resolveInput(deps.store, request.input);
+  // What the upload asks (a manifest, an object's metadata), under what the request asks.
+  const asked = { ...input.options, ...definedOf(request) };
+  const mode = asked.mode ?? 'words';
+  let chunkSize = deps.defaultChunkSize;
+  if (asked.chunkSize !== undefined) {
+    chunkSize = typeof asked.chunkSize === 'string' ? parseSize(asked.chunkSize) : asked.chunkSize;
+    checkChunkSizeRequest(chunkSize);
+  }
+  const records: RecordOptions = {
+    ...(asked.format !== undefined && asked.format !== 'auto' && { format: asked.format }),
+    ...(asked.field !== undefined && { field: asked.field }),
+    ...(asked.strict && { strict: true }),
+  };
   checkTaskCount(input.uri, input.objects, chunkSize);
   const etag = inputEtag(input.objects);
   // A forced recount is a job of its own: its token goes into the id.
@@ -60,6 +72,7 @@ export async function admit(
     objects: force ? [...input.objects, { key: '', etag: force }] : input.objects,
     mode,
     chunkSize,
+    records,
   });
   return {
     request: { ...request, ...(force && { force }) },
@@ -67,7 +80,14 @@ export async function admit(
     etag,
     jobId,
     mode,
+    records,
+    publishedTop: Math.max(PUBLISHED_TOP, input.options.top ?? 0),
     chunkSize,
     output,
   };
+}
+
+/** The options a request sets (undefined ones do not hide an upload's). */
+function definedOf(request: StartRequest): Partial<StartRequest> {
+  return Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined));
 }

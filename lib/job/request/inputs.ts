@@ -6,12 +6,13 @@
  */
 import { mapLimit } from '../../concurrency.js';
 import { parsePayload } from '../../contracts/parse.js';
-import { type Manifest, ManifestSchema } from '../../contracts/requests.js';
+import { type JobOptions, type Manifest, ManifestSchema } from '../../contracts/requests.js';
 import { InvalidPayloadError, messageOf, ObjectNotFoundError, UsageError } from '../../errors.js';
 import { type InputName, inputEtag, isExcludedFromListing, isManifestKey } from '../../keys.js';
 import type { SourceObject } from '../../plan.js';
 import type { ObjectInfo, ObjectStore } from '../../ports.js';
 import { compareUtf8 } from '../../reduce/order.js';
+import { metadataOptions } from './input-options.js';
 
 /** A manifest bigger than this is not a manifest (a million keys fit in far less). */
 export const MAX_MANIFEST_BYTES = 128 * 1024 * 1024;
@@ -24,6 +25,8 @@ export interface ResolvedInput {
   uri: string;
   /** In key order, each once. */
   objects: SourceObject[];
+  /** What the upload asks of its job: a manifest's options, an object's metadata. */
+  options: JobOptions;
 }
 
 function toSource(info: ObjectInfo): SourceObject {
@@ -84,18 +87,28 @@ export async function readManifest(store: ObjectStore, key: string): Promise<Man
 export async function resolveInput(store: ObjectStore, name: InputName): Promise<ResolvedInput> {
   switch (name.kind) {
     case 'key': {
+      const uri = store.uri(name.key);
       if (!isManifestKey(name.key)) {
-        return { name, uri: store.uri(name.key), objects: [toSource(await store.head(name.key))] };
+        const info = await store.head(name.key);
+        return {
+          name,
+          uri,
+          objects: [toSource(info)],
+          options: metadataOptions(uri, info.metadata),
+        };
       }
-      const manifest = await readManifest(store, name.key);
+      const { prefix, keys, ...options } = await readManifest(store, name.key);
       const objects =
-        manifest.prefix !== undefined
-          ? await listPrefix(store, manifest.prefix)
-          : await headAll(store, manifest.keys ?? []);
-      return { name, uri: store.uri(name.key), objects };
+        prefix !== undefined ? await listPrefix(store, prefix) : await headAll(store, keys ?? []);
+      return { name, uri, objects, options };
     }
     case 'prefix':
-      return { name, uri: store.uri(name.prefix), objects: await listPrefix(store, name.prefix) };
+      return {
+        name,
+        uri: store.uri(name.prefix),
+        objects: await listPrefix(store, name.prefix),
+        options: {},
+      };
     case 'keys':
       return {
         name,
@@ -104,6 +117,7 @@ export async function resolveInput(store: ObjectStore, name: InputName): Promise
             ? store.uri(name.keys[0] as string)
             : `${store.uri(name.keys[0] as string)} and ${name.keys.length - 1} more key(s)`,
         objects: await headAll(store, name.keys),
+        options: {},
       };
   }
 }

@@ -58,7 +58,7 @@ export function checkTaskCount(
   // Ranges alone may already be too many; else plan (no allocation of millions of ranges).
   if (tasks <= MAX_JOB_TASKS) {
     tasks = planTasks(
-      objects.map((o) => ({ ...o, gzip: false })),
+      objects.map((o) => ({ ...o, split: { kind: 'ranges', format: 'text' } as const })),
       chunkSize,
     ).length;
   }

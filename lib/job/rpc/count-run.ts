@@ -9,7 +9,6 @@ import type { startUsage } from '../../cost/usage.js';
 import { ledgerKeys } from '../../keys.js';
 import { RunRecord } from '../ledger/run-record.js';
 import { INLINE_RESULT_LIMIT_BYTES } from '../phases/map-results.js';
-import { PUBLISHED_TOP } from '../phases/summary.js';
 import type { Job } from '../request/admit.js';
 import type { OrchestratorDeps } from './deps.js';
 import { runJob } from './run-phases.js';
@@ -54,9 +53,10 @@ export async function countRun(
       source: { uri: job.input.uri, etag: job.etag },
       objects: job.input.objects,
       mode: job.mode,
+      records: job.records,
       chunkSize: job.chunkSize,
       concurrency: deps.concurrency,
-      top: Math.max(PUBLISHED_TOP, job.request.top ?? 0),
+      top: Math.max(job.publishedTop, job.request.top ?? 0),
       bucket: deps.bucket,
       workPrefix: work,
       inlineLimitBytes: deps.inlineLimitBytes ?? INLINE_RESULT_LIMIT_BYTES,

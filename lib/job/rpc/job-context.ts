@@ -1,5 +1,6 @@
 /** What the phases of one job share: the ports, the request, and its progress. */
 import type { z } from 'zod';
+import type { RecordOptions } from '../../contracts/records.js';
 import type { FinalizeResult, MapRequest, ReduceResult } from '../../contracts/tasks.js';
 import type { CostSetup } from '../../cost/job-cost.js';
 import { addUsage, type TaskUsage, type UsageTally } from '../../cost/usage.js';
@@ -38,6 +39,8 @@ export interface JobSpec {
   /** The objects, listed (sizes and versions; content unread). */
   objects: readonly SourceObject[];
   mode: Mode;
+  /** How the objects are read: format, field, strict (defaults when absent). */
+  records?: RecordOptions;
   /** Bytes per map task; chosen from the size and concurrency when absent. */
   chunkSize?: number;
   /** Tasks in flight at once. */

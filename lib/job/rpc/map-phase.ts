@@ -33,6 +33,7 @@ export async function runMapPhase(
       mapRequestFor({
         task,
         mode: spec.mode,
+        records: spec.records,
         bucket: spec.bucket,
         workPrefix: spec.workPrefix,
         partitions: ctx.partitions,

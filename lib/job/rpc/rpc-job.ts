@@ -146,7 +146,7 @@ async function run(deps: OrchestratorDeps, job: Job, attempt: RunAttempt): Promi
     if (attempt.signal.aborted) throw attempt.signal.reason;
     const final: Summary = {
       ...summary,
-      top: summary.top.slice(0, PUBLISHED_TOP),
+      top: summary.top.slice(0, job.publishedTop),
       elapsedMs: Math.round(performance.now() - attempt.startedAt),
     };
     const outcome = await publishCounted(

@@ -6,12 +6,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mapLimit } from '../../concurrency.js';
+import {
+  addRecordTotals,
+  emptyRecordTotals,
+  type RangeLines,
+  type RecordTotals,
+} from '../../contracts/records.js';
 import type { MapRequest, MapResult, SpilledPart } from '../../contracts/tasks.js';
 import { TaskCounts } from '../../kernel/task-counts.js';
 import { mapSpillPart } from '../../keys.js';
+import type { Slice } from '../../plan.js';
 import type { ObjectStore } from '../../ports.js';
 import { peakRssBytes } from '../../rss.js';
-import { countRange, countWhole, type Feeder } from './slice-reader.js';
+import { countJsonlRange, countRowGroups, countWhole, type SliceRead } from './record-slices.js';
+import { countRange, type Feeder } from './slice-reader.js';
 
 export interface MapStores {
   /** Where the objects are. */
@@ -48,6 +56,9 @@ export interface SliceCounts {
   spilled: SpilledPart[];
   /** The table the task ended with (a fresh one after each spill). */
   counts: TaskCounts;
+  /** What its records came to, when it read a format with records. */
+  records?: RecordTotals;
+  rangeLines?: RangeLines;
 }
 
 type Stat = 'invalidSequences' | 'longTokens' | 'bytesScanned';
@@ -95,23 +106,50 @@ export async function countSlices(
       return full ? spill() : undefined;
     },
   };
-  let uncompressedBytes = 0;
-  await mapLimit(request.slices, WHOLE_OBJECTS_IN_FLIGHT, async (slice) => {
+  const reads = await mapLimit(request.slices, WHOLE_OBJECTS_IN_FLIGHT, async (slice) => {
     try {
-      // Awaited first: `total += await …` would read the total before another slice adds to it.
-      const counted = slice.whole
-        ? await countWhole(stores.source, slice, request.mode, feeder)
-        : await countRange(stores.source, slice, request.mode, feeder);
-      uncompressedBytes += counted;
+      return await readSlice(stores.source, slice, request, feeder);
     } catch (error) {
       failed = true;
       throw error;
     }
   });
+  let uncompressedBytes = 0;
+  let records: RecordTotals | undefined;
+  let rangeLines: RangeLines | undefined;
+  // In slice order: the first invalid record is the first slice's.
+  for (const read of reads) {
+    uncompressedBytes += read.bytes;
+    if (read.records) records = addRecordTotals(records ?? emptyRecordTotals(), read.records);
+    rangeLines ??= read.rangeLines;
+  }
   tokens += counts.tokens();
   for (const k of STATS) stats[k] += counts[k];
   const distinct = spilled.length > 0 ? counts.distinct() : counts.distinct() - distinctBefore;
-  return { tokens, ...stats, uncompressedBytes, distinct, spilled, counts };
+  return {
+    tokens,
+    ...stats,
+    uncompressedBytes,
+    distinct,
+    spilled,
+    counts,
+    ...(records && { records }),
+    ...(rangeLines && { rangeLines }),
+  };
+}
+
+/** Counts one slice the way its format reads. */
+async function readSlice(
+  source: ObjectStore,
+  slice: Slice,
+  request: MapRequest,
+  feeder: Feeder,
+): Promise<SliceRead> {
+  const { mode, records } = request;
+  if (slice.whole) return countWhole(source, slice, mode, feeder, records);
+  if (slice.rowGroups) return countRowGroups(source, slice, mode, feeder, records);
+  if (slice.format === 'jsonl') return countJsonlRange(source, slice, mode, feeder, records);
+  return { bytes: await countRange(source, slice, mode, feeder) };
 }
 
 /** The map task as the task function runs it: its counts inline, or spilled. */

@@ -1,0 +1,238 @@
+/**
+ * Reading a map task's slices as records (lib/records/): a whole object through its
+ * codec (told by magic bytes) into the reader of its format (told by the option, the
+ * content, the name), a byte range of a JSON Lines object, or row groups of a Parquet
+ * file. Each record's text goes to one RecordText, counted into the task's table.
+ */
+import type { RecordOptions, RecordTotals } from '../../contracts/records.js';
+import { CorruptInputError } from '../../errors.js';
+import { RangeCounter } from '../../kernel/range-counter.js';
+import type { Slice } from '../../plan.js';
+import type { ObjectStore } from '../../ports.js';
+import { codecOf, decompress, HEAD_BYTES } from '../../records/codecs.js';
+import { DEFAULT_FIELD, resolveFormat } from '../../records/formats.js';
+import { JsonField } from '../../records/json-field.js';
+import { JsonlReader } from '../../records/jsonl.js';
+import { countParquet, isParquetHead } from '../../records/parquet.js';
+import { emptyRecordStats, type RecordStats } from '../../records/record-stats.js';
+import { RecordText } from '../../records/record-text.js';
+import { WarcReader } from '../../records/warc.js';
+import type { Mode } from '../../tokenize.js';
+import type { Feeder } from './slice-reader.js';
+
+/** Pieces read while finishing the last line past the range's end. */
+const OVERRUN_PIECE_SIZE = 64 * 1024;
+const MAX_OVERRUN_SPAN = 8 * 1024 * 1024;
+
+/** What a slice's records came to (undefined for plain text), and the bytes read. */
+export interface SliceRead {
+  /** Bytes the readers saw (decompressed). */
+  bytes: number;
+  records?: RecordTotals;
+  /** A JSONL range: the lines it owned. */
+  rangeLines?: { uri: string; start: number; lines: number };
+}
+
+function totalsOf(
+  stats: RecordStats,
+  text: RecordText,
+  uri: string,
+  numbered: boolean,
+): RecordTotals {
+  const first = stats.firstInvalid;
+  return {
+    records: stats.records,
+    skippedRecords: stats.skippedRecords,
+    invalidRecords: stats.invalidRecords,
+    textBytes: text.textBytes,
+    ...(first && {
+      firstInvalid: {
+        uri,
+        ...(numbered && first.line !== undefined && { line: first.line }),
+        ...(first.offset !== undefined && { byte: first.offset }),
+        reason: first.reason,
+      },
+    }),
+  };
+}
+
+/** Joins an iterator's first pieces until `n` bytes (or its end); the rest follows. */
+async function peek(
+  pieces: AsyncIterator<Uint8Array>,
+  n: number,
+): Promise<{ head: Uint8Array; all: AsyncIterable<Uint8Array> }> {
+  let head = new Uint8Array(0);
+  let ended = false;
+  while (head.length < n) {
+    const next = await pieces.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    const joined = new Uint8Array(head.length + next.value.length);
+    joined.set(head);
+    joined.set(next.value, head.length);
+    head = joined;
+  }
+  const all = async function* () {
+    if (head.length > 0) yield head;
+    if (ended) return;
+    for (;;) {
+      const next = await pieces.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  };
+  return { head, all: all() };
+}
+
+/**
+ * Counts a whole object: decompressed when its first bytes say gzip or zstd, then read
+ * as its format (the option, or told by content and name).
+ */
+export async function countWhole(
+  store: ObjectStore,
+  slice: Slice,
+  mode: Mode,
+  feeder: Feeder,
+  options: RecordOptions = {},
+): Promise<SliceRead> {
+  const uri = store.uri(slice.key);
+  const option = options.format ?? 'auto';
+  const pieces = store
+    .readRange(slice.key, { start: 0, ifMatch: slice.etag })
+    [Symbol.asyncIterator]();
+  try {
+    const raw = await peek(pieces, HEAD_BYTES);
+    const codec = codecOf(raw.head);
+    if (
+      codec === 'none' &&
+      (option === 'parquet' || (option === 'auto' && isParquetHead(raw.head)))
+    ) {
+      await pieces.return?.();
+      return await countRowGroups(store, { ...slice, size: slice.end }, mode, feeder, options);
+    }
+    if (option === 'parquet') {
+      throw new CorruptInputError(`${uri}: a ${codec} stream, not a Parquet file`);
+    }
+    const text = await peek(decompress(codec, raw.all, uri)[Symbol.asyncIterator](), HEAD_BYTES);
+    const format = resolveFormat(option, slice.key, raw.head, text.head);
+    let bytes = 0;
+    const counted = async function* () {
+      for await (const piece of text.all) {
+        bytes += piece.length;
+        yield piece;
+      }
+    };
+    if (format === 'text') {
+      await countText(counted(), mode, feeder);
+      return { bytes };
+    }
+    const sink = new RecordText(mode, feeder);
+    const stats = emptyRecordStats();
+    if (format === 'warc') {
+      const reader = new WarcReader(sink, stats, uri);
+      for await (const piece of counted()) await reader.push(piece);
+      await reader.end();
+    } else {
+      const reader = new JsonlReader({
+        field: new JsonField(options.field ?? DEFAULT_FIELD),
+        text: sink,
+        stats,
+        strict: options.strict ?? false,
+        uri,
+      });
+      for await (const piece of counted()) await reader.push(piece);
+      await reader.end();
+    }
+    await sink.finish();
+    return { bytes, records: totalsOf(stats, sink, uri, true) };
+  } finally {
+    // A failure (a corrupt stream, a spill that could not be written) leaves the read open.
+    await pieces.return?.();
+  }
+}
+
+/** Counts every token of a text stream (the whole object is the range). */
+async function countText(
+  pieces: AsyncIterable<Uint8Array>,
+  mode: Mode,
+  feeder: Feeder,
+): Promise<void> {
+  const counter = new RangeCounter(mode, 0, Number.MAX_SAFE_INTEGER, feeder.counts());
+  for await (const piece of pieces) {
+    counter.retarget(feeder.counts());
+    counter.feed(piece);
+    await feeder.afterPiece();
+  }
+  counter.retarget(feeder.counts());
+  counter.endInput();
+}
+
+/**
+ * Counts the lines of a JSON Lines object that start in [start, end): read from the
+ * byte before the range, and past its end (in bounded pieces) until the last owned
+ * line ends.
+ */
+export async function countJsonlRange(
+  store: ObjectStore,
+  slice: Slice,
+  mode: Mode,
+  feeder: Feeder,
+  options: RecordOptions = {},
+): Promise<SliceRead> {
+  const uri = store.uri(slice.key);
+  const sink = new RecordText(mode, feeder);
+  const stats = emptyRecordStats();
+  const from = Math.max(0, slice.start - 1);
+  const reader = new JsonlReader(
+    {
+      field: new JsonField(options.field ?? DEFAULT_FIELD),
+      text: sink,
+      stats,
+      strict: options.strict ?? false,
+      uri,
+    },
+    { from, start: slice.start, end: slice.end },
+  );
+  const read = { ifMatch: slice.etag };
+  let at = from;
+  let span = slice.end - from;
+  let grow = OVERRUN_PIECE_SIZE;
+  while (!reader.done) {
+    let got = 0;
+    for await (const piece of store.readRange(slice.key, { start: at, end: at + span, ...read })) {
+      got += piece.length;
+      await reader.push(piece);
+      if (reader.done) break;
+    }
+    if (got === 0) break; // the object ended
+    at += got;
+    span = grow;
+    grow = Math.min(grow * 2, MAX_OVERRUN_SPAN);
+  }
+  await reader.end();
+  await sink.finish();
+  return {
+    bytes: slice.end - slice.start,
+    records: totalsOf(stats, sink, uri, true),
+    rangeLines: { uri, start: slice.start, lines: stats.lines },
+  };
+}
+
+/** Counts the field's strings in row groups [from, to) of a Parquet file (all when absent). */
+export async function countRowGroups(
+  store: ObjectStore,
+  slice: Slice,
+  mode: Mode,
+  feeder: Feeder,
+  options: RecordOptions = {},
+): Promise<SliceRead> {
+  const uri = store.uri(slice.key);
+  const sink = new RecordText(mode, feeder);
+  const stats = emptyRecordStats();
+  const o = { key: slice.key, etag: slice.etag, size: slice.size ?? slice.end, uri };
+  await countParquet(store, o, options.field ?? DEFAULT_FIELD, slice.rowGroups, sink, stats);
+  await sink.finish();
+  return { bytes: sink.textBytes, records: totalsOf(stats, sink, uri, false) };
+}

@@ -1,0 +1,308 @@
+"""Corpora in their stored formats, written by the real writers, and the oracle for them.
+
+    corpus.py write DIR [--seed N] [--docs N] [--text FILE ...]
+        JSON Lines (gzip, multi-frame zstd, plain, with blank and invalid lines),
+        Parquet (pyarrow: snappy with dictionary pages, zstd with plain pages, nulls,
+        many row groups) and a WET file (warcio, one gzip member per record).
+    corpus.py texts OUT --field F FILE ...
+        Each record's text, as Python's json, pyarrow and warcio read it, written to
+        OUT one after another with a line feed after each (a lone surrogate written as
+        U+FFFD, as the counter reads it); prints the records, skipped and invalid
+        records, and the whitespace counts (str.split()) as JSON.
+
+The project's npm scripts run it in .corpus/venv (scripts/corpus-venv.mjs).
+"""
+
+import argparse
+import collections
+import gzip
+import io
+import json
+import math
+import random
+import re
+import sys
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import zstandard
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+# Text the generator draws on beyond the given files: escapes, CJK, astral characters,
+# Python-only whitespace, a BOM, combining marks.
+EXTRA = [
+    "tab\there",
+    "new\nline",
+    'quote " and back\\slash',
+    "中文 分布式 编程",
+    "ーのか",
+    "emoji 🎉 𝔘𝔫𝔦",
+    "nbsp\u00a0and\u2003em",
+    "\ufeffbom",
+    "café naïve",
+    "control\u0001char",
+    "sep\u2028line",
+    "",
+]
+
+
+def words_of(files):
+    words = []
+    for name in files:
+        with open(name, encoding="utf-8") as f:
+            words.extend(f.read().split())
+    return words or ["alpha", "beta", "gamma"]
+
+
+def make_doc(rng, words, long_every):
+    n = rng.choice([0, 1, 3, 8, 20, 60, 200])
+    parts = [rng.choice(words) for _ in range(n)]
+    if rng.random() < 0.3:
+        parts.insert(rng.randrange(len(parts) + 1), rng.choice(EXTRA))
+    if rng.random() < 0.05:
+        parts.append(rng.choice(["\ud83d", "\ude00"]))  # a lone surrogate
+    sep = rng.choice([" ", " ", "\n", "  ", "\t"])
+    doc = sep.join(parts)
+    if long_every and rng.random() < long_every:
+        doc = " ".join(rng.choice(words) for _ in range(40_000))  # a record of ~250 KB
+    return doc
+
+
+def dumps(value, ensure_ascii):
+    # allow_nan: Python writes NaN as it reads it.
+    return json.dumps(value, ensure_ascii=ensure_ascii)
+
+
+def jsonl_lines(rng, words, docs, ensure_ascii, field="text", invalid=False, long_every=0):
+    lines = []
+    for i in range(docs):
+        doc = make_doc(rng, words, long_every)
+        if field == "meta.body":
+            record = {"id": i, "meta": {"body": doc, "lang": "en"}}
+        else:
+            record = {field: doc, "id": i, "url": f"https://example.org/{i}", "score": 0.5}
+        if rng.random() < 0.1:
+            record["score"] = math.nan
+        lines.append(dumps(record, ensure_ascii))
+        if invalid and rng.random() < 0.08:
+            lines.append(
+                rng.choice(
+                    [
+                        "",
+                        "   ",
+                        "not json",
+                        '{"text": 12}',
+                        '{"id": 1}',
+                        "[1, 2]",
+                        '{"text": "cut',
+                        '{"text": "a"} trailing',
+                        '{"text": "dup", "text": "last wins"}',
+                    ]
+                )
+            )
+    return lines
+
+
+def write(args):
+    rng = random.Random(args.seed)
+    words = words_of(args.text)
+    out = args.dir
+    docs = args.docs
+
+    # C4-shaped: one gzip stream, ASCII escapes.
+    with gzip.open(f"{out}/c4-train.00000-of-00002.json.gz", "wt", encoding="utf-8") as f:
+        for line in jsonl_lines(rng, words, docs, ensure_ascii=True):
+            f.write(line + "\n")
+    # Dolma-shaped: gzip members concatenated.
+    with open(f"{out}/dolma-0001.json.gz", "wb") as f:
+        lines = jsonl_lines(rng, words, docs, ensure_ascii=False)
+        for start in range(0, len(lines), max(1, len(lines) // 4)):
+            chunk = "".join(line + "\n" for line in lines[start : start + max(1, len(lines) // 4)])
+            f.write(gzip.compress(chunk.encode("utf-8", "surrogatepass")))
+    # The Pile-shaped: zstd, several frames, UTF-8 as is, a nested field beside.
+    compressor = zstandard.ZstdCompressor(level=3)
+    with open(f"{out}/00.jsonl.zst", "wb") as f:
+        lines = jsonl_lines(rng, words, docs, ensure_ascii=False)
+        step = max(1, len(lines) // 3)
+        for start in range(0, len(lines), step):
+            chunk = "".join(line + "\n" for line in lines[start : start + step])
+            f.write(compressor.compress(chunk.encode("utf-8", "surrogatepass")))
+    # RedPajama-shaped: plain JSONL, big enough to split, with blank and invalid lines
+    # and a few long records.
+    with open(f"{out}/redpajama.jsonl", "wb") as f:
+        lines = jsonl_lines(rng, words, docs * 2, ensure_ascii=True, invalid=True, long_every=0.01)
+        f.write("".join(line + "\n" for line in lines).encode("utf-8"))
+
+    # FineWeb-shaped Parquet: snappy with dictionary pages, and zstd with plain pages.
+    def table(n):
+        texts = []
+        for i in range(n):
+            doc = SURROGATE.sub("\ufffd", make_doc(rng, words, 0))
+            texts.append(None if rng.random() < 0.05 else doc)
+        return pa.table(
+            {
+                "id": [f"<urn:uuid:{i}>" for i in range(n)],
+                "text": pa.array(texts, pa.string()),
+                "language": ["en"] * n,
+            }
+        )
+
+    pq.write_table(
+        table(docs),
+        f"{out}/fineweb-000.parquet",
+        compression="snappy",
+        row_group_size=max(1, docs // 16),
+        use_dictionary=True,
+        data_page_size=4096,
+    )
+    pq.write_table(
+        table(docs),
+        f"{out}/fineweb-001.parquet",
+        compression="zstd",
+        row_group_size=max(1, docs // 5),
+        use_dictionary=False,
+    )
+
+    # Common Crawl WET-shaped: warcinfo, then conversion records; one response (skipped)
+    # and one text resource (counted) as well.
+    with open(f"{out}/CC-MAIN-00000.warc.wet.gz", "wb") as f:
+        writer = WARCWriter(f, gzip=True, warc_version="1.0")
+        info = writer.create_warcinfo_record("CC-MAIN-00000.warc.wet.gz", {"software": "corpus.py"})
+        writer.write_record(info)
+        for i in range(docs):
+            doc = SURROGATE.sub("\ufffd", make_doc(rng, words, 0))
+            record = writer.create_warc_record(
+                f"https://example.org/{i}",
+                "conversion",
+                payload=io.BytesIO(doc.encode("utf-8")),
+                warc_content_type="text/plain",
+            )
+            writer.write_record(record)
+        headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        writer.write_record(
+            writer.create_warc_record(
+                "https://example.org/page",
+                "response",
+                payload=io.BytesIO(b"<html>not counted</html>"),
+                http_headers=headers,
+            )
+        )
+        writer.write_record(
+            writer.create_warc_record(
+                "https://example.org/notes.txt",
+                "resource",
+                payload=io.BytesIO("resource text counted".encode("utf-8")),
+                warc_content_type="text/plain",
+            )
+        )
+
+
+def field_of(value, path):
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value if isinstance(value, str) else None
+
+
+def open_text(name):
+    with open(name, "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":
+        return gzip.decompress(raw)
+    if raw[:4] == b"\x28\xb5\x2f\xfd":
+        return b"".join(_zstd_frames(raw))
+    return raw
+
+
+def _zstd_frames(raw):
+    reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw), read_across_frames=True)
+    while True:
+        chunk = reader.read(1 << 20)
+        if not chunk:
+            break
+        yield chunk
+
+
+def texts(args):
+    stats = collections.Counter()
+    counts = collections.Counter()
+    with open(args.out, "w", encoding="utf-8") as out:
+
+        def emit(text):
+            text = SURROGATE.sub("\ufffd", text)
+            stats["records"] += 1
+            counts.update(text.split())
+            out.write(text + "\n")
+
+        for name in args.files:
+            if name.endswith(".parquet"):
+                for value in pq.read_table(name, columns=[args.field]).column(0).to_pylist():
+                    if value is None:
+                        stats["skipped"] += 1
+                    else:
+                        emit(value)
+            elif ".warc" in name:
+                with open(name, "rb") as f:
+                    for record in ArchiveIterator(f):
+                        kind = record.rec_type
+                        ctype = record.rec_headers.get_header("Content-Type") or ""
+                        if kind == "conversion" or (
+                            kind == "resource" and ctype.lower().startswith("text/")
+                        ):
+                            emit(record.content_stream().read().decode("utf-8", "replace"))
+                        else:
+                            stats["skipped"] += 1
+            else:
+                data = open_text(name)
+                lines = data.split(b"\n")
+                if lines and lines[-1] == b"":
+                    lines.pop()
+                for line in lines:
+                    if line.strip(b" \t\r\n") == b"":
+                        stats["skipped"] += 1
+                        continue
+                    try:
+                        value = json.loads(line.decode("utf-8"))
+                    except (UnicodeDecodeError, ValueError):
+                        stats["invalid"] += 1
+                        continue
+                    text = field_of(value, args.field)
+                    if text is None:
+                        stats["invalid"] += 1
+                    else:
+                        emit(text)
+    json.dump(
+        {
+            "records": stats["records"],
+            "skipped": stats["skipped"],
+            "invalid": stats["invalid"],
+            "whitespace": dict(counts),
+        },
+        sys.stdout,
+        ensure_ascii=False,
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command", required=True)
+    w = sub.add_parser("write")
+    w.add_argument("dir")
+    w.add_argument("--seed", type=int, default=1)
+    w.add_argument("--docs", type=int, default=400)
+    w.add_argument("--text", nargs="*", default=[])
+    t = sub.add_parser("texts")
+    t.add_argument("out")
+    t.add_argument("--field", default="text")
+    t.add_argument("files", nargs="+")
+    args = parser.parse_args()
+    write(args) if args.command == "write" else texts(args)
+
+
+if __name__ == "__main__":
+    main()
