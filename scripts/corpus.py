@@ -77,12 +77,17 @@ def dumps(value, ensure_ascii):
     return json.dumps(value, ensure_ascii=ensure_ascii)
 
 
-def jsonl_lines(rng, words, docs, ensure_ascii, field="text", invalid=False, long_every=0):
+FIELD = "text"
+
+
+def jsonl_lines(rng, words, docs, ensure_ascii, invalid=False, long_every=0):
+    field = FIELD
     lines = []
     for i in range(docs):
         doc = make_doc(rng, words, long_every)
-        if field == "meta.body":
-            record = {"id": i, "meta": {"body": doc, "lang": "en"}}
+        if "." in field:
+            outer, inner = field.split(".", 1)
+            record = {"id": i, outer: {inner: doc, "lang": "en"}, "text": "not this"}
         else:
             record = {field: doc, "id": i, "url": f"https://example.org/{i}", "score": 0.5}
         if rng.random() < 0.1:
@@ -108,6 +113,8 @@ def jsonl_lines(rng, words, docs, ensure_ascii, field="text", invalid=False, lon
 
 
 def write(args):
+    global FIELD
+    FIELD = args.field
     rng = random.Random(args.seed)
     words = words_of(args.text)
     out = args.dir
@@ -231,6 +238,7 @@ def _zstd_frames(raw):
 def texts(args):
     stats = collections.Counter()
     counts = collections.Counter()
+    first_invalid = None
     with open(args.out, "w", encoding="utf-8") as out:
 
         def emit(text):
@@ -262,18 +270,17 @@ def texts(args):
                 lines = data.split(b"\n")
                 if lines and lines[-1] == b"":
                     lines.pop()
-                for line in lines:
+                for number, line in enumerate(lines, 1):
                     if line.strip(b" \t\r\n") == b"":
                         stats["skipped"] += 1
                         continue
                     try:
-                        value = json.loads(line.decode("utf-8"))
+                        text = field_of(json.loads(line.decode("utf-8")), args.field)
                     except (UnicodeDecodeError, ValueError):
-                        stats["invalid"] += 1
-                        continue
-                    text = field_of(value, args.field)
+                        text = None
                     if text is None:
                         stats["invalid"] += 1
+                        first_invalid = first_invalid or {"file": name, "line": number}
                     else:
                         emit(text)
     json.dump(
@@ -281,6 +288,7 @@ def texts(args):
             "records": stats["records"],
             "skipped": stats["skipped"],
             "invalid": stats["invalid"],
+            "firstInvalid": first_invalid,
             "whitespace": dict(counts),
         },
         sys.stdout,
@@ -296,6 +304,7 @@ def main():
     w.add_argument("--seed", type=int, default=1)
     w.add_argument("--docs", type=int, default=400)
     w.add_argument("--text", nargs="*", default=[])
+    w.add_argument("--field", default="text", help="the JSON Lines records' text field")
     t = sub.add_parser("texts")
     t.add_argument("out")
     t.add_argument("--field", default="text")

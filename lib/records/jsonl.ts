@@ -11,15 +11,20 @@
  * line it owns.
  */
 import { InvalidRecordError } from '../errors.js';
-import type { JsonField } from './json-field.js';
+import type { JsonField, TextSink } from './json-field.js';
 import { type RecordStats, recordInvalid } from './record-stats.js';
-import type { RecordText } from './record-text.js';
 
 const LINE_FEED = 0x0a;
 
+/** Where records' texts go (RecordText, which counts them). */
+export interface RecordSink extends TextSink {
+  /** Ends the current record (await what it returns). */
+  endRecord(): Promise<void> | undefined;
+}
+
 export interface JsonlOptions {
   field: JsonField;
-  text: RecordText;
+  text: RecordSink;
   stats: RecordStats;
   /** Fail on the first invalid record (naming it) instead of counting it. */
   strict: boolean;
@@ -68,6 +73,20 @@ export class JsonlReader {
     const base = this.offset;
     this.offset += piece.length;
     let from = 0;
+    if (this.skipping) {
+      // The bytes before the first line feed belong to a line that started before the
+      // range: not read, not carried. A range with no line feed from its byte before
+      // to its last but one owns no line: it is done without reading further.
+      const nl = piece.indexOf(LINE_FEED);
+      if (nl < 0) {
+        if (base + piece.length >= this.ownedEnd) this.done = true;
+        return;
+      }
+      this.skipping = false;
+      from = nl + 1;
+      this.lineStart = base + from;
+      if (this.pastRange(base + from)) return;
+    }
     if (this.carried > 0) {
       // Only the carried line's end is looked for in the new piece.
       const nl = piece.indexOf(LINE_FEED);
@@ -121,12 +140,6 @@ export class JsonlReader {
 
   /** The line `bytes[s, e)` (without its line feed), starting at stream offset `at`. */
   private async line(bytes: Uint8Array, s: number, e: number, at: number): Promise<void> {
-    if (this.skipping) {
-      // The byte before the range is the first pushed: the range's first line starts
-      // right after it only if it is a line feed (then this "line" is empty).
-      this.skipping = false;
-      return;
-    }
     if (at >= this.ownedEnd) {
       this.done = true;
       return;

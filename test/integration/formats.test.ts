@@ -1,0 +1,213 @@
+/**
+ * Corpora as they are stored, counted by the CLI on the embedded backend (real worker
+ * threads), against an oracle that extracts each record's text with Python's own json,
+ * pyarrow and warcio: JSON Lines (gzip, multi-member gzip, multi-frame zstd, plain with
+ * blank, invalid and long lines), Parquet (snappy with dictionary pages, zstd with plain
+ * pages, nulls, many row groups) and WET (one gzip member per record).
+ */
+import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SummarySchema } from '../../lib/contracts/summary.js';
+import type { Mode } from '../../lib/tokenize.js';
+import { runCli } from '../support/cli.js';
+import { type Corpus, type Oracle, writeCorpus } from '../support/corpus.js';
+
+let root: string;
+let corpus: Corpus;
+let oracle: Oracle;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'wordcount-formats-'));
+  corpus = await writeCorpus(join(root, 'corpus'), { docs: 300 });
+  oracle = await corpus.oracle();
+}, 120_000);
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+async function count(args: string[]) {
+  const tsv = join(root, `counts-${Math.random().toString(36).slice(2)}.tsv`);
+  const run = await runCli(['count', ...args, '--json', '--counts', tsv]);
+  expect(run.stderr.replace(/^wordcount: \d+ invalid record.*\n/m, '')).toBe('');
+  expect(run.code).toBe(0);
+  return {
+    summary: SummarySchema.parse(JSON.parse(run.stdout)),
+    tsv: await readFile(tsv, 'utf8'),
+    stderr: run.stderr,
+  };
+}
+
+describe('corpora in their stored formats', () => {
+  it('holds every format the issue names, written by the real writers', () => {
+    expect(corpus.names).toEqual([
+      '00.jsonl.zst',
+      'CC-MAIN-00000.warc.wet.gz',
+      'c4-train.00000-of-00002.json.gz',
+      'dolma-0001.json.gz',
+      'fineweb-000.parquet',
+      'fineweb-001.parquet',
+      'redpajama.jsonl',
+    ]);
+    expect(oracle.records).toBeGreaterThan(1500);
+    expect(oracle.skipped).toBeGreaterThan(10);
+    expect(oracle.invalid).toBeGreaterThan(10);
+  });
+
+  for (const mode of ['whitespace', 'words'] as Mode[]) {
+    for (const [chunk, workers] of [
+      ['64KiB', '1'],
+      ['64KiB', '2'],
+      [undefined, '2'],
+    ] as const) {
+      it(`counts them in one job as the oracle does (${mode}, chunk ${chunk ?? 'auto'}, ${workers} worker(s))`, async () => {
+        const { summary, tsv, stderr } = await count([
+          corpus.dir,
+          '--mode',
+          mode,
+          '--workers',
+          workers,
+          ...(chunk ? ['--chunk-size', chunk] : []),
+        ]);
+        expect(tsv).toBe(corpus.expectedTsv(oracle, mode));
+        if (mode === 'whitespace') {
+          const counts = Object.fromEntries(
+            tsv
+              .split('\n')
+              .filter(Boolean)
+              .map((l) => [
+                l.slice(0, l.lastIndexOf('\t')),
+                Number(l.slice(l.lastIndexOf('\t') + 1)),
+              ]),
+          );
+          expect(counts).toEqual(oracle.whitespace);
+        }
+        expect(summary).toMatchObject({
+          records: oracle.records,
+          skippedRecords: oracle.skipped,
+          invalidRecords: oracle.invalid,
+        });
+        // The first invalid record, numbered in its object across ranges.
+        expect(summary.firstInvalidRecord).toMatchObject({
+          uri: oracle.firstInvalid?.file,
+          line: oracle.firstInvalid?.line,
+        });
+        expect(stderr).toContain(
+          `${oracle.invalid} invalid record(s) not counted; the first: ${oracle.firstInvalid?.file} line ${oracle.firstInvalid?.line}`,
+        );
+        if (chunk) expect(summary.chunks).toBeGreaterThan(corpus.names.length);
+      });
+    }
+  }
+
+  it('numbers an invalid line across ranges of a plain JSON Lines file', async () => {
+    const only = ['redpajama.jsonl'];
+    const expected = await corpus.oracle({ names: only });
+    for (const chunk of ['64KiB', '1MiB']) {
+      const { summary } = await count([join(corpus.dir, 'redpajama.jsonl'), '--chunk-size', chunk]);
+      expect(summary.firstInvalidRecord).toMatchObject({ line: expected.firstInvalid?.line });
+      expect(summary.invalidRecords).toBe(expected.invalid);
+    }
+  });
+
+  it('counts the field a dotted path names', async () => {
+    const nested = await writeCorpus(join(root, 'nested'), {
+      docs: 100,
+      seed: 7,
+      field: 'meta.body',
+    });
+    const jsonl = nested.names.filter((n) => /\.(jsonl|json\.gz|jsonl\.zst)$/.test(n));
+    const expected = await nested.oracle({ names: jsonl, field: 'meta.body' });
+    const { summary, tsv } = await count([
+      ...jsonl.map((n) => join(nested.dir, n)),
+      '--field',
+      'meta.body',
+      '--chunk-size',
+      '64KiB',
+    ]);
+    expect(tsv).toBe(nested.expectedTsv(expected, 'words'));
+    expect(summary.records).toBe(expected.records);
+    expect(summary.field).toBe('meta.body');
+  });
+
+  it('fails on the first invalid record with --strict, naming it', async () => {
+    const run = await runCli(['count', join(corpus.dir, 'redpajama.jsonl'), '--strict']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      `InvalidRecordError: ${join(corpus.dir, 'redpajama.jsonl')}: line ${oracle.firstInvalid?.file.endsWith('redpajama.jsonl') ? oracle.firstInvalid.line : ''}`.replace(
+        /line $/,
+        'line ',
+      ),
+    );
+  });
+
+  it('counts the raw bytes with --format text, and refuses a file that is not what --format says', async () => {
+    const file = join(corpus.dir, 'redpajama.jsonl');
+    const raw = await count([file, '--format', 'text', '--mode', 'whitespace']);
+    expect(raw.summary.records).toBeUndefined();
+    expect(raw.tsv).toMatch(/^\{"text":/m);
+    const run = await runCli([
+      'count',
+      join(corpus.dir, 'dolma-0001.json.gz'),
+      '--format',
+      'parquet',
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/dolma-0001\.json\.gz: a gzip stream, not a Parquet file/);
+  });
+
+  it('fails a corrupt Parquet file, naming it: a damaged footer, a damaged page', async () => {
+    const good = await readFile(join(corpus.dir, 'fineweb-000.parquet'));
+    const footer = Buffer.from(good);
+    footer.fill(0xff, footer.length - 300, footer.length - 8);
+    const page = Buffer.from(good);
+    page.fill(0x7f, 4, 2000);
+    const truncated = join(root, 'truncated.parquet');
+    await writeFile(truncated, good);
+    await truncate(truncated, good.length - 100);
+    for (const [name, bytes] of [
+      ['footer.parquet', footer],
+      ['page.parquet', page],
+    ] as const) {
+      await writeFile(join(root, name), bytes);
+    }
+    for (const name of ['footer.parquet', 'page.parquet', 'truncated.parquet']) {
+      for (const chunk of ['64KiB', '16MiB']) {
+        const run = await runCli([
+          'count',
+          join(root, name),
+          '--format',
+          'parquet',
+          '--chunk-size',
+          chunk,
+        ]);
+        expect(run.code, `${name} ${chunk}`).toBe(1);
+        expect(run.stderr).toContain(`${join(root, name)}: not a valid Parquet file`);
+      }
+    }
+  });
+
+  it('fails a corrupt zstd stream naming it', async () => {
+    const good = await readFile(join(corpus.dir, '00.jsonl.zst'));
+    const bad = Buffer.from(good);
+    bad.fill(0x00, 100, 400);
+    await writeFile(join(root, 'bad.jsonl.zst'), bad);
+    const run = await runCli(['count', join(root, 'bad.jsonl.zst')]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${join(root, 'bad.jsonl.zst')}: not a valid zstd stream`);
+  });
+
+  it('counts a 50 MB JSON line exactly at a 64 KiB chunk size', async () => {
+    const word = 'longrecord ';
+    const n = Math.ceil((50 << 20) / word.length);
+    const text = `${word.repeat(n)}end`;
+    const file = join(root, 'long.jsonl');
+    await writeFile(
+      file,
+      `{"text":"first"}\n${JSON.stringify({ text: text, id: 1 })}\n{"text":"last"}\n`,
+    );
+    const { summary, tsv } = await count([file, '--chunk-size', '64KiB', '--workers', '2']);
+    expect(tsv).toBe(`longrecord\t${n}\nend\t1\nfirst\t1\nlast\t1\n`);
+    expect(summary.records).toBe(3);
+    expect(summary.chunks).toBeGreaterThan(700);
+  });
+});
