@@ -129,14 +129,26 @@ describe('corpora in their stored formats', () => {
     expect(summary.field).toBe('meta.body');
   });
 
-  it('fails on the first invalid record with --strict, naming it', async () => {
-    const run = await runCli(['count', join(corpus.dir, 'redpajama.jsonl'), '--strict']);
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain(
-      `InvalidRecordError: ${join(corpus.dir, 'redpajama.jsonl')}: line ${oracle.firstInvalid?.file.endsWith('redpajama.jsonl') ? oracle.firstInvalid.line : ''}`.replace(
-        /line $/,
-        'line ',
-      ),
+  it('fails on an invalid record with --strict, naming it (by line in one task, by byte in a range)', async () => {
+    const file = join(corpus.dir, 'redpajama.jsonl');
+    const expected = await corpus.oracle({ names: ['redpajama.jsonl'] });
+    const whole = await runCli([
+      'count',
+      file,
+      '--strict',
+      '--workers',
+      '1',
+      '--chunk-size',
+      '16MiB',
+    ]);
+    expect(whole.code).toBe(1);
+    expect(whole.stderr).toContain(
+      `InvalidRecordError: ${file}: line ${expected.firstInvalid?.line}: `,
+    );
+    const ranges = await runCli(['count', file, '--strict', '--chunk-size', '64KiB']);
+    expect(ranges.code).toBe(1);
+    expect(ranges.stderr).toMatch(
+      /InvalidRecordError: .*redpajama\.jsonl: (line \d+|the line at byte \d+): /,
     );
   });
 
