@@ -7,6 +7,7 @@
 import type { StartRequest } from '../contracts/requests.js';
 import {
   InvalidPayloadError,
+  isDeterministic,
   JobBusyError,
   messageOf,
   ObjectNotFoundError,
@@ -48,9 +49,14 @@ export async function startUpload(
     return `${outcome}: ${source} (job ${jobId})`;
   } catch (error) {
     if (error instanceof JobBusyError) return `being started elsewhere: ${messageOf(error)}`;
-    if (!isRefusal(error)) throw error;
-    const jobId = await recordUploadEnding(deps, upload, 'refused', messageOf(error));
-    return `refused: ${source}: ${messageOf(error)} (recorded as job ${jobId})`;
+    if (isRefusal(error)) {
+      const jobId = await recordUploadEnding(deps, upload, 'refused', messageOf(error));
+      return `refused: ${source}: ${messageOf(error)} (recorded as job ${jobId})`;
+    }
+    // A corrupt input fails the same way on every retry: recorded failed at once.
+    if (!isDeterministic(error)) throw error;
+    const jobId = await recordUploadEnding(deps, upload, 'failed', messageOf(error));
+    return `failed: ${source}: ${messageOf(error)} (recorded as job ${jobId})`;
   }
 }
 

@@ -26,8 +26,8 @@ export interface Ended {
 export interface JobWorld {
   /** Keys of this world's runs start with this. */
   prefix: string;
-  /** Writes an input object. */
-  put(key: string, body: Uint8Array | string): Promise<void>;
+  /** Writes an input object (with user metadata: S3's x-amz-meta-*). */
+  put(key: string, body: Uint8Array | string, metadata?: Record<string, string>): Promise<void>;
   /** Whether anything was written under jobs/ for this output (a refusal writes nothing). */
   jobRecords(summaryKey: string): Promise<string[]>;
   /**

@@ -61,8 +61,11 @@ export async function upload(
   key: string,
   body: Uint8Array | string,
   bucket = BUCKET,
+  metadata?: Record<string, string>,
 ): Promise<{ etag: string }> {
-  const out = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  const out = await s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, Metadata: metadata }),
+  );
   return { etag: out.ETag ?? '' };
 }
 

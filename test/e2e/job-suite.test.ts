@@ -5,6 +5,9 @@
  * have buckets of their own and no trigger, so nothing but the suite starts their jobs.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, inject } from 'vitest';
@@ -12,7 +15,9 @@ import { S3ObjectStore } from '../../lib/adapters/s3-store.js';
 import { jobRequestOf, type StartRequest } from '../../lib/contracts/requests.js';
 import { isTerminal } from '../../lib/job/ledger/status.js';
 import { attemptPrefix, ledgerKeys } from '../../lib/keys.js';
+import { type Corpora, formatSuite } from '../contract/format-suite.js';
 import { type Ended, type JobWorld, jobSuite } from '../contract/job-suite.js';
+import { writeCorpora } from '../support/corpora.js';
 import {
   endedOf,
   jobRecordsOf,
@@ -39,6 +44,10 @@ let genesis: string;
 beforeAll(async () => {
   genesis = await sampleText();
 });
+let corpora: Corpora;
+beforeAll(async () => {
+  corpora = await writeCorpora(await mkdtemp(join(tmpdir(), 'wordcount-corpora-')));
+}, 180_000);
 afterAll(() => {
   s3.destroy();
   lambda.destroy();
@@ -94,7 +103,8 @@ function world(
   };
   return {
     prefix: `suite-${run}/`,
-    put: (key, body) => upload(s3, key, body, stack.bucket).then(() => undefined),
+    put: (key, body, metadata) =>
+      upload(s3, key, body, stack.bucket, metadata).then(() => undefined),
     jobRecords: (summaryKey) => jobRecordsOf(store, summaryKey),
     count,
     countWithFailingTask: queued
@@ -142,4 +152,14 @@ jobSuite(
   'queue × emulator',
   () => queueWorld,
   () => genesis,
+);
+formatSuite(
+  'rpc × emulator',
+  () => rpcWorld,
+  () => corpora,
+);
+formatSuite(
+  'queue × emulator',
+  () => queueWorld,
+  () => corpora,
 );

@@ -19,7 +19,9 @@ import { handleQueueMessage } from '../../lib/job/queue/task-messages.js';
 import type { OrchestratorDeps } from '../../lib/job/rpc/deps.js';
 import { runJobOnce } from '../../lib/job/rpc/rpc-job.js';
 import type { FunctionRunner } from '../../lib/ports.js';
+import { type Corpora, formatSuite } from '../contract/format-suite.js';
 import { type Ended, type JobWorld, jobSuite } from '../contract/job-suite.js';
+import { writeCorpora } from '../support/corpora.js';
 import { endedOf, jobRecordsOf, sampleText, whenRunning } from '../support/job-world.js';
 import { taskWorkerScript } from '../support/workers.js';
 
@@ -39,7 +41,13 @@ beforeAll(async () => {
 });
 afterAll(() => runner.close());
 
-const put = (key: string, body: Uint8Array | string) => files.put(key, body).then(() => undefined);
+let corpora: Corpora;
+beforeAll(async () => {
+  corpora = await writeCorpora(await mkdtemp(join(tmpdir(), 'wordcount-corpora-')));
+}, 180_000);
+
+const put = (key: string, body: Uint8Array | string, metadata?: Record<string, string>) =>
+  files.put(key, body, { metadata }).then(() => undefined);
 
 /** Runs `start` to its end, calling `whileRunning` once its job is recorded running. */
 async function counted(
@@ -161,4 +169,14 @@ jobSuite(
   'queue × embedded',
   () => queued,
   () => genesis,
+);
+formatSuite(
+  'rpc × embedded',
+  () => rpcWorld,
+  () => corpora,
+);
+formatSuite(
+  'queue × embedded',
+  () => queued,
+  () => corpora,
 );

@@ -57,6 +57,15 @@ export async function startQueuedJob(
   // A job published before answers without being recorded active.
   const before = await answeredBefore(store, jobId, job.output, deps.log);
   if (before) return { outcome: 'already-published', jobId, summary: before };
+  // Planned before anything is written: an input that cannot be planned (a corrupt
+  // Parquet footer, a column that is not there) is refused as a bad request is, with
+  // nothing left for the watchdog. Planning is a function of the objects' versions, so
+  // a restart plans the same tasks.
+  const plan = await planJob(store, job.input.objects, {
+    chunkSize: job.chunkSize,
+    concurrency: deps.concurrency,
+    records: job.records,
+  });
   // Before the claim: from here on, whatever dies, the watchdog finds the job.
   const marked = await markActive(
     store,
@@ -90,7 +99,6 @@ export async function startQueuedJob(
           return { outcome: 'already-queued', jobId, attempt: queued.attempt };
         }
         deps.log?.(`job ${jobId}: its start was cut short; sending its map tasks again`, { jobId });
-        const plan = await planJob(store, job.input.objects, queued);
         const tasks = await sendMapTasks(deps, ledger, queued, plan.tasks, owner, used);
         return { outcome: 'queued', jobId, attempt: queued.attempt, tasks };
       }
@@ -99,11 +107,6 @@ export async function startQueuedJob(
     await removeJobObjects(store, jobId, deps.log);
     const attempt = randomUUID();
     const ledger = new JobLedger(store, jobId, attempt, deps.now);
-    const plan = await planJob(store, job.input.objects, {
-      chunkSize: job.chunkSize,
-      concurrency: deps.concurrency,
-      records: job.records,
-    });
     const name = job.input.name;
     const sources = job.input.objects;
     const queued: QueuedJob = {
