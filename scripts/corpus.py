@@ -4,6 +4,9 @@
         JSON Lines (gzip, multi-frame zstd, plain, with blank and invalid lines),
         Parquet (pyarrow: snappy with dictionary pages, zstd with plain pages, nulls,
         many row groups) and a WET file (warcio, one gzip member per record).
+    corpus.py parquet OUT --docs N --row-groups K [--text FILE ...]
+        One FineWeb-shaped Parquet file (snappy) of K row groups; prints the byte span
+        of the text column's chunk in each row group as JSON.
     corpus.py texts OUT --field F FILE ...
         Each record's text, as Python's json, pyarrow and warcio read it, written to
         OUT one after another with a line feed after each (a lone surrogate written as
@@ -208,6 +211,23 @@ def write(args):
         )
 
 
+def parquet(args):
+    rng = random.Random(args.seed)
+    words = words_of(args.text)
+    texts = [SURROGATE.sub("\ufffd", make_doc(rng, words, 0)) for _ in range(args.docs)]
+    table = pa.table({"id": list(range(args.docs)), "text": pa.array(texts, pa.string())})
+    pq.write_table(
+        table, args.out, compression="snappy", row_group_size=-(-args.docs // args.row_groups)
+    )
+    meta = pq.ParquetFile(args.out).metadata
+    spans = []
+    for g in range(meta.num_row_groups):
+        column = meta.row_group(g).column(1)
+        start = column.dictionary_page_offset or column.data_page_offset
+        spans.append({"start": start, "end": start + column.total_compressed_size})
+    json.dump(spans, sys.stdout)
+
+
 def field_of(value, path):
     for key in path.split("."):
         if not isinstance(value, dict) or key not in value:
@@ -309,8 +329,14 @@ def main():
     t.add_argument("out")
     t.add_argument("--field", default="text")
     t.add_argument("files", nargs="+")
+    p = sub.add_parser("parquet")
+    p.add_argument("out")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--docs", type=int, default=1000)
+    p.add_argument("--row-groups", type=int, default=16)
+    p.add_argument("--text", nargs="*", default=[])
     args = parser.parse_args()
-    write(args) if args.command == "write" else texts(args)
+    {"write": write, "texts": texts, "parquet": parquet}[args.command](args)
 
 
 if __name__ == "__main__":
