@@ -10,6 +10,8 @@
  *   emulator    5 million distinct words uploaded to the stack on MiniStack, under RPC
  *               and queue coordination (starts the emulator if needed)
  *   cost        what jobs cost as their summaries report it, RPC and queue, on MiniStack
+ *   corpus      200 MB of text as JSONL.gz, Parquet and WET (written by the real writers in
+ *               .corpus/venv): the CLI against DuckDB, a jq pipeline and Python's readers
  *
  *   npm run bench                                   # everything, median of 3 runs
  *   npm run bench -- --only vocabulary --runs 1
@@ -22,6 +24,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { corpusSection } from './bench/corpus.mjs';
 import { costSection } from './bench/cost.mjs';
 import { emulatorSection } from './bench/emulator.mjs';
 import { die, machine, staleBuildWarning } from './bench/measure.mjs';
@@ -31,7 +34,7 @@ import { vocabularySection } from './bench/vocabulary.mjs';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist/lib/cli/main.js');
 const DATA_DIR = join(ROOT, 'bench-data');
-const SECTIONS = ['prose', 'vocabulary', 'emulator', 'cost'];
+const SECTIONS = ['prose', 'vocabulary', 'corpus', 'emulator', 'cost'];
 
 function usage() {
   return `Usage: node scripts/bench.mjs [--size MB] [--runs N] [--only SECTIONS]
@@ -42,7 +45,9 @@ function usage() {
 
 Needs the built CLI (npm run build), Debian's bible-kjv and fortunes-zh packages
 (apt-get install bible-kjv fortunes-zh)
-and, for the emulator section, Python 3 (MiniStack is installed into .emulator/).
+jq for the corpus section, and Python 3 for the corpus and emulator sections (pyarrow,
+zstandard, warcio and DuckDB are installed into .corpus/, MiniStack into .emulator/).
+BENCH_CORPUS_MB sets the corpus section's MB of text (default 200).
 Set BENCH_NO_GNU_TIME=1 to measure peak RSS without /usr/bin/time (node commands only).
 `;
 }
@@ -96,6 +101,7 @@ async function main() {
   const sections = {
     prose: () => proseSection(context),
     vocabulary: () => vocabularySection(context),
+    corpus: () => corpusSection(context),
     emulator: () => emulatorSection(context),
     cost: () => costSection(context),
   };

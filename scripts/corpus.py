@@ -7,6 +7,11 @@
     corpus.py parquet OUT --docs N --row-groups K [--text FILE ...]
         One FineWeb-shaped Parquet file (snappy) of K row groups; prints the byte span
         of the text column's chunk in each row group as JSON.
+    corpus.py bench DIR --text FILE --mb N [--files K]
+        The benchmark's corpora from one text cut into documents of 5 to 60 lines until
+        N MB of text: C4-shaped JSON Lines gzip, FineWeb-shaped Parquet (snappy, 10,000
+        rows per row group) and a WET corpus, K files each, and the same texts as plain
+        files (each document and a line feed); prints their sizes as JSON.
     corpus.py texts OUT --field F FILE ...
         Each record's text, as Python's json, pyarrow and warcio read it, written to
         OUT one after another with a line feed after each (a lone surrogate written as
@@ -228,6 +233,68 @@ def parquet(args):
     json.dump(spans, sys.stdout)
 
 
+def bench(args):
+    import os
+
+    rng = random.Random(7)
+    with open(args.text, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    target = args.mb * 1_000_000
+    docs = []
+    size = 0
+    at = 0
+    while size < target:
+        n = rng.randint(5, 60)
+        doc = "\n".join(lines[(at + i) % len(lines)] for i in range(n))
+        at += n
+        docs.append(doc)
+        size += len(doc.encode("utf-8")) + 1
+    k = args.files
+    parts = [docs[i::k] for i in range(k)]
+    os.makedirs(f"{args.dir}/plain", exist_ok=True)
+    os.makedirs(f"{args.dir}/jsonl", exist_ok=True)
+    os.makedirs(f"{args.dir}/parquet", exist_ok=True)
+    os.makedirs(f"{args.dir}/wet", exist_ok=True)
+    for i, part in enumerate(parts):
+        name = f"{i:05d}-of-{k:05d}"
+        with open(f"{args.dir}/plain/texts-{name}.txt", "w", encoding="utf-8") as f:
+            for doc in part:
+                f.write(doc + "\n")
+        with gzip.open(f"{args.dir}/jsonl/c4-train.{name}.json.gz", "wt", encoding="utf-8") as f:
+            for j, doc in enumerate(part):
+                f.write(
+                    json.dumps(
+                        {"text": doc, "timestamp": "2019-04-25T12:57:54Z", "url": f"https://example.org/{i}/{j}"}
+                    )
+                    + "\n"
+                )
+        table = pa.table(
+            {
+                "text": pa.array(part, pa.string()),
+                "id": [f"<urn:uuid:{i}-{j}>" for j in range(len(part))],
+                "url": [f"https://example.org/{i}/{j}" for j in range(len(part))],
+                "language": ["en"] * len(part),
+            }
+        )
+        pq.write_table(table, f"{args.dir}/parquet/fineweb-{name}.parquet", compression="snappy", row_group_size=10_000)
+        with open(f"{args.dir}/wet/CC-MAIN-{name}.warc.wet.gz", "wb") as f:
+            writer = WARCWriter(f, gzip=True, warc_version="1.0")
+            writer.write_record(writer.create_warcinfo_record(f"CC-MAIN-{name}.warc.wet.gz", {"software": "corpus.py"}))
+            for j, doc in enumerate(part):
+                writer.write_record(
+                    writer.create_warc_record(
+                        f"https://example.org/{i}/{j}",
+                        "conversion",
+                        payload=io.BytesIO(doc.encode("utf-8")),
+                        warc_content_type="text/plain",
+                    )
+                )
+    sizes = {}
+    for kind in ["plain", "jsonl", "parquet", "wet"]:
+        sizes[kind] = sum(os.path.getsize(f"{args.dir}/{kind}/{n}") for n in os.listdir(f"{args.dir}/{kind}"))
+    json.dump({"documents": len(docs), "textBytes": size, "stored": sizes}, sys.stdout)
+
+
 def field_of(value, path):
     for key in path.split("."):
         if not isinstance(value, dict) or key not in value:
@@ -335,8 +402,13 @@ def main():
     p.add_argument("--docs", type=int, default=1000)
     p.add_argument("--row-groups", type=int, default=16)
     p.add_argument("--text", nargs="*", default=[])
+    b = sub.add_parser("bench")
+    b.add_argument("dir")
+    b.add_argument("--text", required=True)
+    b.add_argument("--mb", type=int, default=200)
+    b.add_argument("--files", type=int, default=4)
     args = parser.parse_args()
-    {"write": write, "texts": texts, "parquet": parquet}[args.command](args)
+    {"write": write, "texts": texts, "parquet": parquet, "bench": bench}[args.command](args)
 
 
 if __name__ == "__main__":
