@@ -3,13 +3,14 @@
 import { constants, readFileSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import type { Summary } from '../contracts/summary.js';
 import { messageOf, UsageError, WordcountError } from '../errors.js';
 import { MAX_CHUNK_SIZE } from '../plan.js';
 import { FORMAT_OPTIONS, type FormatOption } from '../records/formats.js';
 import { parseSize } from '../sizes.js';
 import { MODES, type Mode } from '../tokenize.js';
+import { chunkSize, field, nonNegativeInteger, positiveInteger } from './options.js';
 
 // Each command loads what it needs when it runs (local counting, the AWS SDK, the
 // progress bar): `wordcount count FILE` starts without the SDK.
@@ -30,44 +31,6 @@ interface CountOptions {
   force?: boolean;
   /** False with --no-wait. */
   wait: boolean;
-}
-
-function positiveInteger(name: string, max = Number.MAX_SAFE_INTEGER) {
-  return (text: string): number => {
-    const value = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
-    if (!Number.isSafeInteger(value) || value < 1 || value > max) {
-      throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}.`);
-    }
-    return value;
-  };
-}
-
-function nonNegativeInteger(text: string): number {
-  const value = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(value)) throw new InvalidArgumentError('--top must be a whole number.');
-  return value;
-}
-
-function field(text: string): string {
-  if (text === '' || text.split('.').some((k) => k === '')) {
-    throw new InvalidArgumentError(
-      `'${text}' is not a field: give a name or a dotted path such as meta.body.`,
-    );
-  }
-  return text;
-}
-
-function chunkSize(text: string): number {
-  let size: number;
-  try {
-    size = parseSize(text);
-  } catch (error) {
-    throw new InvalidArgumentError(messageOf(error));
-  }
-  if (size < 1 || size > MAX_CHUNK_SIZE) {
-    throw new InvalidArgumentError('--chunk-size must be at least 1 byte and at most 1GiB.');
-  }
-  return size;
 }
 
 const WRITE_FAILURES: Record<string, string> = {

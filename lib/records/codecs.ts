@@ -9,9 +9,9 @@
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Decompress } from 'fzstd';
-import { CorruptInputError } from '../errors.js';
+import { CorruptInputError, UsageError } from '../errors.js';
 
-export type Codec = 'gzip' | 'zstd' | 'none';
+export type Codec = 'gzip' | 'zstd' | 'bzip2' | 'none';
 
 /** Bytes enough to tell a codec (and then a format) by. */
 export const HEAD_BYTES = 8;
@@ -19,6 +19,10 @@ export const HEAD_BYTES = 8;
 /** The codec of an object whose first bytes are `head`. */
 export function codecOf(head: Uint8Array): Codec {
   if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  // "BZh" and a block size digit: told, so it is refused rather than counted as bytes.
+  if (head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68 && (head[3] ?? 0) >= 0x31) {
+    if ((head[3] ?? 0) <= 0x39) return 'bzip2';
+  }
   // A zstd frame (28 B5 2F FD), or a skippable frame (5? 2A 4D 18) that leads one.
   if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
   if ((head[0] ?? 0) >> 4 === 0x5 && head[1] === 0x2a && head[2] === 0x4d && head[3] === 0x18) {
@@ -35,6 +39,11 @@ export function decompress(
 ): AsyncIterable<Uint8Array> {
   if (codec === 'gzip') return gunzip(pieces, uri);
   if (codec === 'zstd') return unzstd(pieces, uri);
+  if (codec === 'bzip2') {
+    throw new UsageError(
+      `${uri}: a bzip2 stream, which is not read: decompress it, or recompress it with gzip or zstd`,
+    );
+  }
   return pieces;
 }
 

@@ -141,9 +141,18 @@ function skipSpace(bytes: Uint8Array, i: number, end: number): number {
   return i;
 }
 
+/** Bytes a string's scan stops at: the quote, the backslash, control characters. */
+const STOPS = new Uint8Array(256);
+for (let b = 0; b < 0x20; b++) STOPS[b] = 1;
+STOPS[QUOTE] = 1;
+STOPS[BACKSLASH] = 1;
+
 /** The end of the string that starts (with its quote) at `i`; checks its escapes. */
 function skipString(bytes: Uint8Array, i: number, end: number): number {
   for (let j = i + 1; j < end; j++) {
+    // Most bytes of a text stop nothing: one table look-up each.
+    while (j < end && STOPS[bytes[j] as number] === 0) j++;
+    if (j >= end) break;
     const b = bytes[j] as number;
     if (b === QUOTE) return j + 1;
     if (b < 0x20) throw new NotJson('a control character in a string');
@@ -313,10 +322,17 @@ const SIMPLE_ESCAPES: Record<number, number> = {
 /** Decodes the (validated) string starting at `i` into `out` as UTF-8. */
 export function decodeString(bytes: Uint8Array, i: number, out: TextSink): void {
   let j = i + 1;
+  /** The next backslash at or after j (or the quote, if none comes first). */
+  let backslash = -1;
   for (;;) {
-    // A run without escapes is copied as it is.
-    let k = j;
-    while (bytes[k] !== QUOTE && bytes[k] !== BACKSLASH) k++;
+    // A run without escapes is copied as it is (the string was validated: it ends).
+    const quote = bytes.indexOf(QUOTE, j);
+    // An escaped quote has its backslash before it: only [j, quote) is looked at.
+    if (backslash < j) {
+      const at = bytes.subarray(j, quote).indexOf(BACKSLASH);
+      backslash = at < 0 ? quote : j + at;
+    }
+    const k = Math.min(backslash, quote);
     if (k > j) {
       const room = out.reserve(k - j);
       room.bytes.set(bytes.subarray(j, k), room.at);

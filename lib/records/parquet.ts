@@ -171,6 +171,32 @@ export async function countParquet(
   }
 }
 
+/** Bytes [start, end) of the object in blocks, the next block read while one is decoded. */
+async function* blocks(
+  store: ObjectStore,
+  o: ParquetObject,
+  start: number,
+  end: number,
+): AsyncGenerator<Uint8Array> {
+  const read = (from: number) => {
+    const block = readBytes(store, o, from, Math.min(end, from + READ_BLOCK_BYTES));
+    // Read ahead: a failure surfaces when the block is awaited.
+    block.catch(() => undefined);
+    return block;
+  };
+  let next = start < end ? read(start) : undefined;
+  try {
+    for (let from = start; from < end; from += READ_BLOCK_BYTES) {
+      const block = await (next as Promise<Uint8Array>);
+      const following = from + READ_BLOCK_BYTES;
+      next = following < end ? read(following) : undefined;
+      yield block;
+    }
+  } finally {
+    await next?.catch(() => undefined);
+  }
+}
+
 /** The decoded values of each data page of one column chunk, read in blocks. */
 async function* pages(
   store: ObjectStore,
@@ -178,44 +204,49 @@ async function* pages(
   span: RowGroupSpan,
   decoder: ColumnDecoder,
 ): AsyncGenerator<DecodedArray> {
+  const source = blocks(store, o, span.start, span.end);
   let buffer = new Uint8Array(0);
   /** The object offset of buffer[0]. */
   let bufferStart = span.start;
   let pos = span.start;
-  // Makes [pos, pos + n) of the chunk available in `buffer`.
+  // Makes [pos, pos + n) of the chunk available in `buffer` (n never past the chunk's end).
   const ensure = async (n: number) => {
-    const have = bufferStart + buffer.length;
-    if (pos + n <= have) return;
-    const keep = buffer.subarray(pos - bufferStart);
-    const want = Math.min(span.end - have, Math.max(READ_BLOCK_BYTES, n - keep.length));
-    const more = await readBytes(store, o, have, have + want);
-    const next = new Uint8Array(keep.length + more.length);
-    next.set(keep);
-    next.set(more, keep.length);
-    buffer = next;
-    bufferStart = pos;
+    while (bufferStart + buffer.length < pos + n) {
+      const next = await source.next();
+      if (next.done) throw new Error(`the column chunk ends before byte ${pos + n}`);
+      const keep = buffer.subarray(pos - bufferStart);
+      const joined = new Uint8Array(keep.length + next.value.length);
+      joined.set(keep);
+      joined.set(next.value, keep.length);
+      buffer = joined;
+      bufferStart = pos;
+    }
   };
   let dictionary: DecodedArray | undefined;
-  while (pos < span.end) {
-    await ensure(Math.min(PAGE_HEADER_BYTES, span.end - pos));
-    const probe = {
-      view: new DataView(buffer.buffer, buffer.byteOffset + (pos - bufferStart)),
-      offset: 0,
-    };
-    const header = parquetHeader(probe);
-    const total = probe.offset + header.compressed_page_size;
-    if (pos + total > span.end)
-      throw new Error(`a page runs past its column chunk (at byte ${pos})`);
-    await ensure(total);
-    const reader = {
-      view: new DataView(buffer.buffer, buffer.byteOffset + (pos - bufferStart), total),
-      offset: 0,
-    };
-    parquetHeader(reader);
-    const page = readPage(reader, header, decoder, dictionary, undefined, 0);
-    pos += total;
-    if (header.type === 'DICTIONARY_PAGE') {
-      if (page.data) dictionary = convert(page.data, decoder);
-    } else if (page.data) yield page.data;
+  try {
+    while (pos < span.end) {
+      await ensure(Math.min(PAGE_HEADER_BYTES, span.end - pos));
+      const probe = {
+        view: new DataView(buffer.buffer, buffer.byteOffset + (pos - bufferStart)),
+        offset: 0,
+      };
+      const header = parquetHeader(probe);
+      const total = probe.offset + header.compressed_page_size;
+      if (pos + total > span.end)
+        throw new Error(`a page runs past its column chunk (at byte ${pos})`);
+      await ensure(total);
+      const reader = {
+        view: new DataView(buffer.buffer, buffer.byteOffset + (pos - bufferStart), total),
+        offset: 0,
+      };
+      parquetHeader(reader);
+      const page = readPage(reader, header, decoder, dictionary, undefined, 0);
+      pos += total;
+      if (header.type === 'DICTIONARY_PAGE') {
+        if (page.data) dictionary = convert(page.data, decoder);
+      } else if (page.data) yield page.data;
+    }
+  } finally {
+    await source.return(undefined);
   }
 }

@@ -34,6 +34,7 @@ import duckdb, json, sys
 source, out = sys.argv[1], sys.argv[2]
 con = duckdb.connect()
 con.execute("SET threads = 2")
+con.execute("SET enable_progress_bar = false")
 con.execute(f"""CREATE TABLE c AS SELECT word, count(*) AS n FROM (
   SELECT unnest(regexp_split_to_array(text, '\\\\s+')) AS word FROM {source}
 ) WHERE word <> '' GROUP BY word""")

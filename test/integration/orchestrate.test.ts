@@ -489,6 +489,22 @@ describe('uploads that cannot be counted', () => {
     );
     await expect(store.head(summaryKey(key))).rejects.toThrow(ObjectNotFoundError);
   });
+
+  it('records an upload whose name is too long to count, writing no key over 1,024 bytes', async () => {
+    // Refused before the object is read: a name the file store could not even hold.
+    const key = `input/${'long/'.repeat(201)}x.txt`;
+    const before = new Set(await listed('jobs/'));
+    const said = await startUpload(
+      { store, bucket: 'local', start: (request) => runJobOnce(deps(), request) },
+      { key, version: 'upload-long' },
+    );
+    expect(said).toMatch(/^refused: .*its name is too long to count/);
+    const written = (await listed('jobs/')).filter((k) => !before.has(k));
+    // The status record under its id; its pointer would be a key S3 refuses.
+    expect(written).toHaveLength(1);
+    expect(written[0]).toMatch(/^jobs\/[0-9a-f]{32}\/status\.json$/);
+    expect(Math.max(...written.map((k) => Buffer.byteLength(k)))).toBeLessThanOrEqual(1024);
+  });
 });
 
 describe('limits at the door', () => {

@@ -33,6 +33,11 @@ describe('formats', () => {
     expect(codecOf(Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd, 0]))).toBe('zstd');
     expect(codecOf(Uint8Array.from([0x5e, 0x2a, 0x4d, 0x18, 0]))).toBe('zstd');
     expect(codecOf(bytes('{"text"'))).toBe('none');
+    expect(codecOf(bytes('BZh91AY&SY'))).toBe('bzip2');
+    expect(codecOf(bytes('BZh is a word'))).toBe('none');
+    expect(() => decompress('bzip2', (async function* () {})(), 'mem://x.bz2')).toThrow(
+      /mem:\/\/x\.bz2: a bzip2 stream, which is not read/,
+    );
   });
 
   it('decode gzip members one after another as one stream, and name a corrupt one', async () => {

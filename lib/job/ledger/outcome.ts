@@ -24,6 +24,7 @@ import {
 } from '../../keys.js';
 import type { ObjectStore } from '../../ports.js';
 import { currentVersion } from '../request/inputs.js';
+import { MAX_KEY_BYTES } from '../request/limits.js';
 import { clearIfEnded } from './active-jobs.js';
 import { isTerminal, updateAttempt, updateStatus } from './status.js';
 
@@ -126,8 +127,11 @@ export async function recordOutcome(
       if (!(error instanceof PreconditionFailedError)) throw error;
       recorded = false;
     }
-    if (recorded) {
-      await deps.store.put(latestJobKey(record.output.summary), JSON.stringify({ jobId }), {
+    const latest = latestJobKey(record.output.summary);
+    // An input refused for a name too long to count has a pointer too long for S3: its
+    // record stays under its id (the orchestrator's log names it).
+    if (recorded && Buffer.byteLength(latest) <= MAX_KEY_BYTES) {
+      await deps.store.put(latest, JSON.stringify({ jobId }), {
         contentType: 'application/json',
       });
     }
