@@ -6,9 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { Summary } from '../contracts/summary.js';
 import { messageOf, UsageError, WordcountError } from '../errors.js';
-import { MAX_CHUNK_SIZE } from '../plan.js';
 import { FORMAT_OPTIONS, type FormatOption } from '../records/formats.js';
-import { parseSize } from '../sizes.js';
 import { MODES, type Mode } from '../tokenize.js';
 import { chunkSize, field, nonNegativeInteger, positiveInteger } from './options.js';
 
