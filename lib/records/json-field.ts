@@ -65,6 +65,17 @@ export class JsonField {
     const first = skipSpace(bytes, s, end);
     if (first === end) return BLANK;
     if (!isUtf8(bytes.subarray(s, end))) return invalid('not valid UTF-8');
+    // A line without control characters (nearly every line a JSON writer writes) has its
+    // strings scanned by native searches; one with any takes the byte-by-byte path,
+    // which tells a tab between tokens from one inside a string.
+    fastStrings = !CONTROL.test(latin1Slice.call(bytes, s, end));
+    // A backslash found ahead stays valid for the lines after it in the same bytes (a
+    // reused buffer, the reader's carry, starts again at 0 with other content).
+    if (bytes !== backslashBytes || s < backslashFloor) {
+      backslashBytes = bytes;
+      nextBackslashAt = -1;
+    }
+    backslashFloor = end;
     let found: { start: number; end: number } | undefined;
     try {
       if (bytes[first] !== 0x7b) {
@@ -147,8 +158,71 @@ for (let b = 0; b < 0x20; b++) STOPS[b] = 1;
 STOPS[QUOTE] = 1;
 STOPS[BACKSLASH] = 1;
 
+const CONTROL = /[\x00-\x1f]/;
+const latin1Slice = Buffer.prototype.latin1Slice as (
+  this: Uint8Array,
+  s: number,
+  e: number,
+) => string;
+/** Whether the line being read has no control character: its strings need no byte scan. */
+let fastStrings = false;
+/** The next backslash of `backslashBytes` at or after the last search (Infinity: none). */
+let nextBackslashAt = -1;
+let backslashBytes: Uint8Array | undefined;
+/** The end of the last line read from `backslashBytes`. */
+let backslashFloor = 0;
+
+/** The first backslash at or after `j` (j never goes back within a line). */
+function nextBackslash(bytes: Uint8Array, j: number): number {
+  if (nextBackslashAt < j) {
+    const at = bytes.indexOf(BACKSLASH, j);
+    nextBackslashAt = at < 0 ? Number.POSITIVE_INFINITY : at;
+  }
+  return nextBackslashAt;
+}
+
+/** skipString for a line without control characters: quotes and backslashes found natively. */
+function skipStringFast(bytes: Uint8Array, i: number, end: number): number {
+  let j = i + 1;
+  let quote = -1;
+  for (;;) {
+    // Searched again only once an escaped quote was passed.
+    if (quote < j) quote = bytes.indexOf(QUOTE, j);
+    if (quote < 0 || quote >= end) throw new NotJson('an unterminated string');
+    const backslash = nextBackslash(bytes, j);
+    if (backslash > quote) return quote + 1;
+    j = skipEscape(bytes, backslash, end);
+  }
+}
+
+/** Past the escape whose backslash is at `at`; a bad one is not JSON. */
+function skipEscape(bytes: Uint8Array, at: number, end: number): number {
+  const e = bytes[at + 1];
+  if (e === 0x75) {
+    for (let k = 2; k <= 5; k++) {
+      if (at + k >= end || hexValue(bytes[at + k] as number) < 0)
+        throw new NotJson('a bad \\u escape');
+    }
+    return at + 6;
+  }
+  if (
+    e === QUOTE ||
+    e === BACKSLASH ||
+    e === 0x2f ||
+    e === 0x62 ||
+    e === 0x66 ||
+    e === 0x6e ||
+    e === 0x72 ||
+    e === 0x74
+  ) {
+    return at + 2;
+  }
+  throw new NotJson('a bad escape');
+}
+
 /** The end of the string that starts (with its quote) at `i`; checks its escapes. */
 function skipString(bytes: Uint8Array, i: number, end: number): number {
+  if (fastStrings) return skipStringFast(bytes, i, end);
   for (let j = i + 1; j < end; j++) {
     // Most bytes of a text stop nothing: one table look-up each.
     while (j < end && STOPS[bytes[j] as number] === 0) j++;
@@ -156,27 +230,8 @@ function skipString(bytes: Uint8Array, i: number, end: number): number {
     const b = bytes[j] as number;
     if (b === QUOTE) return j + 1;
     if (b < 0x20) throw new NotJson('a control character in a string');
-    if (b === BACKSLASH) {
-      const e = bytes[++j];
-      if (e === 0x75) {
-        for (let k = 1; k <= 4; k++) {
-          if (j + k >= end || hexValue(bytes[j + k] as number) < 0)
-            throw new NotJson('a bad \\u escape');
-        }
-        j += 4;
-      } else if (
-        e !== QUOTE &&
-        e !== BACKSLASH &&
-        e !== 0x2f &&
-        e !== 0x62 &&
-        e !== 0x66 &&
-        e !== 0x6e &&
-        e !== 0x72 &&
-        e !== 0x74
-      ) {
-        throw new NotJson('a bad escape');
-      }
-    }
+    // The loop's j++ steps past the escape.
+    if (b === BACKSLASH) j = skipEscape(bytes, j, end) - 1;
   }
   throw new NotJson('an unterminated string');
 }
@@ -322,15 +377,15 @@ const SIMPLE_ESCAPES: Record<number, number> = {
 /** Decodes the (validated) string starting at `i` into `out` as UTF-8. */
 export function decodeString(bytes: Uint8Array, i: number, out: TextSink): void {
   let j = i + 1;
-  /** The next backslash at or after j (or the quote, if none comes first). */
+  /** The next backslash at or after j (Infinity: none), and the next quote. */
   let backslash = -1;
+  let quote = -1;
   for (;;) {
     // A run without escapes is copied as it is (the string was validated: it ends).
-    const quote = bytes.indexOf(QUOTE, j);
-    // An escaped quote has its backslash before it: only [j, quote) is looked at.
+    if (quote < j) quote = bytes.indexOf(QUOTE, j);
     if (backslash < j) {
-      const at = bytes.subarray(j, quote).indexOf(BACKSLASH);
-      backslash = at < 0 ? quote : j + at;
+      const at = bytes.indexOf(BACKSLASH, j);
+      backslash = at < 0 ? Number.POSITIVE_INFINITY : at;
     }
     const k = Math.min(backslash, quote);
     if (k > j) {
