@@ -172,11 +172,15 @@ let backslashBytes: Uint8Array | undefined;
 /** The end of the last line read from `backslashBytes`. */
 let backslashFloor = 0;
 
-/** The first backslash at or after `j` (j never goes back within a line). */
+/** Where the search that found `nextBackslashAt` started. */
+let searchedFrom = 0;
+
+/** The first backslash at or after `j`: found again unless the last search covers j. */
 function nextBackslash(bytes: Uint8Array, j: number): number {
-  if (nextBackslashAt < j) {
+  if (j < searchedFrom || nextBackslashAt < j) {
     const at = bytes.indexOf(BACKSLASH, j);
     nextBackslashAt = at < 0 ? Number.POSITIVE_INFINITY : at;
+    searchedFrom = j;
   }
   return nextBackslashAt;
 }

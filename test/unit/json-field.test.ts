@@ -49,6 +49,73 @@ const wellFormed = (s: string) =>
 const anyString = fc.string({ unit: 'binary', maxLength: 60 });
 
 describe('JsonField', () => {
+  it('reads a buffer rewritten in place between lines (a reader reusing its carry)', () => {
+    const field = new JsonField('text');
+    const buffer = new Uint8Array(64);
+    const lines = [
+      '{"id": 1, "text": "plain"}',
+      '{"text": "a\\"b", "id": 2}',
+      '{"text": "c\\\\d"}',
+    ];
+    const texts = lines.map((line) => {
+      buffer.fill(0x20);
+      const n = encoder.encodeInto(line, buffer).written;
+      const out = sink();
+      expect(field.read(buffer, 0, n, out)).toEqual({ kind: 'text' });
+      return decoder.decode(out.text());
+    });
+    expect(texts).toEqual(['plain', 'a"b', 'c\\d']);
+  });
+
+  it('finds a dotted path in any objects, after strings with escapes, on lines read one after another', () => {
+    const key = fc.constantFrom('a', 'b', 'text', 'meta', 'body', 'x\\y', 'quo"te');
+    const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        anyString,
+        fc.integer(),
+        fc.constant(null),
+        fc.array(tie('value'), { maxLength: 3 }),
+        fc.dictionary(key, tie('value'), { maxKeys: 4 }),
+      ),
+    })).value;
+    const path = fc.array(fc.constantFrom('a', 'b', 'text', 'meta', 'body'), {
+      minLength: 1,
+      maxLength: 3,
+    });
+    fc.assert(
+      fc.property(
+        fc.array(fc.dictionary(key, value, { maxKeys: 5 }), { minLength: 1, maxLength: 6 }),
+        path,
+        (objects, keys) => {
+          // The lines of one buffer, read in order, as the JSON Lines reader reads them.
+          const lines = objects.map((o) => JSON.stringify(o));
+          const bytes = encoder.encode(lines.join('\n'));
+          const field = new JsonField(keys.join('.'));
+          let at = 0;
+          for (const [i, line] of lines.entries()) {
+            const end = at + encoder.encode(line).length;
+            const out = sink();
+            const result = field.read(bytes, at, end, out);
+            let expected: unknown = objects[i];
+            for (const k of keys) {
+              expected =
+                expected !== null && typeof expected === 'object' && !Array.isArray(expected)
+                  ? (expected as Record<string, unknown>)[k]
+                  : undefined;
+            }
+            if (typeof expected === 'string') {
+              expect(result).toEqual({ kind: 'text' });
+              expect(decoder.decode(out.text())).toBe(wellFormed(expected));
+            } else expect(result.kind).toBe('invalid');
+            at = end + 1;
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('decodes any string JSON.stringify writes, raw or ASCII-escaped, to its UTF-8', () => {
     fc.assert(
       fc.property(anyString, fc.boolean(), (s, ascii) => {
