@@ -183,7 +183,17 @@ def write(args):
     )
 
     # Common Crawl WET-shaped: warcinfo, then conversion records; one response (skipped)
-    # and one text resource (counted) as well.
+    # and one text resource (counted) as well. And a plain WARC/1.1 file of resources.
+    with open(f"{out}/notes.warc", "wb") as f:
+        writer = WARCWriter(f, gzip=False, warc_version="1.1")
+        for i in range(max(1, docs // 10)):
+            doc = SURROGATE.sub("\ufffd", make_doc(rng, words, 0))
+            kind = "text/plain" if i % 4 else "application/octet-stream"
+            writer.write_record(
+                writer.create_warc_record(
+                    f"urn:note:{i}", "resource", payload=io.BytesIO(doc.encode("utf-8")), warc_content_type=kind
+                )
+            )
     with open(f"{out}/CC-MAIN-00000.warc.wet.gz", "wb") as f:
         writer = WARCWriter(f, gzip=True, warc_version="1.0")
         info = writer.create_warcinfo_record("CC-MAIN-00000.warc.wet.gz", {"software": "corpus.py"})
@@ -222,7 +232,11 @@ def parquet(args):
     texts = [SURROGATE.sub("\ufffd", make_doc(rng, words, 0)) for _ in range(args.docs)]
     table = pa.table({"id": list(range(args.docs)), "text": pa.array(texts, pa.string())})
     pq.write_table(
-        table, args.out, compression="snappy", row_group_size=-(-args.docs // args.row_groups)
+        table,
+        args.out,
+        compression=args.compression,
+        row_group_size=-(-args.docs // args.row_groups),
+        use_dictionary=args.dictionary,
     )
     meta = pq.ParquetFile(args.out).metadata
     spans = []
@@ -401,6 +415,8 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--docs", type=int, default=1000)
     p.add_argument("--row-groups", type=int, default=16)
+    p.add_argument("--compression", default="snappy")
+    p.add_argument("--dictionary", type=lambda v: v == "true", default=True)
     p.add_argument("--text", nargs="*", default=[])
     b = sub.add_parser("bench")
     b.add_argument("dir")

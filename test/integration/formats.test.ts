@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SummarySchema } from '../../lib/contracts/summary.js';
 import type { Mode } from '../../lib/tokenize.js';
+import { corpusPy } from '../../scripts/corpus-venv.mjs';
 import { runCli } from '../support/cli.js';
 import { type Corpus, type Oracle, writeCorpus } from '../support/corpus.js';
 
@@ -46,6 +47,7 @@ describe('corpora in their stored formats', () => {
       'dolma-0001.json.gz',
       'fineweb-000.parquet',
       'fineweb-001.parquet',
+      'notes.warc',
       'redpajama.jsonl',
     ]);
     expect(oracle.records).toBeGreaterThan(1500);
@@ -195,6 +197,36 @@ describe('corpora in their stored formats', () => {
         expect(run.code, `${name} ${chunk}`).toBe(1);
         expect(run.stderr).toContain(`${join(root, name)}: not a valid Parquet file`);
       }
+    }
+  });
+
+  it('reads Parquet pages of every codec pyarrow writes, dictionary and plain', async () => {
+    for (const [compression, dictionary] of [
+      ['none', 'true'],
+      ['gzip', 'false'],
+      ['brotli', 'true'],
+      ['lz4', 'false'],
+      ['zstd', 'true'],
+    ]) {
+      const file = join(root, `codec-${compression}.parquet`);
+      corpusPy([
+        'parquet',
+        file,
+        '--docs',
+        '600',
+        '--row-groups',
+        '3',
+        '--compression',
+        compression as string,
+        '--dictionary',
+        dictionary as string,
+        '--text',
+        'samples/kjv-genesis.txt',
+      ]);
+      const expected = await corpus.oracle({ names: [`../codec-${compression}.parquet`] });
+      const { summary, tsv } = await count([file, '--chunk-size', '64KiB']);
+      expect(tsv, compression).toBe(corpus.expectedTsv(expected, 'words'));
+      expect(summary.records).toBe(600);
     }
   });
 
