@@ -9,18 +9,25 @@ import type { QueuedJob, QueuedReply } from '../../contracts/queue.js';
 import type { StartRequest } from '../../contracts/requests.js';
 import type { Summary } from '../../contracts/summary.js';
 import { addUsage, emptyTally, type UsageTally } from '../../cost/usage.js';
-import { JobBusyError } from '../../errors.js';
+import { isDeterministic, JobBusyError, messageOf, UsageError } from '../../errors.js';
 import { statusKey } from '../../keys.js';
 import { type MapTaskPlan, totalBytes } from '../../plan.js';
 import { markActive, removeActive } from '../ledger/active-jobs.js';
 import { JobLedger } from '../ledger/attempt-ledger.js';
 import { jobClaim } from '../ledger/claims.js';
+import { recordOutcome } from '../ledger/outcome.js';
 import { answeredBefore } from '../ledger/published.js';
-import { isTerminal, readStatus, recordAttempt, runningRecord } from '../ledger/status.js';
+import {
+  isTerminal,
+  readStatus,
+  recordAttempt,
+  runningRecord,
+  updateStatus,
+} from '../ledger/status.js';
 import { removeJobObjects } from '../ledger/temporaries.js';
 import { INLINE_MAX_DISTINCT, mapRequestFor } from '../phases/map-results.js';
-import { planJob } from '../phases/plan-job.js';
-import { admit } from '../request/admit.js';
+import { type JobPlan, planJob } from '../phases/plan-job.js';
+import { admit, type Job } from '../request/admit.js';
 import { nowOf, type QueueDeps } from './deps.js';
 import { afterPhase } from './phase-steps.js';
 import { startTasks } from './send-tasks.js';
@@ -57,15 +64,6 @@ export async function startQueuedJob(
   // A job published before answers without being recorded active.
   const before = await answeredBefore(store, jobId, job.output, deps.log);
   if (before) return { outcome: 'already-published', jobId, summary: before };
-  // Planned before anything is written: an input that cannot be planned (a corrupt
-  // Parquet footer, a column that is not there) is refused as a bad request is, with
-  // nothing left for the watchdog. Planning is a function of the objects' versions, so
-  // a restart plans the same tasks.
-  const plan = await planJob(store, job.input.objects, {
-    chunkSize: job.chunkSize,
-    concurrency: deps.concurrency,
-    records: job.records,
-  });
   // Before the claim: from here on, whatever dies, the watchdog finds the job.
   const marked = await markActive(
     store,
@@ -90,6 +88,20 @@ export async function startQueuedJob(
         await removeActive(store, jobId, marked);
         return { outcome: 'already-published', jobId, summary: published };
       }
+    }
+    // Planned once, under the claim (a restart plans the same tasks: planning is a
+    // function of the objects' versions). An input that cannot be planned (a corrupt
+    // Parquet footer, a column that is not there) ends the job at once, recorded.
+    let plan: JobPlan;
+    try {
+      plan = await planJob(store, job.input.objects, {
+        chunkSize: job.chunkSize,
+        concurrency: deps.concurrency,
+        records: job.records,
+      });
+    } catch (error) {
+      if (isDeterministic(error)) await recordUnplannable(deps, job, marked, error);
+      throw error;
     }
     if (status && !isTerminal(status.state) && status.attempt) {
       const ledger = new JobLedger(store, jobId, status.attempt, deps.now);
@@ -156,6 +168,34 @@ export async function startQueuedJob(
   } finally {
     await claim.release();
   }
+}
+
+/**
+ * A job whose input cannot be planned ends now: `refused` (it asks for what cannot be
+ * counted: a column that is not there) or `failed` (a corrupt file), whatever an earlier
+ * run recorded, and off the watchdog's list.
+ */
+async function recordUnplannable(
+  deps: StartDeps,
+  job: Job,
+  marked: string,
+  error: unknown,
+): Promise<void> {
+  const state = error instanceof UsageError ? 'refused' : 'failed';
+  const reason = messageOf(error);
+  const ended = await updateStatus(deps, job.jobId, (s) => {
+    s.state = state;
+    s.reason = reason;
+    return true;
+  });
+  if (!ended) {
+    await recordOutcome(deps, job.jobId, state, reason, {
+      request: job.request,
+      bucket: deps.bucket,
+    });
+  }
+  await removeActive(deps.store, job.jobId, marked);
+  deps.log?.(`job ${job.jobId}: ${state}: ${reason}`, { jobId: job.jobId });
 }
 
 /**
