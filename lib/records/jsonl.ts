@@ -11,7 +11,8 @@
  * line it owns.
  */
 import { InvalidRecordError } from '../errors.js';
-import type { JsonField, TextSink } from './json-field.js';
+import type { JsonField } from './json-field.js';
+import type { TextSink } from './json-strings.js';
 import { type RecordStats, recordInvalid } from './record-stats.js';
 
 const LINE_FEED = 0x0a;

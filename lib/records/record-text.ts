@@ -7,7 +7,7 @@
  */
 import { RangeCounter } from '../kernel/range-counter.js';
 import type { Mode } from '../tokenize.js';
-import type { TextSink } from './json-field.js';
+import type { TextSink } from './json-strings.js';
 
 /** Where the counts go; the table may be swapped (a spill) between batches. */
 export interface CountsFeeder {

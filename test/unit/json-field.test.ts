@@ -1,7 +1,8 @@
 /** The JSON Lines field reader against JSON.stringify's strings and Python's rules for lines. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { JsonField, type TextSink } from '../../lib/records/json-field.js';
+import { JsonField } from '../../lib/records/json-field.js';
+import type { TextSink } from '../../lib/records/json-strings.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
