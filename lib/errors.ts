@@ -1,6 +1,8 @@
 /** The error family of wordcount-fanout; adapters translate SDK and system errors into these. */
 export class WordcountError extends Error {
   override name = 'WordcountError';
+  /** The job whose status already records this error as its ending (nothing more to write). */
+  recordedAs?: string;
 }
 
 /** The user asked for something malformed: an option, an argument, a payload. */

@@ -19,8 +19,11 @@ export const RESULTS_PREFIX = 'results/';
 export const JOBS_PREFIX = 'jobs/';
 export const MANIFEST_SUFFIX = '.manifest.json';
 
-/** Bumped whenever counting rules change, so a job id never answers with old counts. */
-export const COUNTING_RULES_VERSION = 3;
+/**
+ * Bumped whenever counting rules change, so a job id never answers with old counts (4:
+ * objects are read as their formats, JSON Lines, Parquet and WARC no longer as text).
+ */
+export const COUNTING_RULES_VERSION = 4;
 
 /** The part of an input key after input/ (the whole key when it is elsewhere). */
 export function relativeName(key: string): string {
@@ -95,6 +98,8 @@ export function jobIdFor(parts: {
   chunkSize: number;
   /** How the objects are read, when not the defaults. */
   records?: { format?: string; field?: string; strict?: boolean };
+  /** Top words the published summary keeps, when an upload asks for other than the default. */
+  top?: number;
 }): string {
   const hash = createHash('sha256');
   hash.update(JSON.stringify([COUNTING_RULES_VERSION, parts.bucket, outputBase(parts.input)]));
@@ -104,6 +109,7 @@ export function jobIdFor(parts: {
   if (format !== undefined || field !== undefined || strict) {
     hash.update(JSON.stringify(['records', format ?? 'auto', field ?? 'text', strict === true]));
   }
+  if (parts.top !== undefined) hash.update(JSON.stringify(['top', parts.top]));
   for (const o of parts.objects) hash.update(JSON.stringify([o.key, o.etag]));
   return hash.digest('hex').slice(0, 32);
 }

@@ -309,6 +309,19 @@ def bench(args):
     json.dump({"documents": len(docs), "textBytes": size, "stored": sizes}, sys.stdout)
 
 
+def special(args):
+    """Parquet columns that are not one string per row, and a JSON-typed one."""
+    table = pa.table(
+        {
+            "tags": pa.array([["x y", "z"], [], None], pa.list_(pa.string())),
+            "text": pa.array(["alpha beta", None, "gamma"], pa.string()),
+        }
+    )
+    pq.write_table(table, f"{args.dir}/list.parquet")
+    docs = pa.array(['{"a": 1, "w": "hello world"}', '{"b": [2]}'], pa.json_())
+    pq.write_table(pa.table({"text": docs}), f"{args.dir}/json.parquet")
+
+
 def field_of(value, path):
     for key in path.split("."):
         if not isinstance(value, dict) or key not in value:
@@ -423,8 +436,11 @@ def main():
     b.add_argument("--text", required=True)
     b.add_argument("--mb", type=int, default=200)
     b.add_argument("--files", type=int, default=4)
+    sp = sub.add_parser("special")
+    sp.add_argument("dir")
     args = parser.parse_args()
-    {"write": write, "texts": texts, "parquet": parquet, "bench": bench}[args.command](args)
+    commands = {"write": write, "texts": texts, "parquet": parquet, "bench": bench, "special": special}
+    commands[args.command](args)
 
 
 if __name__ == "__main__":

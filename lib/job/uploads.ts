@@ -12,6 +12,7 @@ import {
   messageOf,
   ObjectNotFoundError,
   UsageError,
+  WordcountError,
 } from '../errors.js';
 import type { Log } from '../log.js';
 import type { ObjectStore } from '../ports.js';
@@ -49,6 +50,11 @@ export async function startUpload(
     return `${outcome}: ${source} (job ${jobId})`;
   } catch (error) {
     if (error instanceof JobBusyError) return `being started elsewhere: ${messageOf(error)}`;
+    const recorded = error instanceof WordcountError ? error.recordedAs : undefined;
+    if (recorded && isDeterministic(error)) {
+      const state = isRefusal(error) ? 'refused' : 'failed';
+      return `${state}: ${source}: ${messageOf(error)} (recorded as job ${recorded})`;
+    }
     if (isRefusal(error)) {
       const jobId = await recordUploadEnding(deps, upload, 'refused', messageOf(error));
       return `refused: ${source}: ${messageOf(error)} (recorded as job ${jobId})`;

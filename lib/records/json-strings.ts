@@ -121,7 +121,20 @@ export function skipString(bytes: Uint8Array, i: number, end: number): number {
   throw new NotJson('an unterminated string');
 }
 
-/** Starts the reading of line `bytes[s, end)`: how its strings are scanned. */
+/**
+ * Forgets the bytes the searches last looked at (a reader that ended: its buffers, up to
+ * a record's size, are not kept alive by the search state).
+ */
+export function releaseLines(): void {
+  backslashBytes = undefined;
+  nextBackslashAt = -1;
+}
+
+/**
+ * Starts the reading of line `bytes[s, end)`: how its strings are scanned. Lines of one
+ * buffer come in order, from unchanged bytes; a caller that rewrites a buffer passes a
+ * new view of it (the JSON Lines reader passes its carry as a new subarray each time).
+ */
 export function beginLine(bytes: Uint8Array, s: number, end: number): void {
   fastStrings = !CONTROL.test(latin1Slice.call(bytes, s, end));
   // A backslash found ahead stays valid for the lines after it in the same bytes (a

@@ -12,7 +12,7 @@
  */
 import { InvalidRecordError } from '../errors.js';
 import type { JsonField } from './json-field.js';
-import type { TextSink } from './json-strings.js';
+import { releaseLines, type TextSink } from './json-strings.js';
 import { type RecordStats, recordInvalid } from './record-stats.js';
 
 const LINE_FEED = 0x0a;
@@ -112,12 +112,13 @@ export class JsonlReader {
 
   /** The stream ended: a last line without a line feed is a line too. */
   async end(): Promise<void> {
-    if (this.done) return;
-    if (this.carried > 0) {
-      await this.line(this.carry, 0, this.carried, this.lineStart);
+    if (!this.done && this.carried > 0) {
+      await this.line(this.carry.subarray(0, this.carried), 0, this.carried, this.lineStart);
       this.carried = 0;
     }
     this.done = true;
+    this.carry = new Uint8Array(0);
+    releaseLines();
   }
 
   /** The next line starts at `next`: past the range, the reader is done (nothing more is read). */

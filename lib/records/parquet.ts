@@ -94,6 +94,7 @@ export function fieldColumn(
   field: string,
   o: ParquetObject,
 ): RowGroupSpan[] {
+  checkStringColumn(metadata, field, o);
   return metadata.row_groups.map((group, i) => {
     const chunk = group.columns.find((c) => c.meta_data?.path_in_schema.join('.') === field);
     const meta = chunk?.meta_data;
@@ -104,13 +105,43 @@ export function fieldColumn(
     if (meta.type !== 'BYTE_ARRAY') {
       throw new UsageError(`${o.uri}: column '${field}' holds ${meta.type}, not strings`);
     }
-    const start = Number(meta.dictionary_page_offset ?? meta.data_page_offset);
+    // Arrow's rule: parquet-mr writes a dictionary offset of 0 for a chunk without one.
+    const data = Number(meta.data_page_offset);
+    const dictionary = Number(meta.dictionary_page_offset ?? 0);
+    const start = dictionary > 0 && dictionary < data ? dictionary : data;
     const end = start + Number(meta.total_compressed_size);
     if (!(start >= 4 && end <= o.size - 8 && end > start)) {
       throw corrupt(o, `row group ${i}'s column chunk lies at bytes ${start}-${end}`);
     }
     return { rows: Number(group.num_rows), start, end };
   });
+}
+
+/** Annotations of a byte-array column that hold text. */
+const TEXT_TYPES = new Set([undefined, 'STRING', 'UTF8', 'JSON', 'ENUM']);
+
+/**
+ * Refuses a field that is not one string per row: a list (a repeated field on the path)
+ * or a byte array that holds something else (a decimal, a UUID, BSON, a geometry).
+ */
+function checkStringColumn(metadata: FileMetaData, field: string, o: ParquetObject): void {
+  let elements: ColumnDecoder['element'][];
+  try {
+    elements = getTreePath(parquetSchema(metadata), field.split('.')).map((node) => node.element);
+  } catch {
+    return; // no such column: fieldColumn names it
+  }
+  const repeated = elements.slice(1).some((e) => e.repetition_type === 'REPEATED');
+  if (repeated) {
+    throw new UsageError(
+      `${o.uri}: column '${field}' is a list (repeated), not one string per row`,
+    );
+  }
+  const leaf = elements[elements.length - 1];
+  const annotation = leaf?.logical_type?.type ?? leaf?.converted_type;
+  if (!TEXT_TYPES.has(annotation)) {
+    throw new UsageError(`${o.uri}: column '${field}' holds ${annotation} values, not strings`);
+  }
 }
 
 /** Strings as their bytes: invalid UTF-8 is counted as the kernel counts it in text. */
@@ -142,7 +173,12 @@ export async function countParquet(
     const decoder: ColumnDecoder = {
       pathInSchema: chunk.path_in_schema,
       type: chunk.type,
-      element: (schemaPath[schemaPath.length - 1] as { element: ColumnDecoder['element'] }).element,
+      // Without its annotation a text column's values stay bytes (JSON is counted as text).
+      element: {
+        ...(schemaPath[schemaPath.length - 1] as { element: ColumnDecoder['element'] }).element,
+        logical_type: undefined,
+        converted_type: undefined,
+      },
       schemaPath,
       codec: chunk.codec,
       parsers: PARSERS,
@@ -158,6 +194,9 @@ export async function countParquet(
           if (value === null || value === undefined) {
             stats.skippedRecords++;
             continue;
+          }
+          if (!(value instanceof Uint8Array)) {
+            throw corrupt(o, `row group ${group} holds a value that is not a string`);
           }
           stats.records++;
           await text.append(value);
@@ -240,6 +279,11 @@ async function* pages(
         offset: 0,
       };
       parquetHeader(reader);
+      const encoding = (header.data_page_header ?? header.data_page_header_v2)?.encoding;
+      if (!dictionary && (encoding === 'PLAIN_DICTIONARY' || encoding === 'RLE_DICTIONARY')) {
+        // A writer that left out the dictionary page's offset: its values are indices.
+        throw new Error(`a dictionary-encoded page at byte ${pos} without its dictionary page`);
+      }
       const page = readPage(reader, header, decoder, dictionary, undefined, 0);
       pos += total;
       if (header.type === 'DICTIONARY_PAGE') {

@@ -5,7 +5,7 @@
  * blank, invalid and long lines), Parquet (snappy with dictionary pages, zstd with plain
  * pages, nulls, many row groups) and WET (one gzip member per record).
  */
-import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -228,6 +228,26 @@ describe('corpora in their stored formats', () => {
       expect(tsv, compression).toBe(corpus.expectedTsv(expected, 'words'));
       expect(summary.records).toBe(600);
     }
+  });
+
+  it('refuses a Parquet column that is not one string per row, and counts a JSON-typed one as text', async () => {
+    const dir = join(root, 'special');
+    await mkdir(dir, { recursive: true });
+    corpusPy(['special', dir]);
+    const list = await runCli(['count', join(dir, 'list.parquet'), '--field', 'tags.list.element']);
+    expect(list.code).toBe(1);
+    expect(list.stderr).toContain(
+      `column 'tags.list.element' is a list (repeated), not one string per row`,
+    );
+    const beside = await count([join(dir, 'list.parquet'), '--mode', 'whitespace']);
+    expect(beside.tsv).toBe('alpha\t1\nbeta\t1\ngamma\t1\n');
+    expect(beside.summary).toMatchObject({ records: 2, skippedRecords: 1 });
+    const json = await count([join(dir, 'json.parquet'), '--mode', 'whitespace']);
+    expect(json.tsv).toBe(
+      ['"hello', '"w":', '1,', '[2]}', 'world"}', '{"a":', '{"b":']
+        .map((w) => `${w}\t1\n`)
+        .join(''),
+    );
   });
 
   it('fails a corrupt zstd stream naming it', async () => {

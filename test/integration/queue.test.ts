@@ -4,6 +4,9 @@
  * acknowledgements, crashes and poison tasks. Every run is checked against a single
  * pass over the same bytes, and every output must be written exactly once.
  */
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { SummarySchema } from '../../lib/contracts/summary.js';
@@ -12,6 +15,7 @@ import { handleDeadLetter } from '../../lib/job/queue/ending.js';
 import { startQueuedJob } from '../../lib/job/queue/start.js';
 import { startUpload } from '../../lib/job/uploads.js';
 import { attemptPrefix, outputKeys, statusKey } from '../../lib/keys.js';
+import { corpusPy } from '../../scripts/corpus-venv.mjs';
 import { expectedTsv } from '../support/oracle.js';
 import {
   activeJobOf,
@@ -250,6 +254,40 @@ describe('queue coordination (in-process queue, worker threads)', () => {
     expect(status.state).toBe('refused');
     expect(status.reason).toMatch(/not-there\.txt: no such file/);
     expect(await listed(`jobs/${jobId}/`)).toEqual([statusKey(jobId)]);
+  });
+
+  it('records an upload whose Parquet file cannot be planned once, as its job, with nothing left active', async () => {
+    const h = harness();
+    const file = join(await mkdtemp(join(tmpdir(), 'wordcount-unplannable-')), 'f.parquet');
+    corpusPy([
+      'parquet',
+      file,
+      '--docs',
+      '400',
+      '--row-groups',
+      '4',
+      '--text',
+      'samples/kjv-genesis.txt',
+    ]);
+    const key = 'input/no-column.parquet';
+    // Bigger than a chunk: its footer is read when the job is planned.
+    await files.put(key, await readFile(file), { metadata: { 'wordcount-field': 'body' } });
+    const before = new Set(await listed('jobs/'));
+    const said = await startUpload(
+      { store: h.store, bucket: '', start: (request) => startQueuedJob(h.deps, request) },
+      { key, version: 'v1' },
+    );
+    expect(said).toMatch(
+      /^refused: .*no-column\.parquet: no column 'body' \(its columns: id, text\)/,
+    );
+    const jobId = (await latestJobId(files, outputKeys(keyInput(key)).summary)) as string;
+    expect(said).toContain(`(recorded as job ${jobId})`);
+    expect((await statusOf(jobId)).state).toBe('refused');
+    // One record, the job's own, and its pointer: no second record, nothing active.
+    const written = (await listed('jobs/')).filter((k) => !before.has(k));
+    expect(written.sort()).toEqual(
+      [statusKey(jobId), `jobs/latest/${outputKeys(keyInput(key)).summary}`].sort(),
+    );
   });
 
   it('publishes the newest version when the input is overwritten mid-job', async () => {

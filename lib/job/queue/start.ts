@@ -9,13 +9,19 @@ import type { QueuedJob, QueuedReply } from '../../contracts/queue.js';
 import type { StartRequest } from '../../contracts/requests.js';
 import type { Summary } from '../../contracts/summary.js';
 import { addUsage, emptyTally, type UsageTally } from '../../cost/usage.js';
-import { isDeterministic, JobBusyError, messageOf, UsageError } from '../../errors.js';
+import {
+  isDeterministic,
+  JobBusyError,
+  messageOf,
+  UsageError,
+  WordcountError,
+} from '../../errors.js';
 import { statusKey } from '../../keys.js';
 import { type MapTaskPlan, totalBytes } from '../../plan.js';
 import { markActive, removeActive } from '../ledger/active-jobs.js';
 import { JobLedger } from '../ledger/attempt-ledger.js';
 import { jobClaim } from '../ledger/claims.js';
-import { recordOutcome } from '../ledger/outcome.js';
+import { failedOnChange, recordOutcome } from '../ledger/outcome.js';
 import { answeredBefore } from '../ledger/published.js';
 import {
   isTerminal,
@@ -89,20 +95,9 @@ export async function startQueuedJob(
         return { outcome: 'already-published', jobId, summary: published };
       }
     }
-    // Planned once, under the claim (a restart plans the same tasks: planning is a
-    // function of the objects' versions). An input that cannot be planned (a corrupt
-    // Parquet footer, a column that is not there) ends the job at once, recorded.
-    let plan: JobPlan;
-    try {
-      plan = await planJob(store, job.input.objects, {
-        chunkSize: job.chunkSize,
-        concurrency: deps.concurrency,
-        records: job.records,
-      });
-    } catch (error) {
-      if (isDeterministic(error)) await recordUnplannable(deps, job, marked, error);
-      throw error;
-    }
+    // Planned under the claim, only when tasks are to be sent (a restart plans the same
+    // tasks: planning is a function of the objects' versions).
+    const plan = () => planOrEnd(deps, job, marked);
     if (status && !isTerminal(status.state) && status.attempt) {
       const ledger = new JobLedger(store, jobId, status.attempt, deps.now);
       const queued = await ledger.readJob();
@@ -111,11 +106,12 @@ export async function startQueuedJob(
           return { outcome: 'already-queued', jobId, attempt: queued.attempt };
         }
         deps.log?.(`job ${jobId}: its start was cut short; sending its map tasks again`, { jobId });
-        const tasks = await sendMapTasks(deps, ledger, queued, plan.tasks, owner, used);
+        const tasks = await sendMapTasks(deps, ledger, queued, (await plan()).tasks, owner, used);
         return { outcome: 'queued', jobId, attempt: queued.attempt, tasks };
       }
     }
     // A first run, or one after an ending without output: a new attempt, from nothing.
+    const planned = await plan();
     await removeJobObjects(store, jobId, deps.log);
     const attempt = randomUUID();
     const ledger = new JobLedger(store, jobId, attempt, deps.now);
@@ -130,9 +126,9 @@ export async function startQueuedJob(
       sources: { objects: sources.length, bytes: totalBytes(sources) },
       mode: job.mode,
       ...(Object.keys(job.records).length > 0 && { records: job.records }),
-      chunkSize: plan.chunkSize,
-      partitions: plan.partitions,
-      mapTasks: plan.tasks.length,
+      chunkSize: planned.chunkSize,
+      partitions: planned.partitions,
+      mapTasks: planned.tasks.length,
       concurrency: deps.concurrency,
       top: job.publishedTop,
       inlineLimitBytes: deps.inlineLimitBytes,
@@ -151,13 +147,13 @@ export async function startQueuedJob(
         bucket: deps.bucket ?? '',
         input: { uri: job.input.uri, etag: job.etag, objects: sources },
         mode: job.mode,
-        chunkSize: plan.chunkSize,
-        mapTasks: plan.tasks.length,
+        chunkSize: planned.chunkSize,
+        mapTasks: planned.tasks.length,
         output: job.output,
       }),
       nowOf(deps),
     );
-    const tasks = await sendMapTasks(deps, ledger, queued, plan.tasks, owner, used);
+    const tasks = await sendMapTasks(deps, ledger, queued, planned.tasks, owner, used);
     deps.log?.(`job ${jobId}: ${tasks} map task(s) queued for ${job.input.uri}`, {
       jobId,
       attempt,
@@ -171,10 +167,28 @@ export async function startQueuedJob(
 }
 
 /**
- * A job whose input cannot be planned ends now: `refused` (it asks for what cannot be
- * counted: a column that is not there) or `failed` (a corrupt file), whatever an earlier
- * run recorded, and off the watchdog's list.
+ * The job's plan. A job whose input cannot be planned ends now: `refused` (it asks for
+ * what cannot be counted: a column that is not there) or `failed` (a corrupt file),
+ * whatever an earlier run recorded, and off the watchdog's list; the error says it was
+ * recorded. An object that changed meanwhile is not this job's to end (the newer
+ * upload starts its own): that error goes up unrecorded, as any other.
  */
+async function planOrEnd(deps: StartDeps, job: Job, marked: string): Promise<JobPlan> {
+  try {
+    return await planJob(deps.store, job.input.objects, {
+      chunkSize: job.chunkSize,
+      concurrency: deps.concurrency,
+      records: job.records,
+    });
+  } catch (error) {
+    if (isDeterministic(error) && !failedOnChange(error) && error instanceof WordcountError) {
+      await recordUnplannable(deps, job, marked, error);
+      error.recordedAs = job.jobId;
+    }
+    throw error;
+  }
+}
+
 async function recordUnplannable(
   deps: StartDeps,
   job: Job,

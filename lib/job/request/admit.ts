@@ -62,6 +62,7 @@ export async function admit(
     ...(asked.strict && { strict: true }),
   };
   checkTaskCount(input.uri, input.objects, chunkSize);
+  const publishedTop = Math.max(PUBLISHED_TOP, input.options.top ?? 0);
   const etag = inputEtag(input.objects);
   // A forced recount is a job of its own: its token goes into the id.
   const force =
@@ -73,6 +74,8 @@ export async function admit(
     mode,
     chunkSize,
     records,
+    // Another top list is another published summary.
+    top: publishedTop === PUBLISHED_TOP ? undefined : publishedTop,
   });
   return {
     request: { ...request, ...(force && { force }) },
@@ -81,7 +84,7 @@ export async function admit(
     jobId,
     mode,
     records,
-    publishedTop: Math.max(PUBLISHED_TOP, input.options.top ?? 0),
+    publishedTop,
     chunkSize,
     output,
   };

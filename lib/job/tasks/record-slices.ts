@@ -60,7 +60,7 @@ function totalsOf(
 async function peek(
   pieces: AsyncIterator<Uint8Array>,
   n: number,
-): Promise<{ head: Uint8Array; all: AsyncIterable<Uint8Array> }> {
+): Promise<{ head: Uint8Array; all: AsyncGenerator<Uint8Array> }> {
   let head = new Uint8Array(0);
   let ended = false;
   while (head.length < n) {
@@ -75,12 +75,17 @@ async function peek(
     head = joined;
   }
   const all = async function* () {
-    if (head.length > 0) yield head;
-    if (ended) return;
-    for (;;) {
-      const next = await pieces.next();
-      if (next.done) return;
-      yield next.value;
+    try {
+      if (head.length > 0) yield head;
+      if (ended) return;
+      for (;;) {
+        const next = await pieces.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      // Left early (a failure, a strict record): the source closes too (gunzip's stream).
+      await pieces.return?.();
     }
   };
   return { head, all: all() };
@@ -102,6 +107,7 @@ export async function countWhole(
   const pieces = store
     .readRange(slice.key, { start: 0, ifMatch: slice.etag })
     [Symbol.asyncIterator]();
+  let text: Awaited<ReturnType<typeof peek>> | undefined;
   try {
     const raw = await peek(pieces, HEAD_BYTES);
     const codec = codecOf(raw.head);
@@ -115,11 +121,12 @@ export async function countWhole(
     if (option === 'parquet') {
       throw new CorruptInputError(`${uri}: a ${codec} stream, not a Parquet file`);
     }
-    const text = await peek(decompress(codec, raw.all, uri)[Symbol.asyncIterator](), HEAD_BYTES);
+    text = await peek(decompress(codec, raw.all, uri)[Symbol.asyncIterator](), HEAD_BYTES);
     const format = resolveFormat(option, slice.key, raw.head, text.head);
+    const all = text.all;
     let bytes = 0;
     const counted = async function* () {
-      for await (const piece of text.all) {
+      for await (const piece of all) {
         bytes += piece.length;
         yield piece;
       }
@@ -148,7 +155,9 @@ export async function countWhole(
     await sink.finish();
     return { bytes, records: totalsOf(stats, sink, uri, true) };
   } finally {
-    // A failure (a corrupt stream, a spill that could not be written) leaves the read open.
+    // A failure (a corrupt stream, a spill that could not be written, a strict record)
+    // leaves the decompression and the read open: closed here, the stream first.
+    await text?.all.return(undefined);
     await pieces.return?.();
   }
 }
