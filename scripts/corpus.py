@@ -139,7 +139,8 @@ def write(args):
             chunk = "".join(line + "\n" for line in lines[start : start + max(1, len(lines) // 4)])
             f.write(gzip.compress(chunk.encode("utf-8", "surrogatepass")))
     # The Pile-shaped: zstd, several frames, UTF-8 as is, a nested field beside.
-    compressor = zstandard.ZstdCompressor(level=3)
+    # As the zstd command writes them: a content size and a checksum in every frame.
+    compressor = zstandard.ZstdCompressor(level=3, write_checksum=True)
     with open(f"{out}/00.jsonl.zst", "wb") as f:
         lines = jsonl_lines(rng, words, docs, ensure_ascii=False)
         step = max(1, len(lines) // 3)

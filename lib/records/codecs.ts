@@ -1,15 +1,16 @@
 /**
  * Compressed objects, told by their magic bytes whatever their names: gzip (members
  * concatenated are one stream) and zstd (frames concatenated, skippable frames too).
- * zstd is decoded by fzstd, a pure-JS decoder, on every backend: Node 20 has no zstd in
- * zlib, and Node 22's (Lambda's runtime) drops every frame after the first of a
- * multi-frame stream (nodejs/node#64741), which is how The Pile and OSCAR are written.
+ * zstd is decoded by fzstd, a pure-JS decoder, on every backend, each frame checked
+ * (zstd.ts): Node 20 has no zstd in zlib, and Node 22's (Lambda's runtime) drops every
+ * frame after the first of a multi-frame stream (nodejs/node#64741), which is how The
+ * Pile and OSCAR are written.
  * A stream that does not decode fails naming the object (CorruptInputError).
  */
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { Decompress } from 'fzstd';
 import { CorruptInputError, UsageError } from '../errors.js';
+import { unzstd } from './zstd.js';
 
 export type Codec = 'gzip' | 'zstd' | 'bzip2' | 'none';
 
@@ -60,33 +61,4 @@ async function* gunzip(pieces: AsyncIterable<Uint8Array>, uri: string): AsyncGen
   } finally {
     stream.destroy();
   }
-}
-
-async function* unzstd(pieces: AsyncIterable<Uint8Array>, uri: string): AsyncGenerator<Uint8Array> {
-  let out: Uint8Array[] = [];
-  const decoder = new Decompress((chunk) => {
-    out.push(chunk);
-  });
-  const corrupt = (error: unknown) =>
-    new CorruptInputError(`${uri}: not a valid zstd stream (${(error as Error).message})`, {
-      cause: error,
-    });
-  for await (const piece of pieces) {
-    try {
-      decoder.push(piece);
-    } catch (error) {
-      throw corrupt(error);
-    }
-    if (out.length > 0) {
-      const ready = out;
-      out = [];
-      yield* ready;
-    }
-  }
-  try {
-    decoder.push(new Uint8Array(0), true);
-  } catch (error) {
-    throw corrupt(error);
-  }
-  yield* out;
 }

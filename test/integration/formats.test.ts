@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SummarySchema } from '../../lib/contracts/summary.js';
+import { CorruptInputError } from '../../lib/errors.js';
+import { decompress } from '../../lib/records/codecs.js';
 import type { Mode } from '../../lib/tokenize.js';
 import { corpusPy } from '../../scripts/corpus-venv.mjs';
 import { runCli } from '../support/cli.js';
@@ -248,6 +250,33 @@ describe('corpora in their stored formats', () => {
         .map((w) => `${w}\t1\n`)
         .join(''),
     );
+  });
+
+  it('never counts a zstd stream with a flipped bit: its frame fails to decode, its size or its checksum', async () => {
+    const good = await readFile(join(corpus.dir, '00.jsonl.zst'));
+    const read = async (bytes: Uint8Array) => {
+      const out: Uint8Array[] = [];
+      async function* pieces() {
+        for (let i = 0; i < bytes.length; i += 4096) yield bytes.subarray(i, i + 4096);
+      }
+      for await (const p of decompress('zstd', pieces(), 'mem://00.jsonl.zst')) out.push(p);
+      return Buffer.concat(out);
+    };
+    const plain = await read(good);
+    let failed = 0;
+    for (let at = 0; at < good.length; at += 11) {
+      const bad = Buffer.from(good);
+      bad[at] = (bad[at] as number) ^ (1 << (at % 8));
+      try {
+        // A flip the format does not notice must change nothing (none is expected).
+        expect((await read(bad)).equals(plain), `a flip at byte ${at}`).toBe(true);
+      } catch (error) {
+        if (!(error instanceof CorruptInputError)) throw error;
+        expect(error.message).toMatch(/^mem:\/\/00\.jsonl\.zst: not a valid zstd stream: /);
+        failed++;
+      }
+    }
+    expect(failed).toBeGreaterThan(good.length / 11 - 5);
   });
 
   it('fails a corrupt zstd stream naming it', async () => {
