@@ -5,10 +5,12 @@
  * the summary; `counts` also writes every word to that file.
  */
 import type { Summary } from './contracts/summary.js';
+import type { FormatOption } from './records/formats.js';
 import type { Mode } from './tokenize.js';
 
 export type { Summary } from './contracts/summary.js';
 export { countBytes, type RangeCounts } from './kernel/range-counter.js';
+export { FORMAT_OPTIONS, type FormatOption } from './records/formats.js';
 export type { WordCount } from './reduce/order.js';
 export { MODES, type Mode } from './tokenize.js';
 
@@ -23,6 +25,12 @@ export interface CountOptions {
   top?: number;
   /** A file to write every word and its count to, as TSV. */
   counts?: string;
+  /** How files are read: `auto` (default: by content, then name), text, jsonl, parquet, warc. */
+  format?: FormatOption;
+  /** JSON Lines and Parquet: the field counted, a dotted path into objects (default `text`). */
+  field?: string;
+  /** Fail on the first invalid record instead of counting and skipping it. */
+  strict?: boolean;
 }
 
 /** Counts the words of `paths` (one path or several) as one job. */
@@ -37,5 +45,10 @@ export async function countFile(
     chunkSize: options.chunkSize,
     top: options.top ?? 20,
     counts: options.counts,
+    records: {
+      ...(options.format !== undefined && options.format !== 'auto' && { format: options.format }),
+      ...(options.field !== undefined && { field: options.field }),
+      ...(options.strict && { strict: true }),
+    },
   });
 }

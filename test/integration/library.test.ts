@@ -45,6 +45,31 @@ describe("import { countFile } from 'wordcount-fanout'", () => {
     expect(await readFile(join(project, 'counts.tsv'), 'utf8')).toBe(expectedTsv('words', book));
   });
 
+  it('reads JSON Lines with a field, as the CLI does', async () => {
+    await writeFile(
+      join(project, 'docs.jsonl'),
+      '{"meta": {"body": "The cat"}, "text": "not this"}\n\n{"meta": {"body": "the end"}}\nnot json\n',
+    );
+    await writeFile(
+      join(project, 'jsonl.mjs'),
+      `import { countFile } from 'wordcount-fanout';
+       const s = await countFile('docs.jsonl', { field: 'meta.body', workers: 1 });
+       console.log(JSON.stringify([s.totalWords, s.records, s.skippedRecords, s.invalidRecords, s.top]));`,
+    );
+    const { stdout } = await run(process.execPath, ['jsonl.mjs'], { cwd: project });
+    expect(JSON.parse(stdout)).toEqual([
+      4,
+      2,
+      1,
+      1,
+      [
+        { word: 'the', count: 2 },
+        { word: 'cat', count: 1 },
+        { word: 'end', count: 1 },
+      ],
+    ]);
+  });
+
   it('type-checks a TypeScript program against the declarations it ships', async () => {
     await writeFile(
       join(project, 'count.ts'),
@@ -53,6 +78,9 @@ describe("import { countFile } from 'wordcount-fanout'", () => {
        const total: number = summary.totalWords;
        // @ts-expect-error: not a mode
        await countFile('book.txt', { mode: 'nouns' });
+       await countFile('docs.jsonl', { format: 'jsonl', field: 'meta.body', strict: true });
+       // @ts-expect-error: not a format
+       await countFile('book.txt', { format: 'csv' });
        export { total };`,
     );
     await writeFile(
