@@ -17,7 +17,7 @@ import {
 import type { Log } from '../log.js';
 import type { ObjectStore } from '../ports.js';
 import { activeJobIds, readActive } from './ledger/active-jobs.js';
-import { recordUploadEnding } from './ledger/outcome.js';
+import { failedOnChange, recordUploadEnding } from './ledger/outcome.js';
 
 /** A coordination's start of a job: rpc runs it to its end, queue sends its map tasks. */
 export type StartJob = (request: StartRequest) => Promise<{ jobId: string; outcome: string }>;
@@ -59,8 +59,10 @@ export async function startUpload(
       const jobId = await recordUploadEnding(deps, upload, 'refused', messageOf(error));
       return `refused: ${source}: ${messageOf(error)} (recorded as job ${jobId})`;
     }
-    // A corrupt input fails the same way on every retry: recorded failed at once.
-    if (!isDeterministic(error)) throw error;
+    // A corrupt input fails the same way on every retry: recorded failed at once. An
+    // object that changed meanwhile is not: its newer upload starts its own job (and
+    // the retry sees that version), so no record may take the latest pointer from it.
+    if (!isDeterministic(error) || failedOnChange(error)) throw error;
     const jobId = await recordUploadEnding(deps, upload, 'failed', messageOf(error));
     return `failed: ${source}: ${messageOf(error)} (recorded as job ${jobId})`;
   }

@@ -8,7 +8,14 @@ import { parsePayload } from '../../lib/contracts/parse.js';
 import { JobRequestSchema } from '../../lib/contracts/requests.js';
 import { JobStatusSchema } from '../../lib/contracts/status.js';
 import { SummarySchema } from '../../lib/contracts/summary.js';
-import { JobBusyError, JobFailedError, ObjectNotFoundError, UsageError } from '../../lib/errors.js';
+import {
+  CorruptInputError,
+  JobBusyError,
+  JobFailedError,
+  ObjectNotFoundError,
+  PreconditionFailedError,
+  UsageError,
+} from '../../lib/errors.js';
 import { viewJob } from '../../lib/job/ledger/job-view.js';
 import { latestJobId } from '../../lib/job/ledger/status.js';
 import { runJobOnce } from '../../lib/job/rpc/rpc-job.js';
@@ -488,6 +495,35 @@ describe('uploads that cannot be counted', () => {
       [statusKey(report?.status.jobId as string), `jobs/latest/${summaryKey(key)}`].sort(),
     );
     await expect(store.head(summaryKey(key))).rejects.toThrow(ObjectNotFoundError);
+  });
+
+  it('records a corrupt upload failed at once, and leaves one that changed meanwhile to a retry', async () => {
+    const before = new Set(await listed('jobs/'));
+    const changed = startUpload(
+      {
+        store,
+        bucket: 'local',
+        start: async () => {
+          throw new PreconditionFailedError('s3://local/input/x.txt: changed while it was read');
+        },
+      },
+      { key: 'input/x.txt', version: 'v1' },
+    );
+    await expect(changed).rejects.toThrow(PreconditionFailedError);
+    expect((await listed('jobs/')).filter((k) => !before.has(k))).toEqual([]);
+    const said = await startUpload(
+      {
+        store,
+        bucket: 'local',
+        start: async () => {
+          throw new CorruptInputError('s3://local/input/y.gz: not a valid gzip stream');
+        },
+      },
+      { key: 'input/y.gz', version: 'v1' },
+    );
+    expect(said).toMatch(
+      /^failed: .*y\.gz: not a valid gzip stream \(recorded as job [0-9a-f]{32}\)$/,
+    );
   });
 
   it('records an upload whose name is too long to count, writing no key over 1,024 bytes', async () => {
