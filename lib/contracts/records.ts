@@ -28,15 +28,13 @@ export const RecordOptionsSchema = z.object({
 });
 export type RecordOptions = z.infer<typeof RecordOptionsSchema>;
 
-/** Where the first invalid record is: the object, and its line, row or record, and why. */
+/** Where the first invalid record (a JSON Lines line) is: the object, its line, and why. */
 export const InvalidRecordSchema = z.object({
   uri: z.string(),
   /** JSONL: the line's number in the object (1 = its first). */
   line: positiveInt.optional(),
   /** JSONL: the (decompressed) byte offset of the line's first byte. */
   byte: nonNegativeInt.optional(),
-  /** WARC: the record's number (1 = the first). */
-  record: positiveInt.optional(),
   reason: z.string(),
 });
 export type InvalidRecord = z.infer<typeof InvalidRecordSchema>;

@@ -128,3 +128,12 @@ function linesOf(words: Map<string, number>): Uint8Array {
   for (const [word, count] of words) parts.push(`${word}\t${count}\n`);
   return encoder.encode(parts.join(''));
 }
+
+/**
+ * Where a task's counters add: its current table, which a spill may swap for a fresh one
+ * between pieces (`afterPiece` spills when the table is full; await what it returns).
+ */
+export interface Feeder {
+  counts(): TaskCounts;
+  afterPiece(): Promise<void> | undefined;
+}

@@ -15,10 +15,16 @@ import { parquetMetadata, parquetSchema } from 'hyparquet';
 import { parquetHeader, readPage } from 'hyparquet/src/column.js';
 import { convert, DEFAULT_PARSERS } from 'hyparquet/src/convert.js';
 import { getTreePath } from 'hyparquet/src/schema.js';
-import type { ColumnDecoder, DecodedArray, FileMetaData } from 'hyparquet/src/types.js';
+import type {
+  ColumnDecoder,
+  ColumnMetaData,
+  DecodedArray,
+  FileMetaData,
+} from 'hyparquet/src/types.js';
 import { compressors } from 'hyparquet-compressors';
 import { CorruptInputError, UsageError } from '../errors.js';
 import type { ObjectStore } from '../ports.js';
+import { readAhead } from '../read-ahead.js';
 import type { RecordStats } from './record-stats.js';
 import type { RecordText } from './record-text.js';
 
@@ -49,6 +55,8 @@ export interface RowGroupSpan {
   /** The field's column chunk: [start, end) of the object. */
   start: number;
   end: number;
+  /** Its metadata (codec, type, path): what its pages are decoded with. */
+  column: ColumnMetaData;
 }
 
 async function readBytes(store: ObjectStore, o: ParquetObject, start: number, end: number) {
@@ -113,7 +121,7 @@ export function fieldColumn(
     if (!(start >= 4 && end <= o.size - 8 && end > start)) {
       throw corrupt(o, `row group ${i}'s column chunk lies at bytes ${start}-${end}`);
     }
-    return { rows: Number(group.num_rows), start, end };
+    return { rows: Number(group.num_rows), start, end, column: meta };
   });
 }
 
@@ -165,10 +173,8 @@ export async function countParquet(
   if (to > spans.length) throw corrupt(o, `it has ${spans.length} row groups, not ${to}`);
   const schema = parquetSchema(metadata);
   for (let group = from; group < to; group++) {
-    const chunk = metadata.row_groups[group]?.columns.find(
-      (c) => c.meta_data?.path_in_schema.join('.') === field,
-    )?.meta_data;
-    if (!chunk) continue;
+    const span = spans[group] as RowGroupSpan;
+    const chunk = span.column;
     const schemaPath = getTreePath(schema, chunk.path_in_schema);
     const decoder: ColumnDecoder = {
       pathInSchema: chunk.path_in_schema,
@@ -185,7 +191,6 @@ export async function countParquet(
       compressors,
       utf8: false,
     };
-    const span = spans[group] as RowGroupSpan;
     try {
       for await (const values of pages(store, o, span, decoder)) {
         const list = values as ArrayLike<Uint8Array | null | undefined>;
@@ -210,32 +215,6 @@ export async function countParquet(
   }
 }
 
-/** Bytes [start, end) of the object in blocks, the next block read while one is decoded. */
-async function* blocks(
-  store: ObjectStore,
-  o: ParquetObject,
-  start: number,
-  end: number,
-): AsyncGenerator<Uint8Array> {
-  const read = (from: number) => {
-    const block = readBytes(store, o, from, Math.min(end, from + READ_BLOCK_BYTES));
-    // Read ahead: a failure surfaces when the block is awaited.
-    block.catch(() => undefined);
-    return block;
-  };
-  let next = start < end ? read(start) : undefined;
-  try {
-    for (let from = start; from < end; from += READ_BLOCK_BYTES) {
-      const block = await (next as Promise<Uint8Array>);
-      const following = from + READ_BLOCK_BYTES;
-      next = following < end ? read(following) : undefined;
-      yield block;
-    }
-  } finally {
-    await next?.catch(() => undefined);
-  }
-}
-
 /** The decoded values of each data page of one column chunk, read in blocks. */
 async function* pages(
   store: ObjectStore,
@@ -243,7 +222,8 @@ async function* pages(
   span: RowGroupSpan,
   decoder: ColumnDecoder,
 ): AsyncGenerator<DecodedArray> {
-  const source = blocks(store, o, span.start, span.end);
+  const read = (start: number, end: number) => readBytes(store, o, start, end);
+  const source = readAhead(read, span.start, span.end, READ_BLOCK_BYTES);
   let buffer = new Uint8Array(0);
   /** The object offset of buffer[0]. */
   let bufferStart = span.start;

@@ -4,17 +4,16 @@
  * invalid one is. Invalid records are never silent: the summary carries the first one.
  */
 
-/** Where an invalid record is, within what one reader read. */
+/**
+ * Where an invalid record is, within what one reader read: only a JSON Lines line can be
+ * one (a Parquet value is a string or a null; a WARC record that does not parse is a
+ * corrupt stream).
+ */
 export interface RecordPosition {
-  /** JSONL: the line's number within what the reader read (1 = its first line). */
-  line?: number;
-  /** JSONL: the stream offset of the line's first byte (decompressed, for a compressed object). */
-  offset?: number;
-  /** Parquet: the row group and the row within it. */
-  rowGroup?: number;
-  row?: number;
-  /** WARC: the record's number in the object (1 = its first). */
-  record?: number;
+  /** The line's number within what the reader read (1 = its first line). */
+  line: number;
+  /** The stream offset of the line's first byte (decompressed, for a compressed object). */
+  offset: number;
   reason: string;
 }
 

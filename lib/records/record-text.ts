@@ -6,15 +6,9 @@
  * record's leading U+FEFF is taken for a file's byte-order mark.
  */
 import { RangeCounter } from '../kernel/range-counter.js';
+import type { Feeder } from '../kernel/task-counts.js';
 import type { Mode } from '../tokenize.js';
 import type { TextSink } from './json-strings.js';
-
-/** Where the counts go; the table may be swapped (a spill) between batches. */
-export interface CountsFeeder {
-  counts(): import('../kernel/task-counts.js').TaskCounts;
-  /** Called after each batch: spills when the table is full. */
-  afterPiece(): Promise<void> | undefined;
-}
 
 /** Bytes of text gathered before they are counted. */
 const BATCH_BYTES = 256 * 1024;
@@ -29,7 +23,7 @@ export class RecordText implements TextSink {
 
   constructor(
     mode: Mode,
-    private readonly feeder: CountsFeeder,
+    private readonly feeder: Feeder,
   ) {
     this.counter = new RangeCounter(mode, 0, Number.MAX_SAFE_INTEGER, feeder.counts());
     this.buffer[this.length++] = LINE_FEED;

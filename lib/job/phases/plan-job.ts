@@ -19,8 +19,8 @@ import {
 } from '../../plan.js';
 import type { ObjectStore } from '../../ports.js';
 import { codecOf, HEAD_BYTES } from '../../records/codecs.js';
-import { DEFAULT_FIELD, formatByName, isWarcHead } from '../../records/formats.js';
-import { fieldColumn, isParquetHead, readFooter } from '../../records/parquet.js';
+import { DEFAULT_FIELD, resolveFormat } from '../../records/formats.js';
+import { fieldColumn, readFooter } from '../../records/parquet.js';
 import { choosePartitions } from '../../reduce/partition.js';
 
 /** Objects whose first bytes are read at once, to tell how they split. */
@@ -56,17 +56,15 @@ export async function splitOf(
 ): Promise<Split> {
   const head = await headOf(store, object);
   if (codecOf(head) !== 'none') return { kind: 'whole' };
-  const option = records.format ?? 'auto';
-  const parquet = option === 'parquet' || (option === 'auto' && isParquetHead(head));
-  if (parquet) {
+  // Uncompressed: the first bytes are the text's too.
+  const format = resolveFormat(records.format ?? 'auto', object.key, head, head);
+  if (format === 'parquet') {
     const o = { key: object.key, etag: object.etag, size: object.size, uri: object.uri };
     const groups = fieldColumn(await readFooter(store, o), records.field ?? DEFAULT_FIELD, o);
     return { kind: 'rowGroups', groups };
   }
-  const format =
-    option === 'auto' ? (isWarcHead(head) ? 'warc' : formatByName(object.key)) : option;
   if (format === 'warc') return { kind: 'whole' };
-  return { kind: 'ranges', format: format === 'jsonl' ? 'jsonl' : 'text' };
+  return { kind: 'ranges', format };
 }
 
 /** The map tasks of a job over `objects` (the big ones looked at to tell how they split). */

@@ -66,14 +66,17 @@ function phaseOptions(deps: QueueDeps, ledger: JobLedger, job: QueuedJob): Phase
   };
 }
 
-const mappedOf = (m: MapResults): Mapped => ({
-  tokens: m.tokens,
-  invalidSequences: m.invalidSequences,
-  longTokens: m.longTokens,
-  bytesScanned: m.bytesScanned,
-  uncompressedBytes: m.uncompressedBytes,
-  ...(m.recordSummary() && { records: m.recordSummary() }),
-});
+function mappedOf(m: MapResults): Mapped {
+  const records = m.recordSummary();
+  return {
+    tokens: m.tokens,
+    invalidSequences: m.invalidSequences,
+    longTokens: m.longTokens,
+    bytesScanned: m.bytesScanned,
+    uncompressedBytes: m.uncompressedBytes,
+    ...(records && { records }),
+  };
+}
 
 /** Starts the phase after `done`: the map phase's successor is chosen by the results. */
 export async function afterPhase(

@@ -13,13 +13,13 @@ import {
   type RecordTotals,
 } from '../../contracts/records.js';
 import type { MapRequest, MapResult, SpilledPart } from '../../contracts/tasks.js';
-import { TaskCounts } from '../../kernel/task-counts.js';
+import { type Feeder, TaskCounts } from '../../kernel/task-counts.js';
 import { mapSpillPart } from '../../keys.js';
 import type { Slice } from '../../plan.js';
 import type { ObjectStore } from '../../ports.js';
 import { peakRssBytes } from '../../rss.js';
 import { countJsonlRange, countRowGroups, countWhole, type SliceRead } from './record-slices.js';
-import { countRange, type Feeder } from './slice-reader.js';
+import { countRange } from './slice-reader.js';
 
 export interface MapStores {
   /** Where the objects are. */

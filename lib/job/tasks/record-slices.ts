@@ -7,22 +7,19 @@
 import type { RecordOptions, RecordTotals } from '../../contracts/records.js';
 import { CorruptInputError } from '../../errors.js';
 import { RangeCounter } from '../../kernel/range-counter.js';
+import type { Feeder } from '../../kernel/task-counts.js';
 import type { Slice } from '../../plan.js';
 import type { ObjectStore } from '../../ports.js';
 import { codecOf, decompress, HEAD_BYTES } from '../../records/codecs.js';
 import { DEFAULT_FIELD, resolveFormat } from '../../records/formats.js';
 import { JsonField } from '../../records/json-field.js';
-import { JsonlReader } from '../../records/jsonl.js';
-import { countParquet, isParquetHead } from '../../records/parquet.js';
+import { type JsonlOptions, JsonlReader } from '../../records/jsonl.js';
+import { countParquet } from '../../records/parquet.js';
 import { emptyRecordStats, type RecordStats } from '../../records/record-stats.js';
 import { RecordText } from '../../records/record-text.js';
 import { WarcReader } from '../../records/warc.js';
 import type { Mode } from '../../tokenize.js';
-import type { Feeder } from './slice-reader.js';
-
-/** Pieces read while finishing the last line past the range's end. */
-const OVERRUN_PIECE_SIZE = 64 * 1024;
-const MAX_OVERRUN_SPAN = 8 * 1024 * 1024;
+import { readRange } from './slice-reader.js';
 
 /** What a slice's records came to (undefined for plain text), and the bytes read. */
 export interface SliceRead {
@@ -33,12 +30,8 @@ export interface SliceRead {
   rangeLines?: { uri: string; start: number; lines: number };
 }
 
-function totalsOf(
-  stats: RecordStats,
-  text: RecordText,
-  uri: string,
-  numbered: boolean,
-): RecordTotals {
+/** What a reader's records came to, the first invalid one named by its object. */
+function totalsOf(stats: RecordStats, text: RecordText, uri: string): RecordTotals {
   const first = stats.firstInvalid;
   return {
     records: stats.records,
@@ -46,13 +39,24 @@ function totalsOf(
     invalidRecords: stats.invalidRecords,
     textBytes: text.textBytes,
     ...(first && {
-      firstInvalid: {
-        uri,
-        ...(numbered && first.line !== undefined && { line: first.line }),
-        ...(first.offset !== undefined && { byte: first.offset }),
-        reason: first.reason,
-      },
+      firstInvalid: { uri, line: first.line, byte: first.offset, reason: first.reason },
     }),
+  };
+}
+
+/** How a JSON Lines reader of this job reads: its field, its strictness. */
+function jsonlOptions(
+  options: RecordOptions,
+  text: RecordText,
+  stats: RecordStats,
+  uri: string,
+): JsonlOptions {
+  return {
+    field: new JsonField(options.field ?? DEFAULT_FIELD),
+    text,
+    stats,
+    strict: options.strict ?? false,
+    uri,
   };
 }
 
@@ -111,10 +115,7 @@ export async function countWhole(
   try {
     const raw = await peek(pieces, HEAD_BYTES);
     const codec = codecOf(raw.head);
-    if (
-      codec === 'none' &&
-      (option === 'parquet' || (option === 'auto' && isParquetHead(raw.head)))
-    ) {
+    if (codec === 'none' && resolveFormat(option, slice.key, raw.head) === 'parquet') {
       await pieces.return?.();
       return await countRowGroups(store, { ...slice, size: slice.end }, mode, feeder, options);
     }
@@ -137,23 +138,14 @@ export async function countWhole(
     }
     const sink = new RecordText(mode, feeder);
     const stats = emptyRecordStats();
-    if (format === 'warc') {
-      const reader = new WarcReader(sink, stats, uri);
-      for await (const piece of counted()) await reader.push(piece);
-      await reader.end();
-    } else {
-      const reader = new JsonlReader({
-        field: new JsonField(options.field ?? DEFAULT_FIELD),
-        text: sink,
-        stats,
-        strict: options.strict ?? false,
-        uri,
-      });
-      for await (const piece of counted()) await reader.push(piece);
-      await reader.end();
-    }
+    const reader =
+      format === 'warc'
+        ? new WarcReader(sink, stats, uri)
+        : new JsonlReader(jsonlOptions(options, sink, stats, uri));
+    for await (const piece of counted()) await reader.push(piece);
+    await reader.end();
     await sink.finish();
-    return { bytes, records: totalsOf(stats, sink, uri, true) };
+    return { bytes, records: totalsOf(stats, sink, uri) };
   } finally {
     // A failure (a corrupt stream, a spill that could not be written, a strict record)
     // leaves the decompression and the read open: closed here, the stream first.
@@ -194,37 +186,23 @@ export async function countJsonlRange(
   const sink = new RecordText(mode, feeder);
   const stats = emptyRecordStats();
   const from = Math.max(0, slice.start - 1);
-  const reader = new JsonlReader(
-    {
-      field: new JsonField(options.field ?? DEFAULT_FIELD),
-      text: sink,
-      stats,
-      strict: options.strict ?? false,
-      uri,
-    },
-    { from, start: slice.start, end: slice.end },
+  const reader = new JsonlReader(jsonlOptions(options, sink, stats, uri), {
+    from,
+    start: slice.start,
+    end: slice.end,
+  });
+  await readRange(
+    store,
+    slice,
+    from,
+    (piece) => reader.push(piece),
+    () => reader.done,
   );
-  const read = { ifMatch: slice.etag };
-  let at = from;
-  let span = slice.end - from;
-  let grow = OVERRUN_PIECE_SIZE;
-  while (!reader.done) {
-    let got = 0;
-    for await (const piece of store.readRange(slice.key, { start: at, end: at + span, ...read })) {
-      got += piece.length;
-      await reader.push(piece);
-      if (reader.done) break;
-    }
-    if (got === 0) break; // the object ended
-    at += got;
-    span = grow;
-    grow = Math.min(grow * 2, MAX_OVERRUN_SPAN);
-  }
   await reader.end();
   await sink.finish();
   return {
     bytes: slice.end - slice.start,
-    records: totalsOf(stats, sink, uri, true),
+    records: totalsOf(stats, sink, uri),
     rangeLines: { uri, start: slice.start, lines: stats.lines },
   };
 }
@@ -243,5 +221,5 @@ export async function countRowGroups(
   const o = { key: slice.key, etag: slice.etag, size: slice.size ?? slice.end, uri };
   await countParquet(store, o, options.field ?? DEFAULT_FIELD, slice.rowGroups, sink, stats);
   await sink.finish();
-  return { bytes: sink.textBytes, records: totalsOf(stats, sink, uri, false) };
+  return { bytes: sink.textBytes, records: totalsOf(stats, sink, uri) };
 }

@@ -1,11 +1,12 @@
 /**
- * Reading a byte range of a plain text object into the kernel, with the range
- * protocol's look-behind and overrun (whole objects and records: record-slices.ts).
- * Each piece is fed to a RangeCounter counting into the task's current table; the
- * feeder may swap that table (a spill) between pieces.
+ * Reading a byte range of a plain object: from a few bytes before it (whatever the
+ * reader needs to see where its first token or line starts) to its end, then past its
+ * end in bounded pieces until the reader's last owned token or line ends. Text ranges
+ * feed a RangeCounter counting into the task's current table (the feeder may swap that
+ * table, a spill, between pieces); JSON Lines ranges (record-slices.ts) feed a reader.
  */
 import { RangeCounter, readStartFor } from '../../kernel/range-counter.js';
-import type { TaskCounts } from '../../kernel/task-counts.js';
+import type { Feeder } from '../../kernel/task-counts.js';
 import type { Slice } from '../../plan.js';
 import type { ObjectStore } from '../../ports.js';
 import type { Mode } from '../../tokenize.js';
@@ -14,11 +15,37 @@ import type { Mode } from '../../tokenize.js';
 const OVERRUN_PIECE_SIZE = 64 * 1024;
 const MAX_OVERRUN_SPAN = 8 * 1024 * 1024;
 
-export interface Feeder {
-  /** The counts to add to now (a spill replaces them). */
-  counts(): TaskCounts;
-  /** Called after each piece: spills when the table is full. */
-  afterPiece(): Promise<void> | undefined;
+/**
+ * Feeds `feed` the bytes of `slice` from `from` to the range's end, then past it until
+ * `done()`: bounded requests (64 KiB, doubling up to 8 MiB for a long token or line)
+ * rather than one read to the object's end. Stops early once `done()`, and when the
+ * object ends.
+ */
+export async function readRange(
+  store: ObjectStore,
+  slice: Slice,
+  from: number,
+  feed: (piece: Uint8Array) => Promise<void>,
+  done: () => boolean,
+): Promise<void> {
+  const read = { ifMatch: slice.etag };
+  for await (const piece of store.readRange(slice.key, { start: from, end: slice.end, ...read })) {
+    await feed(piece);
+    if (done()) return;
+  }
+  let at = slice.end;
+  let span = OVERRUN_PIECE_SIZE;
+  while (!done()) {
+    let got = 0;
+    for await (const piece of store.readRange(slice.key, { start: at, end: at + span, ...read })) {
+      got += piece.length;
+      await feed(piece);
+      if (done()) break;
+    }
+    if (got === 0) return; // the object ended
+    at += got;
+    span = Math.min(span * 2, MAX_OVERRUN_SPAN);
+  }
 }
 
 /** Counts the tokens that start in [start, end) of a plain object; returns the owned bytes. */
@@ -30,7 +57,6 @@ export async function countRange(
 ): Promise<number> {
   const { start, end } = slice;
   const counter = new RangeCounter(mode, start, end, feeder.counts());
-  const read = { ifMatch: slice.etag };
   // Retarget and feed in one synchronous step: a spill by another slice in between
   // would otherwise swap the counts out from under this piece.
   const feed = async (piece: Uint8Array) => {
@@ -38,33 +64,7 @@ export async function countRange(
     counter.feed(piece);
     await feeder.afterPiece();
   };
-  for await (const piece of store.readRange(slice.key, {
-    start: readStartFor(start),
-    end,
-    ...read,
-  })) {
-    await feed(piece);
-    if (counter.done) break;
-  }
-  // Past the end, read only until the last owned token ends: bounded requests (64 KiB,
-  // doubling up to 8 MiB for a long token) rather than one read to the object's end.
-  let from = end;
-  let span = OVERRUN_PIECE_SIZE;
-  while (!counter.done) {
-    let got = 0;
-    for await (const piece of store.readRange(slice.key, {
-      start: from,
-      end: from + span,
-      ...read,
-    })) {
-      got += piece.length;
-      await feed(piece);
-      if (counter.done) break;
-    }
-    if (got === 0) break; // the object ended
-    from += got;
-    span = Math.min(span * 2, MAX_OVERRUN_SPAN);
-  }
+  await readRange(store, slice, readStartFor(start), feed, () => counter.done);
   counter.retarget(feeder.counts());
   counter.endInput();
   return end - start;
