@@ -13,6 +13,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installedVersion, installVenv } from './venv.mjs';
 
 export const MINISTACK_VERSION = '1.5.33';
 export const DEFAULT_PORT = 4566;
@@ -111,47 +112,18 @@ function logTail(logFile, lines = 25) {
   }
 }
 
-function installedVersion() {
-  const python = path.join(BIN_DIR, 'python');
-  if (!fs.existsSync(python)) return undefined;
-  const res = spawnSync(
-    python,
-    ['-c', 'import importlib.metadata as m; print(m.version("ministack"))'],
-    { encoding: 'utf8' },
-  );
-  return res.status === 0 ? res.stdout.trim() : undefined;
-}
-
-// Output only on failure: pip's chatter (and site-specific index warnings) is noise otherwise.
-function run(cmd, args) {
-  const res = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  if (res.error) throw new Error(`${cmd} failed: ${res.error.message}`);
-  if (res.status !== 0) {
-    const output = `${res.stdout}${res.stderr}`.trimEnd().split('\n').slice(-20).join('\n');
-    throw new Error(`${cmd} ${args.join(' ')} exited with ${res.status}:\n${output}`);
-  }
-}
-
 /** Creates .emulator/venv with the pinned ministack unless it is already there. */
 export function ensureVenv({ log = console.log } = {}) {
-  if (installedVersion() === MINISTACK_VERSION) return false;
-  const started = Date.now();
-  fs.mkdirSync(STATE_DIR, { recursive: true });
-  if (!fs.existsSync(path.join(BIN_DIR, 'python'))) {
-    const python = process.env.WORDCOUNT_PYTHON ?? 'python3';
-    log(`emulator: creating ${rel(VENV_DIR)} with ${python}`);
-    run(python, ['-m', 'venv', VENV_DIR]);
+  if (installedVersion(path.join(BIN_DIR, 'python'), 'ministack') === MINISTACK_VERSION) {
+    return false;
   }
-  log(`emulator: installing ministack==${MINISTACK_VERSION} into ${rel(VENV_DIR)}`);
-  run(path.join(BIN_DIR, 'python'), [
-    '-m',
-    'pip',
-    'install',
-    '--quiet',
-    '--disable-pip-version-check',
-    `ministack==${MINISTACK_VERSION}`,
-  ]);
-  log(`emulator: installed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  installVenv({
+    venvDir: VENV_DIR,
+    packages: [`ministack==${MINISTACK_VERSION}`],
+    label: 'emulator',
+    what: `ministack==${MINISTACK_VERSION} into ${rel(VENV_DIR)}`,
+    log,
+  });
   return true;
 }
 

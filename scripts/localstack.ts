@@ -10,11 +10,12 @@
  * .emulator/localstack-root so that later starts take a second or two. It listens on
  * 127.0.0.1 only, on a free port.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installedVersion, installVenv } from './venv.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const STATE_DIR = path.join(ROOT, '.emulator');
@@ -25,46 +26,16 @@ const REQUIREMENTS = path.join(ROOT, 'scripts', 'localstack-requirements.txt');
 export const LOCALSTACK_VERSION = '4.13.1';
 const START_TIMEOUT_MS = 60_000;
 
-function installedVersion(): string | undefined {
-  if (!fs.existsSync(PYTHON)) return undefined;
-  const res = spawnSync(
-    PYTHON,
-    ['-c', 'import importlib.metadata as m; print(m.version("localstack-core"))'],
-    { encoding: 'utf8' },
-  );
-  return res.status === 0 ? res.stdout.trim() : undefined;
-}
-
-function run(cmd: string, args: string[]): void {
-  const res = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  if (res.error) throw new Error(`${cmd} failed: ${res.error.message}`);
-  if (res.status !== 0) {
-    const output = `${res.stdout}${res.stderr}`.trimEnd().split('\n').slice(-20).join('\n');
-    throw new Error(`${cmd} ${args.join(' ')} exited with ${res.status}:\n${output}`);
-  }
-}
-
 /** Creates the virtualenv with the pinned LocalStack unless it is there already. */
 export function ensureLocalStack(log: (line: string) => void = console.log): void {
-  if (installedVersion() === LOCALSTACK_VERSION) return;
-  const started = Date.now();
-  fs.mkdirSync(STATE_DIR, { recursive: true });
-  if (!fs.existsSync(PYTHON)) {
-    const python = process.env.WORDCOUNT_PYTHON ?? 'python3';
-    log(`localstack: creating ${path.relative(ROOT, VENV_DIR)} with ${python}`);
-    run(python, ['-m', 'venv', VENV_DIR]);
-  }
-  log(`localstack: installing localstack-core==${LOCALSTACK_VERSION} (S3 and SQS, in-process)`);
-  run(PYTHON, [
-    '-m',
-    'pip',
-    'install',
-    '--quiet',
-    '--disable-pip-version-check',
-    '-r',
-    REQUIREMENTS,
-  ]);
-  log(`localstack: installed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (installedVersion(PYTHON, 'localstack-core') === LOCALSTACK_VERSION) return;
+  installVenv({
+    venvDir: VENV_DIR,
+    packages: ['-r', REQUIREMENTS],
+    label: 'localstack',
+    what: `localstack-core==${LOCALSTACK_VERSION} (S3 and SQS, in-process)`,
+    log,
+  });
 }
 
 /** A port nothing listens on (LocalStack does not fail on a taken one: it hangs). */
