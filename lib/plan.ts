@@ -20,6 +20,16 @@ export const MAX_TASKS = 1_000_000;
 export const MIN_AUTO_CHUNK_SIZE = 256 * KiB;
 /** A pack holds at most this many objects: each costs the task one read request. */
 export const MAX_OBJECTS_PER_TASK = 256;
+/**
+ * The default chunk size doubles (from 16 MiB) until a job has at most this many ranges:
+ * a terabyte is then some 15,000 tasks of 64 MiB, not 60,000 of 16 MiB.
+ */
+export const TARGET_JOB_TASKS = 20_000;
+/**
+ * ...but no further than this: a counter reads 256 MiB in seconds (Latin-script words
+ * at 100+ MB/s) and still well inside its timeout at ICU's 3 MB/s (about 90 s of 300).
+ */
+export const MAX_AUTO_CHUNK_SIZE = 256 * MiB;
 
 export interface ByteRange {
   index: number;
@@ -208,10 +218,23 @@ export function totalBytes(objects: readonly { size: number }[]): number {
  * The chunk size used when the user gives none: about DEFAULT_CHUNK_SIZE, in a number
  * of chunks that divides evenly among `workers` (17 chunks on 2 workers would leave one
  * worker counting the last alone), or smaller so an input under `workers` x 16 MiB still
- * keeps every worker busy.
+ * keeps every worker busy. A big input grows it instead (growChunkSize).
  */
 export function autoChunkSize(size: number, workers: number): number {
+  if (Math.ceil(size / DEFAULT_CHUNK_SIZE) > TARGET_JOB_TASKS) {
+    return growChunkSize(size, DEFAULT_CHUNK_SIZE);
+  }
   const lanes = Math.max(1, workers);
   const chunks = Math.max(1, Math.ceil(Math.ceil(size / DEFAULT_CHUNK_SIZE) / lanes)) * lanes;
   return Math.min(DEFAULT_CHUNK_SIZE, Math.max(MIN_AUTO_CHUNK_SIZE, Math.ceil(size / chunks)));
+}
+
+/**
+ * The chunk size of a job over `size` bytes when none was asked: `base` doubled until the
+ * input is at most TARGET_JOB_TASKS chunks, up to MAX_AUTO_CHUNK_SIZE (never below `base`).
+ */
+export function growChunkSize(size: number, base: number): number {
+  let chunk = base;
+  while (chunk < MAX_AUTO_CHUNK_SIZE && Math.ceil(size / chunk) > TARGET_JOB_TASKS) chunk *= 2;
+  return Math.max(base, Math.min(chunk, MAX_AUTO_CHUNK_SIZE));
 }

@@ -1,5 +1,5 @@
 /** The orchestrator's job lifecycle on real files and real worker threads. */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -545,11 +545,13 @@ describe('uploads that cannot be counted', () => {
 
 describe('limits at the door', () => {
   it('refuses a job of too many tasks before writing anything', async () => {
-    await store.put('input/too-many.txt', 'w '.repeat(6000));
+    // A sparse file: its size is all admission looks at; nothing of it is read.
+    await store.put('input/too-many.txt', '');
+    await truncate(join(root, 'input/too-many.txt'), 100_001 * 65_536);
     const before = await listed('jobs/');
-    await expect(run(deps({ defaultChunkSize: 1 }), 'input/too-many.txt')).rejects.toThrow(
-      /12000 tasks of 1B is over the limit of 10000 per job/,
-    );
+    await expect(
+      run(deps(), 'input/too-many.txt', { chunkSize: '64KiB' }),
+    ).rejects.toThrow(/100001 tasks of 64KiB is over the limit of 100000 per job/);
     expect(await listed('jobs/')).toEqual(before);
   });
 

@@ -2,6 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   autoChunkSize,
+  growChunkSize,
+  MAX_AUTO_CHUNK_SIZE,
+  TARGET_JOB_TASKS,
   DEFAULT_CHUNK_SIZE,
   MAX_OBJECTS_PER_TASK,
   type MapTaskPlan,
@@ -86,6 +89,36 @@ describe('sizes', () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('a chunk size that grows with the job', () => {
+  const TB = 1e12;
+
+  it('keeps 16 MiB up to the target number of tasks, then doubles, up to 256 MiB', () => {
+    expect(growChunkSize(10e9, DEFAULT_CHUNK_SIZE)).toBe(16 * MiB);
+    expect(growChunkSize(TB, DEFAULT_CHUNK_SIZE)).toBe(64 * MiB);
+    expect(Math.ceil(TB / (64 * MiB))).toBe(14_902);
+    expect(growChunkSize(100 * TB, DEFAULT_CHUNK_SIZE)).toBe(MAX_AUTO_CHUNK_SIZE);
+    // An operator's bigger default is never made smaller.
+    expect(growChunkSize(1e6, 512 * MiB)).toBe(512 * MiB);
+    // The embedded planner grows the same way past the target.
+    expect(autoChunkSize(TB, 2)).toBe(64 * MiB);
+  });
+
+  it('plans at most the target number of ranges below the ceiling, each as big as needed', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 1, max: 4e13, noNaN: true }), (bytes) => {
+        const size = Math.floor(bytes);
+        const chunk = growChunkSize(size, DEFAULT_CHUNK_SIZE);
+        expect(chunk).toBeGreaterThanOrEqual(DEFAULT_CHUNK_SIZE);
+        expect(chunk).toBeLessThanOrEqual(MAX_AUTO_CHUNK_SIZE);
+        if (chunk < MAX_AUTO_CHUNK_SIZE) expect(Math.ceil(size / chunk)).toBeLessThanOrEqual(TARGET_JOB_TASKS);
+        // The smallest such power-of-two multiple: half of it would be too many.
+        if (chunk > DEFAULT_CHUNK_SIZE) expect(Math.ceil(size / (chunk / 2))).toBeGreaterThan(TARGET_JOB_TASKS);
+      }),
+      { numRuns: 1000 },
     );
   });
 });

@@ -15,6 +15,7 @@ import {
   publishLockKey,
 } from '../../keys.js';
 import type { ObjectStore } from '../../ports.js';
+import { growChunkSize, totalBytes } from '../../plan.js';
 import { parseSize } from '../../sizes.js';
 import type { Mode } from '../../tokenize.js';
 import { PUBLISHED_TOP } from '../phases/summary.js';
@@ -51,7 +52,8 @@ export async function admit(
   // What the upload asks (a manifest, an object's metadata), under what the request asks.
   const asked = { ...input.options, ...definedOf(request) };
   const mode = asked.mode ?? 'words';
-  let chunkSize = deps.defaultChunkSize;
+  // The default grows with the input, so a terabyte is a plannable job (plan.ts).
+  let chunkSize = growChunkSize(totalBytes(input.objects), deps.defaultChunkSize);
   if (asked.chunkSize !== undefined) {
     chunkSize = typeof asked.chunkSize === 'string' ? parseSize(asked.chunkSize) : asked.chunkSize;
     checkChunkSizeRequest(chunkSize);

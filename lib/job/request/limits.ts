@@ -7,8 +7,15 @@ import { UsageError } from '../../errors.js';
 import { MAX_CHUNK_SIZE, planTasks, type SourceObject } from '../../plan.js';
 import { formatSize, KiB } from '../../sizes.js';
 
-/** Tasks a job may plan: about what Lambda runs at once in a default account, ten times over. */
-export const MAX_JOB_TASKS = 10_000;
+/**
+ * Tasks a job may plan. What sets it is the one process that holds something per task:
+ * the task completing the map phase keeps each spilled map output's P + 1 partition
+ * offsets (8 KiB at P = 1,024: 800 MiB at this limit, under half a counter's 1,769 MB),
+ * and the start keeps every request (about 400 bytes each) in the phase's requests file.
+ * At the default chunk size (up to 256 MiB) that is 25 TiB of splittable text per job; a
+ * crawl's 30,000 gzip files are 30,000 tasks.
+ */
+export const MAX_JOB_TASKS = 100_000;
 /** The smallest chunk size a request may ask for. */
 export const MIN_REQUEST_CHUNK_SIZE = 64 * KiB;
 
@@ -64,7 +71,7 @@ export function checkTaskCount(
   }
   if (tasks > MAX_JOB_TASKS) {
     throw new UsageError(
-      `${uri}: ${tasks} tasks of ${formatSize(chunkSize)} is over the limit of ${MAX_JOB_TASKS} per job: ask for a bigger chunkSize`,
+      `${uri}: ${tasks} tasks of ${formatSize(chunkSize)} is over the limit of ${MAX_JOB_TASKS} per job: ask for a bigger chunkSize, or count the input in several jobs`,
     );
   }
 }
