@@ -156,6 +156,12 @@ export function attemptPrefix(jobId: string, attempt: string): string {
   return `${jobPrefix(jobId)}attempts/${attempt}/`;
 }
 
+/**
+ * Tasks per commit group: a group's commits are one listing page (S3 pages 1,000 keys),
+ * and a phase of 100,000 tasks has 1,000 groups, one page too.
+ */
+export const COMMIT_GROUP = 100;
+
 /** An attempt's ledger (queue coordination), under its prefix `attemptPrefix(jobId, attempt)`. */
 export const ledgerKeys = {
   /** What tasks need to go from phase to phase. */
@@ -165,8 +171,15 @@ export const ledgerKeys = {
   phase: (attempt: string, phase: string) => `${attempt}phases/${phase}.json`,
   phaseLease: (attempt: string, phase: string) => `${attempt}phases/${phase}.lease`,
   commits: (attempt: string, phase: string) => `${attempt}commits/${phase}/`,
+  /** Task `index`'s commit, in its group's folder (COMMIT_GROUP tasks each). */
   commit: (attempt: string, phase: string, index: number) =>
-    `${attempt}commits/${phase}/${index}.json`,
+    `${attempt}commits/${phase}/${Math.floor(index / COMMIT_GROUP)}/${index}.json`,
+  commitGroup: (attempt: string, phase: string, group: number) =>
+    `${attempt}commits/${phase}/${group}/`,
+  /** Written once every task of the group committed: what tells a phase complete. */
+  groups: (attempt: string, phase: string) => `${attempt}groups/${phase}/`,
+  group: (attempt: string, phase: string, group: number) =>
+    `${attempt}groups/${phase}/${group}.json`,
   /** Every request of a phase, one JSON line each. */
   phaseRequests: (attempt: string, phase: string) => `${attempt}requests/${phase}.ndjson`,
   /** A request too big for its message. */

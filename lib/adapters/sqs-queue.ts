@@ -19,7 +19,7 @@ import type { TaskQueue } from '../ports.js';
 export const MAX_BATCH_ENTRIES = 10;
 export const MAX_BATCH_BYTES = 256 * 1024;
 /** Batches in flight at once. */
-const SEND_CONCURRENCY = 8;
+const SEND_CONCURRENCY = 16;
 /** Attempts at the entries SQS failed on its side. */
 const MAX_ATTEMPTS = 5;
 

@@ -9,8 +9,10 @@
  *   phaseLease   phases/P.lease       the task that completes a phase starts the next
  *                                     under a lease (one holder; one that died is taken
  *                                     over when its message comes back)
- *   commit       commits/P/N.json     task N of phase P is done (If-None-Match: a
- *                                     duplicate finds the commit and only acknowledges)
+ *   commit       commits/P/G/N.json   task N of phase P is done (If-None-Match: a
+ *                                     duplicate finds the commit and only acknowledges),
+ *                                     in group G = N / COMMIT_GROUP
+ *   phaseComplete groups/P/G.json     every task of group G committed (see phaseComplete)
  *   recordRun    runs/P/N/…           a delivery began to run task N (a throttled receive
  *                                     records none: what the dead-letter handler counts)
  *   recordError  errors/P-N.json      task N's last error, for the dead letter
@@ -18,12 +20,13 @@
  *                                     next phase's start, or publish), for the watchdog
  *   recordWatch  watch.json           what the watchdog sent again
  *
- * S3 listing is strongly consistent, so counting a phase's commits after writing one's
- * own tells whether the phase is complete. Keys are keys.ts's `ledgerKeys`.
+ * S3 listing is strongly consistent, so counting a group's commits after writing one's
+ * own, then the complete groups, tells whether the phase is complete. Keys are keys.ts's
+ * `ledgerKeys`.
  */
 import type { z } from 'zod';
 import { backoff } from '../../backoff.js';
-import { mapLimit } from '../../concurrency.js';
+import { inOrder } from '../../concurrency.js';
 import { parsePayload } from '../../contracts/parse.js';
 import {
   type PhaseRecord,
@@ -38,7 +41,7 @@ import {
   ObjectNotFoundError,
   PreconditionFailedError,
 } from '../../errors.js';
-import { attemptPrefix, ledgerKeys } from '../../keys.js';
+import { attemptPrefix, COMMIT_GROUP, ledgerKeys } from '../../keys.js';
 import type { ObjectStore } from '../../ports.js';
 import { readJson, writeJson } from '../../stored-json.js';
 import { Lease } from './lease.js';
@@ -140,27 +143,82 @@ export class JobLedger {
     }
   }
 
-  /** Which tasks of `phase` committed, and when the last one did (a strongly consistent listing). */
+  /**
+   * Whether every one of the `tasks` tasks of `phase` committed, as seen by a task that
+   * has just committed task `index`: it lists its group's commits (one page); when the
+   * group is complete it marks it (a duplicate mark is harmless) and lists the marks (one
+   * page up to 1,000 groups). The last task of a group to commit sees the group complete,
+   * and the last to mark a group sees every mark, so a complete phase is always seen, in
+   * work linear in the tasks. Without `index` (the watchdog), every unmarked group is
+   * looked at.
+   */
+  async phaseComplete(phase: TaskPhase, tasks: number, index?: number): Promise<boolean> {
+    const groups = Math.ceil(tasks / COMMIT_GROUP);
+    if (index !== undefined) {
+      if (!(await this.markGroup(phase, Math.floor(index / COMMIT_GROUP), tasks))) return false;
+      return (await this.markedGroups(phase)).size >= groups;
+    }
+    const marked = await this.markedGroups(phase);
+    for (let group = 0; group < groups; group++) {
+      if (!marked.has(group) && !(await this.markGroup(phase, group, tasks))) return false;
+    }
+    return true;
+  }
+
+  /** Marks `group` complete if all its tasks committed; whether it is. */
+  private async markGroup(phase: TaskPhase, group: number, tasks: number): Promise<boolean> {
+    const size = Math.min(COMMIT_GROUP, tasks - group * COMMIT_GROUP);
+    let committed = 0;
+    for await (const _ of this.store.list(ledgerKeys.commitGroup(this.prefix, phase, group))) {
+      committed++;
+    }
+    if (committed < size) return false;
+    await this.create(ledgerKeys.group(this.prefix, phase, group), { tasks: committed });
+    return true;
+  }
+
+  private async markedGroups(phase: TaskPhase): Promise<Set<number>> {
+    const folder = ledgerKeys.groups(this.prefix, phase);
+    const marked = new Set<number>();
+    for await (const info of this.store.list(folder)) {
+      marked.add(Number(info.key.slice(folder.length, -'.json'.length)));
+    }
+    return marked;
+  }
+
+  /**
+   * Which tasks of `phase` committed, and when the last one did (a strongly consistent
+   * listing of every commit: the watchdog's and the status view's, not the fan-in's).
+   */
   async commits(phase: TaskPhase): Promise<{ count: number; indexes: Set<number>; lastAt?: Date }> {
     const folder = ledgerKeys.commits(this.prefix, phase);
     const indexes = new Set<number>();
     let lastAt: Date | undefined;
     for await (const info of this.store.list(folder)) {
-      indexes.add(Number(info.key.slice(folder.length, -'.json'.length)));
+      indexes.add(Number(info.key.slice(info.key.lastIndexOf('/') + 1, -'.json'.length)));
       if (info.modifiedAt && (!lastAt || info.modifiedAt > lastAt)) lastAt = info.modifiedAt;
     }
     return { count: indexes.size, indexes, ...(lastAt && { lastAt }) };
   }
 
-  /** The results of tasks 0..count-1 of `phase`, in task order. */
-  async results<T>(phase: TaskPhase, count: number, schema: z.ZodType<T>): Promise<T[]> {
-    const indexes = Array.from({ length: count }, (_, i) => i);
-    return mapLimit(indexes, READ_CONCURRENCY, async (i) => {
+  /**
+   * The results of tasks 0..count-1 of `phase`, in task order, READ_CONCURRENCY read
+   * ahead: a consumer that uses each as it comes holds at most that many at once.
+   */
+  eachResult<T>(phase: TaskPhase, count: number, schema: z.ZodType<T>): AsyncGenerator<T> {
+    return inOrder(count, READ_CONCURRENCY, async (i) => {
       const key = ledgerKeys.commit(this.prefix, phase, i);
       const value = await readJson(this.store, key);
       if (value === undefined) throw new ObjectNotFoundError(this.store.uri(key), 'no such commit');
       return parsePayload(schema, value, `result of ${phase} task ${i}`);
     });
+  }
+
+  /** Every result of a phase whose tasks are few (reduce, finalize: at most P), in task order. */
+  async results<T>(phase: TaskPhase, count: number, schema: z.ZodType<T>): Promise<T[]> {
+    const all: T[] = [];
+    for await (const result of this.eachResult(phase, count, schema)) all.push(result);
+    return all;
   }
 
   /**

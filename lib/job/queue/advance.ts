@@ -1,6 +1,7 @@
 /**
- * Fan-in without a coordinator: after committing, a task counts its phase's commits (S3
- * listing is strongly consistent, so the last one to commit sees them all). When the
+ * Fan-in without a coordinator: after committing, a task counts its group's commits and
+ * then the complete groups (S3 listing is strongly consistent, so the last one to commit
+ * sees them all; ledger.phaseComplete), a constant number of requests per task. When the
  * phase is complete, the task holding the next phase's lease starts it (phase-steps.ts);
  * others that see it complete too are not acknowledged until the start is recorded sent,
  * so if the starter dies its message, or another's, comes back and takes over.
@@ -19,10 +20,13 @@ export async function advance(
   ledger: JobLedger,
   phase: TaskPhase,
   by: string,
+  /** The task that just committed (the watchdog has none: then every group is looked at). */
+  index?: number,
 ): Promise<void> {
   const starting = deps.measure?.();
   const record = await ledger.phase(phase);
-  if (record?.tasks === undefined || (await ledger.commits(phase)).count < record.tasks) return;
+  if (record?.tasks === undefined) return;
+  if (!(await ledger.phaseComplete(phase, record.tasks, index))) return;
   // A duplicate of an attempt that ended writes nothing into its removed folder.
   if (!(await runningAttempt(deps.store, ledger.jobId, ledger.attempt))) return;
   // Every task committed, so every task was sent: say so, in case its sender died before

@@ -38,18 +38,24 @@ export type StartingUsage = (() => TaskUsage) | undefined;
 export const nextPhase = { map: 'reduce', reduce: 'finalize', finalize: 'publish' } as const;
 
 /**
- * The job's use so far: what the last phase record carried, its tasks', and this
+ * The job's use so far: what the last phase record carried, its tasks' (`tasks`), and this
  * invocation's work starting the next phase (part of an invocation counted already).
  */
 function usageSoFar(
   before: UsageTally | undefined,
-  results: readonly { usage?: TaskUsage }[],
+  tasks: UsageTally,
   starting: StartingUsage,
 ): UsageTally | undefined {
   if (!starting) return undefined;
-  const tally = mergeTally(emptyTally(), before ?? emptyTally());
-  for (const result of results) if (result.usage) addUsage(tally, TASK_FUNCTION, result.usage);
+  const tally = mergeTally(mergeTally(emptyTally(), before ?? emptyTally()), tasks);
   addUsage(tally, TASK_FUNCTION, starting(), 0);
+  return tally;
+}
+
+/** What a phase's tasks used, added up. */
+function tasksUsage(results: readonly { usage?: TaskUsage }[]): UsageTally {
+  const tally = emptyTally();
+  for (const result of results) if (result.usage) addUsage(tally, TASK_FUNCTION, result.usage);
   return tally;
 }
 
@@ -99,9 +105,7 @@ async function afterMapPhase(
   by: string,
   starting: StartingUsage,
 ): Promise<void> {
-  const results = await ledger.results('map', job.mapTasks, MapResultSchema);
   const before = (await ledger.phase('map'))?.usage;
-  const usage = () => usageSoFar(before, results, starting);
   const merged = new MapResults({
     work: deps.store,
     workPrefix: ledger.prefix,
@@ -109,7 +113,13 @@ async function afterMapPhase(
     chunkSize: job.chunkSize,
     maxInlineDistinct: job.maxInlineDistinct,
   });
-  for (const result of results) await merged.add(result, `map task ${result.index}`);
+  // One result at a time, a few read ahead: memory does not grow with the tasks.
+  const used = emptyTally();
+  for await (const result of ledger.eachResult('map', job.mapTasks, MapResultSchema)) {
+    if (result.usage) addUsage(used, TASK_FUNCTION, result.usage);
+    await merged.add(result, `map task ${result.index}`);
+  }
+  const usage = () => usageSoFar(before, used, starting);
   // A rerun after a crash in publish finds the record counted.
   const on = await updateLedger(
     deps,
@@ -155,7 +165,7 @@ async function afterReducePhase(
     throw new JobFailedError(`job ${job.jobId}: the reduce phase has no record`);
   }
   const results = await ledger.results('reduce', reduce.tasks, ReduceResultSchema);
-  const usage = () => usageSoFar(reduce.usage, results, starting);
+  const usage = () => usageSoFar(reduce.usage, tasksUsage(results), starting);
   const reduced = reducedOf(results, reduce.mapped.tokens, job.top);
   const maxRssBytes = Math.max(reduce.maxRssBytes ?? 0, reduced.maxRssBytes);
   const on = await updateLedger(
@@ -213,6 +223,6 @@ async function afterFinalizePhase(
     top: finalize.reduced.top,
     reduceTasks: finalize.reduced.tasks,
     maxRssBytes: Math.max(finalize.maxRssBytes ?? 0, partsRss),
-    usage: () => usageSoFar(finalize.usage, results, starting),
+    usage: () => usageSoFar(finalize.usage, tasksUsage(results), starting),
   });
 }

@@ -5,6 +5,7 @@
  * recorded sent. Sending again sends duplicates, which find their commits.
  */
 
+import { mapLimit } from '../../concurrency.js';
 import type { PhaseRecord, TaskMessage, TaskPhase } from '../../contracts/queue.js';
 import type { TaskRequest } from '../../contracts/tasks.js';
 import type { UsageTally } from '../../cost/usage.js';
@@ -13,6 +14,8 @@ import type { QueueDeps } from './deps.js';
 
 /** A message body above this keeps its request in the bucket (SQS takes 256 KiB). */
 export const MAX_INLINE_MESSAGE_BYTES = 200 * 1024;
+/** Requests kept in the bucket at once. */
+const PUT_CONCURRENCY = 16;
 
 /** Sends the tasks of `phase` (`only` these indexes: the watchdog's resend). */
 export async function sendTasks(
@@ -22,9 +25,10 @@ export async function sendTasks(
   requests: readonly TaskRequest[],
   only?: ReadonlySet<number>,
 ): Promise<void> {
-  const messages: TaskMessage[] = [];
-  for (const [index, request] of requests.entries()) {
-    if (only && !only.has(index)) continue;
+  const indexes = [...requests.keys()].filter((index) => !only || only.has(index));
+  // The few requests too big for a message are kept first, at once.
+  const messages = await mapLimit(indexes, PUT_CONCURRENCY, async (index) => {
+    const request = requests[index] as TaskRequest;
     const message: TaskMessage = {
       jobId: ledger.jobId,
       attempt: ledger.attempt,
@@ -32,13 +36,12 @@ export async function sendTasks(
       index,
       request,
     };
-    if (Buffer.byteLength(JSON.stringify(message)) <= MAX_INLINE_MESSAGE_BYTES) {
-      messages.push(message);
-    } else {
-      const requestKey = await ledger.putRequest(phase, index, request);
-      messages.push({ jobId: ledger.jobId, attempt: ledger.attempt, phase, index, requestKey });
-    }
-  }
+    if (Buffer.byteLength(JSON.stringify(message)) <= MAX_INLINE_MESSAGE_BYTES) return message;
+    const requestKey = await ledger.putRequest(phase, index, request);
+    return { jobId: ledger.jobId, attempt: ledger.attempt, phase, index, requestKey };
+  });
+  // In task order, several batches in flight (the queue's adapter): the first tasks run
+  // while the last are being sent.
   await deps.queue.send(messages);
 }
 

@@ -161,7 +161,7 @@ async function handleTaskMessage(
     return;
   }
   try {
-    await advance(deps, ledger, phase, messageId);
+    await advance(deps, ledger, phase, messageId, index);
   } catch (error) {
     // Not acknowledged, so it comes back; kept, so a step that never succeeds fails the
     // job saying why (the watchdog's bound, watch.ts).

@@ -14,8 +14,8 @@ import {
   outputKeys,
   publishLockKey,
 } from '../../keys.js';
-import type { ObjectStore } from '../../ports.js';
 import { growChunkSize, totalBytes } from '../../plan.js';
+import type { ObjectStore } from '../../ports.js';
 import { parseSize } from '../../sizes.js';
 import type { Mode } from '../../tokenize.js';
 import { PUBLISHED_TOP } from '../phases/summary.js';
