@@ -33,6 +33,11 @@ export interface PutOptions {
   metadata?: Record<string, string>;
 }
 
+export interface ListOptions {
+  /** Only keys after this one in UTF-8 byte order (S3's StartAfter); it need not exist. */
+  startAfter?: string;
+}
+
 export interface PutResult {
   /** The etag of what was written: the If-Match of a later conditional write. */
   etag: string;
@@ -51,9 +56,10 @@ export interface ObjectStore {
   head(key: string): Promise<ObjectInfo>;
   /**
    * Every object whose key starts with `prefix`, in pages as the backend gives them (a
-   * directory tree: regular files only, symbolic links not followed).
+   * directory tree: regular files only, symbolic links not followed), in key order. The
+   * same key, size and etag as head() gives; a page is requested as the reader gets there.
    */
-  list(prefix: string): AsyncIterable<ObjectInfo>;
+  list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo>;
   /** Streams bytes of [start, end) in order, lazily: stop iterating to stop reading. */
   readRange(key: string, options: ReadRangeOptions): AsyncIterable<Uint8Array>;
   get(key: string): Promise<Uint8Array>;

@@ -22,6 +22,7 @@ import {
 } from '../errors.js';
 import type {
   Body,
+  ListOptions,
   ObjectInfo,
   ObjectStore,
   PutOptions,
@@ -77,7 +78,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /** Pages through ListObjectsV2 (1000 keys a page): any number of keys, in key order. */
-  async *list(prefix: string): AsyncGenerator<ObjectInfo> {
+  async *list(prefix: string, options: ListOptions = {}): AsyncGenerator<ObjectInfo> {
     let token: string | undefined;
     do {
       let out: ListObjectsV2CommandOutput;
@@ -87,6 +88,8 @@ export class S3ObjectStore implements ObjectStore {
             Bucket: this.bucket,
             Prefix: prefix,
             ContinuationToken: token,
+            // The first page only: a continuation goes on from where the last page ended.
+            StartAfter: token === undefined ? options.startAfter : undefined,
           }),
         );
       } catch (error) {

@@ -216,6 +216,38 @@ export function objectStoreContract(name: string, fixture: () => StoreFixture): 
       expect(listed).toEqual(keys);
     });
 
+    it('lists only the keys after startAfter, which need not exist, across pages', async () => {
+      const { store, prefix } = fixture();
+      const keys = [
+        `${prefix}/after/a.txt`,
+        `${prefix}/after/b/c.txt`,
+        `${prefix}/after/b/d.txt`,
+        `${prefix}/after/c.txt`,
+      ];
+      for (const key of keys) await store.put(key, key);
+      const listed = async (startAfter: string, under = `${prefix}/after/`) => {
+        const found: string[] = [];
+        for await (const info of store.list(under, { startAfter })) found.push(info.key);
+        return found;
+      };
+      expect(await listed(`${prefix}/after/b/c.txt`)).toEqual(keys.slice(2));
+      // A folder's name, a name between two keys, one past them all, one before the prefix.
+      expect(await listed(`${prefix}/after/b`)).toEqual(keys.slice(1));
+      expect(await listed(`${prefix}/after/b/c.txs`)).toEqual(keys.slice(1));
+      expect(await listed(`${prefix}/after/bz`)).toEqual(keys.slice(3));
+      expect(await listed(`${prefix}/after/d`)).toEqual([]);
+      expect(await listed(`${prefix}/`)).toEqual(keys);
+      // Past the first page it goes on from where that page ended.
+      const paged = Array.from(
+        { length: 1005 },
+        (_, i) => `${prefix}/after-pages/${String(i).padStart(4, '0')}`,
+      );
+      for (let i = 0; i < paged.length; i += 50) {
+        await Promise.all(paged.slice(i, i + 50).map((k) => store.put(k, 'x')));
+      }
+      expect(await listed(paged[2] as string, `${prefix}/after-pages/`)).toEqual(paged.slice(3));
+    });
+
     it('streams a body bigger than an upload part (multipart on S3) and reads it back', async () => {
       const { store, prefix } = fixture();
       const key = `${prefix}/multipart.tsv`;

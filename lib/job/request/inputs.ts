@@ -4,19 +4,18 @@
  * through any number of keys; everything is resolved to sizes and versions before the
  * job id is known, so the id changes whenever any object does.
  */
-import { mapLimit } from '../../concurrency.js';
 import { parsePayload } from '../../contracts/parse.js';
 import { type JobOptions, type Manifest, ManifestSchema } from '../../contracts/requests.js';
 import { InvalidPayloadError, messageOf, ObjectNotFoundError, UsageError } from '../../errors.js';
 import { type InputName, inputEtag, isExcludedFromListing, isManifestKey } from '../../keys.js';
 import type { SourceObject } from '../../plan.js';
-import type { ObjectInfo, ObjectStore } from '../../ports.js';
+import type { ObjectStore } from '../../ports.js';
 import { compareUtf8 } from '../../reduce/order.js';
 import { metadataOptions } from './input-options.js';
+import { resolveKeys, toSource } from './resolve-keys.js';
 
 /** A manifest bigger than this is not a manifest (a million keys fit in far less). */
 export const MAX_MANIFEST_BYTES = 128 * 1024 * 1024;
-const HEAD_CONCURRENCY = 16;
 
 export interface ResolvedInput {
   /** Decides the output keys and goes into the job id. */
@@ -27,10 +26,6 @@ export interface ResolvedInput {
   objects: SourceObject[];
   /** What the upload asks of its job: a manifest's options, an object's metadata. */
   options: JobOptions;
-}
-
-function toSource(info: ObjectInfo): SourceObject {
-  return { key: info.key, uri: info.uri, size: info.size, etag: info.etag };
 }
 
 function sortUnique(objects: SourceObject[]): SourceObject[] {
@@ -49,16 +44,6 @@ export async function listPrefix(store: ObjectStore, prefix: string): Promise<So
   if (objects.length === 0) {
     throw new ObjectNotFoundError(store.uri(prefix), 'no objects under this prefix');
   }
-  return sortUnique(objects);
-}
-
-export async function headAll(
-  store: ObjectStore,
-  keys: readonly string[],
-): Promise<SourceObject[]> {
-  const objects = await mapLimit([...new Set(keys)], HEAD_CONCURRENCY, async (key) =>
-    toSource(await store.head(key)),
-  );
   return sortUnique(objects);
 }
 
@@ -99,7 +84,9 @@ export async function resolveInput(store: ObjectStore, name: InputName): Promise
       }
       const { prefix, keys, ...options } = await readManifest(store, name.key);
       const objects =
-        prefix !== undefined ? await listPrefix(store, prefix) : await headAll(store, keys ?? []);
+        prefix !== undefined
+          ? await listPrefix(store, prefix)
+          : await resolveKeys(store, keys ?? []);
       return { name, uri, objects, options };
     }
     case 'prefix':
@@ -116,13 +103,17 @@ export async function resolveInput(store: ObjectStore, name: InputName): Promise
           name.keys.length === 1
             ? store.uri(name.keys[0] as string)
             : `${store.uri(name.keys[0] as string)} and ${name.keys.length - 1} more key(s)`,
-        objects: await headAll(store, name.keys),
+        objects: await resolveKeys(store, name.keys),
         options: {},
       };
   }
 }
 
-/** The input's version now: a digest of every object's key and ETag (one HEAD, or a listing). */
+/**
+ * The input's version now: a digest of every object's key and ETag, resolved as admission
+ * resolved it (one HEAD, a prefix's listing, a key list's listings and HEADs), so a job
+ * never publishes over a newer version, with requests that grow with listing pages.
+ */
 export async function currentVersion(store: ObjectStore, name: InputName): Promise<string> {
   return inputEtag((await resolveInput(store, name)).objects);
 }
