@@ -113,6 +113,17 @@ export const ReduceInputSchema = z
   });
 export type ReduceInput = z.infer<typeof ReduceInputSchema>;
 
+/**
+ * A chunk of the job's index of spilled map outputs (tasks/parts-index.ts): `parts`
+ * outputs' keys in a JSON line of `headerBytes`, then their offsets partition-major.
+ */
+export const IndexChunkSchema = z.object({
+  key: z.string().min(1),
+  parts: positiveInt,
+  headerBytes: positiveInt,
+});
+export type IndexChunk = z.infer<typeof IndexChunkSchema>;
+
 /** A reduce task: merge some partitions of every spilled map output. */
 export const ReduceRequestSchema = z
   .object({
@@ -123,6 +134,8 @@ export const ReduceRequestSchema = z
     /** The task's partitions [from, to) of the job's P. */
     partitions: z.tuple([nonNegativeInt, nonNegativeInt]),
     inputs: z.array(ReduceInputSchema),
+    /** Map outputs named by the job's index instead (read by the task: their number is unbounded). */
+    partsIndex: z.array(IndexChunkSchema).optional(),
     /** Where to write the sorted shard; absent when only totals and top words are wanted. */
     shardKey: z.string().min(1).optional(),
     top: nonNegativeInt,

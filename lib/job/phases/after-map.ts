@@ -47,5 +47,6 @@ export async function afterMap(
     };
   }
   await map.spillInline();
+  await map.parts.flush();
   return { next: 'reduce', requests: reduceRequestsFor(options, map.parts) };
 }

@@ -18,6 +18,7 @@ import type { ObjectStore } from '../../ports.js';
 import { CountTable } from '../../reduce/count-table.js';
 import { partitionLines } from '../../reduce/partition.js';
 import type { Mode } from '../../tokenize.js';
+import { PartsIndex } from '../tasks/parts-index.js';
 
 /** A map task's inline counts (JSON) stay well under Lambda's 6 MB synchronous payload limit. */
 export const INLINE_RESULT_LIMIT_BYTES = 4 * 1024 * 1024;
@@ -106,8 +107,8 @@ export class MapResults {
   bytesScanned = 0;
   uncompressedBytes = 0;
   maxRssBytes = 0;
-  /** Map outputs in the work store (the driver's own spills included). */
-  readonly parts: SpilledPart[] = [];
+  /** Map outputs in the work store (the driver's own spills included), kept there as they come. */
+  readonly parts: PartsIndex;
   /** Inline counts merged and not spilled (yet). */
   table = new CountTable();
   /** Distinct words per chunk of text, the most any task saw: sizes later tasks' tables. */
@@ -120,7 +121,9 @@ export class MapResults {
   /** JSONL ranges read, by object: what numbers a line across ranges. */
   private readonly ranges = new Map<string, RangeLines[]>();
 
-  constructor(private readonly options: MapResultsOptions) {}
+  constructor(private readonly options: MapResultsOptions) {
+    this.parts = new PartsIndex(options.work, options.workPrefix, options.partitions);
+  }
 
   /** Merges one task's result; `what` names the task in errors. */
   async add(result: MapResult, what: string): Promise<void> {
@@ -192,7 +195,7 @@ export class MapResults {
     counts: { lines?: Uint8Array; spilled?: readonly SpilledPart[] },
     what: string,
   ): Promise<void> {
-    if (counts.spilled) this.parts.push(...counts.spilled);
+    for (const part of counts.spilled ?? []) await this.parts.add(part);
     if (counts.lines !== undefined && counts.lines.length > 0) {
       this.table.addLines(counts.lines, what);
       if (this.table.size > this.options.maxInlineDistinct) await this.spillInline();
@@ -201,7 +204,7 @@ export class MapResults {
 
   /** Whether every count is inline: the job needs no reduce tasks. */
   get inline(): boolean {
-    return this.parts.length === 0;
+    return this.parts.count === 0;
   }
 
   /** Writes the inline table hash-partitioned to the work store and starts an empty one. */
@@ -212,7 +215,7 @@ export class MapResults {
     const { bytes, offsets } = partitionLines(concat(full.lines()), this.options.partitions);
     const prefix = mapSpillPrefix(this.options.workPrefix, `driver-${this.spills++}`);
     const key = mapSpillPart(prefix, 0);
-    this.parts.push({ key, offsets });
     await this.options.work.put(key, bytes, { contentType: 'text/tab-separated-values' });
+    await this.parts.add({ key, offsets });
   }
 }

@@ -3,17 +3,12 @@
  * P partitions grouped by the bytes the map tasks wrote into reduce requests; the
  * shards' samples cut into finalize requests when the output is big. Pure.
  */
-import type {
-  FinalizeRequest,
-  ReduceRequest,
-  ReduceResult,
-  Shard,
-  SpilledPart,
-} from '../../contracts/tasks.js';
+import type { FinalizeRequest, ReduceRequest, ReduceResult, Shard } from '../../contracts/tasks.js';
 import { JobFailedError } from '../../errors.js';
 import { finalPartKey, shardKey } from '../../keys.js';
 import { chooseReduceTasks, groupPartitions } from '../../reduce/partition.js';
 import { FINALIZE_MIN_BYTES, planFinalize } from '../tasks/finalize-task.js';
+import type { PartsIndex } from '../tasks/parts-index.js';
 
 export interface PhaseOptions {
   partitions: number;
@@ -29,31 +24,14 @@ export interface PhaseOptions {
   finalizeMinBytes?: number;
 }
 
-/** Bytes of every partition across `parts`. */
-function partitionSizes(options: PhaseOptions, parts: readonly SpilledPart[]): number[] {
-  const { partitions } = options;
-  const sizes = new Array<number>(partitions).fill(0);
-  for (const part of parts) {
-    if (part.offsets.length !== partitions + 1) {
-      throw new JobFailedError(
-        `${options.uri(part.key)} has ${part.offsets.length - 1} partitions, the job ${partitions}`,
-      );
-    }
-    for (let p = 0; p < partitions; p++)
-      sizes[p] =
-        (sizes[p] as number) + (part.offsets[p + 1] as number) - (part.offsets[p] as number);
-  }
-  return sizes;
-}
-
-export function reduceRequestsFor(
-  options: PhaseOptions,
-  parts: readonly SpilledPart[],
-): ReduceRequest[] {
-  const sizes = partitionSizes(options, parts);
-  const total = sizes.reduce((a, b) => a + b, 0);
+/**
+ * The reduce requests over the job's index of spilled map outputs (its chunks written:
+ * PartsIndex.flush), the partitions grouped by the bytes the map tasks wrote.
+ */
+export function reduceRequestsFor(options: PhaseOptions, parts: PartsIndex): ReduceRequest[] {
+  const total = parts.sizes.reduce((a, b) => a + b, 0);
   const groups = groupPartitions(
-    sizes,
+    parts.sizes,
     chooseReduceTasks(total, options.partitions, options.concurrency),
   );
   return groups.map(([from, to], index) => ({
@@ -61,9 +39,8 @@ export function reduceRequestsFor(
     bucket: options.bucket,
     index,
     partitions: [from, to],
-    inputs: parts
-      .filter((part) => (part.offsets[to] as number) > (part.offsets[from] as number))
-      .map((part) => ({ key: part.key, offsets: part.offsets.slice(from, to + 1) })),
+    inputs: [],
+    partsIndex: parts.chunks,
     shardKey: options.counts ? shardKey(options.workPrefix, index) : undefined,
     top: options.top,
   }));

@@ -1,5 +1,6 @@
 /**
- * The reduce task: merges its partitions of every spilled map output, sorts them (count descending, then UTF-8 bytes) and writes them as one shard,
+ * The reduce task: merges its partitions of every spilled map output (named in its
+ * request, or in the job's index of them), sorts them (count descending, then UTF-8 bytes) and writes them as one shard,
  * returning the partitions' totals and most frequent words. Its memory is its share of
  * the vocabulary: the partitions' bytes, never the whole job's.
  */
@@ -10,6 +11,7 @@ import { mergePartials } from '../../reduce/merge-partials.js';
 import { topOf } from '../../reduce/order.js';
 import { sortEntries, sortedLines } from '../../reduce/sort-entries.js';
 import { peakRssBytes } from '../../rss.js';
+import { readIndexChunk } from './parts-index.js';
 import { readSpan } from './read-spans.js';
 
 /** Map outputs fetched at once. */
@@ -23,7 +25,10 @@ export async function runReduceTask(
 ): Promise<ReduceResult> {
   const started = performance.now();
   const [from, to] = request.partitions;
-  const inputs = request.inputs.filter(
+  const indexed = await mapLimit(request.partsIndex ?? [], FETCH_CONCURRENCY, (chunk) =>
+    readIndexChunk(work, chunk, from, to),
+  );
+  const inputs = [...request.inputs, ...indexed.flat()].filter(
     (i) => (i.offsets.at(-1) as number) > (i.offsets[0] as number),
   );
   const runs = await mapLimit(inputs, FETCH_CONCURRENCY, async (input) => {
