@@ -15,7 +15,7 @@ import { readIndexChunk } from './parts-index.js';
 import { readSpan } from './read-spans.js';
 
 /** Map outputs fetched at once. */
-const FETCH_CONCURRENCY = 8;
+const FETCH_CONCURRENCY = 32;
 /** A shard is sampled about this often. */
 const SAMPLE_BYTES = 256 * 1024;
 
