@@ -9,6 +9,7 @@ import { messageOf, UsageError, WordcountError } from '../errors.js';
 import { FORMAT_OPTIONS, type FormatOption } from '../records/formats.js';
 import { MODES, type Mode } from '../tokenize.js';
 import { chunkSize, field, nonNegativeInteger, positiveInteger } from './options.js';
+import { addPlanCommand } from './plan-command.js';
 
 // Each command loads what it needs when it runs (local counting, the AWS SDK, the
 // progress bar): `wordcount count FILE` starts without the SDK.
@@ -236,6 +237,7 @@ export async function main(argv: string[]): Promise<number> {
         .hideHelp(),
     )
     .action(count);
+  addPlanCommand(program);
   program
     .command('status')
     .description('show the latest job for S3 sources: state, version, progress, reason')

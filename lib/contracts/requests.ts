@@ -42,6 +42,8 @@ export const JobRequestSchema = z
     ...RECORD_OPTIONS,
     /** Count again even when this input version was already counted. */
     force: z.boolean().optional(),
+    /** Answer what the job would do and cost (contracts/plan.ts), writing nothing. */
+    dryRun: z.boolean().optional(),
   })
   .strict()
   .refine((r) => [r.key, r.prefix, r.keys].filter((v) => v !== undefined).length === 1, {
@@ -95,6 +97,8 @@ export const StartRequestSchema = z.object({
   top: nonNegativeInt.optional(),
   ...RECORD_OPTIONS,
   force: z.union([z.boolean(), z.string().min(1)]).optional(),
+  /** Plan only: answer what the job would do and cost, and write nothing. */
+  dryRun: z.boolean().optional(),
 });
 export type StartRequest = z.infer<typeof StartRequestSchema>;
 

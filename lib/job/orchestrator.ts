@@ -7,6 +7,7 @@
  */
 
 import type { OrchestratorConfig } from '../config.js';
+import type { PlanSummary } from '../contracts/plan.js';
 import type { QueuedReply } from '../contracts/queue.js';
 import type { StartRequest } from '../contracts/requests.js';
 import type { Summary } from '../contracts/summary.js';
@@ -16,9 +17,11 @@ import { ConfigurationError, JobFailedError, UsageError } from '../errors.js';
 import { inputUri, outputKeys } from '../keys.js';
 import type { Log } from '../log.js';
 import type { FunctionRunner, ObjectStore, TaskQueue } from '../ports.js';
+import { dryPlanOfJob } from './phases/dry-plan.js';
 import { INLINE_RESULT_LIMIT_BYTES } from './phases/map-results.js';
 import { withTop } from './phases/summary.js';
 import { queuedReply, type StartDeps, startQueuedJob } from './queue/start.js';
+import { admit } from './request/admit.js';
 import type { InvocationContext } from './rpc/deps.js';
 import { runJobOnce } from './rpc/rpc-job.js';
 import { runTask } from './tasks/run-task.js';
@@ -111,32 +114,57 @@ export function orchestrator(setup: OrchestratorSetup) {
     return { ...started, reply: queuedReply(store, started, output) };
   };
 
+  const served = (bucket: string): ObjectStore => {
+    if (bucket !== config.bucket) {
+      throw new UsageError(
+        `bucket '${bucket}' is not served here: this orchestrator counts s3://${config.bucket}/`,
+      );
+    }
+    return setup.storeOf(bucket);
+  };
+
   /** Starts (RPC: runs) the job of `request` in `bucket`, the only bucket this one serves. */
   const start = (
     bucket: string,
     request: StartRequest,
     invocation: InvocationContext,
   ): Promise<Started> => {
-    if (bucket !== config.bucket) {
-      throw new UsageError(
-        `bucket '${bucket}' is not served here: this orchestrator counts s3://${config.bucket}/`,
-      );
-    }
-    const store = setup.storeOf(bucket);
+    const store = served(bucket);
     return config.coordination === 'rpc'
       ? startRpc(store, request, invocation)
       : startQueued(store, request, invocation);
   };
 
+  /**
+   * What the job of `request` would do and cost: admitted as a start admits it (the same
+   * chunk size, limits and errors), planned from sizes and names, and nothing written.
+   */
+  const plan = async (bucket: string, request: StartRequest): Promise<PlanSummary> => {
+    const store = served(bucket);
+    const job = await admit({ store, bucket, defaultChunkSize: config.chunkSize }, request);
+    return dryPlanOfJob(job, {
+      defaultChunkSize: config.chunkSize,
+      width: config.concurrency,
+      widthReason: `this deployment's counters at once (WORDCOUNT_CONCURRENCY, ${config.coordination} coordination)`,
+      coordinations: [config.coordination],
+      prices: config.prices,
+    });
+  };
+
   return {
     start,
+    plan,
 
-    /** A direct request: the summary, or where the queued job is; a superseded job is an error. */
+    /**
+     * A direct request: the summary, or where the queued job is (a superseded job is an
+     * error); with `dryRun`, the plan of the job.
+     */
     async answer(
       bucket: string,
       request: StartRequest,
       invocation: InvocationContext,
-    ): Promise<Summary | QueuedReply | undefined> {
+    ): Promise<Summary | QueuedReply | PlanSummary | undefined> {
+      if (request.dryRun) return plan(bucket, request);
       const started = await start(bucket, request, invocation);
       if (started.outcome === 'superseded') {
         throw new JobFailedError(

@@ -549,9 +549,9 @@ describe('limits at the door', () => {
     await store.put('input/too-many.txt', '');
     await truncate(join(root, 'input/too-many.txt'), 100_001 * 65_536);
     const before = await listed('jobs/');
-    await expect(
-      run(deps(), 'input/too-many.txt', { chunkSize: '64KiB' }),
-    ).rejects.toThrow(/100001 tasks of 64KiB is over the limit of 100000 per job/);
+    await expect(run(deps(), 'input/too-many.txt', { chunkSize: '64KiB' })).rejects.toThrow(
+      /100001 tasks of 64KiB is over the limit of 100000 per job/,
+    );
     expect(await listed('jobs/')).toEqual(before);
   });
 

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { checkTaskCount, MAX_JOB_TASKS } from '../../lib/job/request/limits.js';
-import { DEFAULT_CHUNK_SIZE, growChunkSize, planTasks, type SourceObject, totalBytes } from '../../lib/plan.js';
+import {
+  DEFAULT_CHUNK_SIZE,
+  growChunkSize,
+  planTasks,
+  type SourceObject,
+  totalBytes,
+} from '../../lib/plan.js';
 import { KiB, MiB } from '../../lib/sizes.js';
 
 const objects = (n: number, size: number, prefix = 'crawl/'): SourceObject[] =>

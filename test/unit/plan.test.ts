@@ -2,16 +2,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   autoChunkSize,
+  DEFAULT_CHUNK_SIZE,
   growChunkSize,
   MAX_AUTO_CHUNK_SIZE,
-  TARGET_JOB_TASKS,
-  DEFAULT_CHUNK_SIZE,
   MAX_OBJECTS_PER_TASK,
   type MapTaskPlan,
   planRanges,
   planTasks,
   type SourceObject,
   type Split,
+  TARGET_JOB_TASKS,
 } from '../../lib/plan.js';
 import { formatSize, MiB, parseSize } from '../../lib/sizes.js';
 
@@ -114,9 +114,11 @@ describe('a chunk size that grows with the job', () => {
         const chunk = growChunkSize(size, DEFAULT_CHUNK_SIZE);
         expect(chunk).toBeGreaterThanOrEqual(DEFAULT_CHUNK_SIZE);
         expect(chunk).toBeLessThanOrEqual(MAX_AUTO_CHUNK_SIZE);
-        if (chunk < MAX_AUTO_CHUNK_SIZE) expect(Math.ceil(size / chunk)).toBeLessThanOrEqual(TARGET_JOB_TASKS);
+        if (chunk < MAX_AUTO_CHUNK_SIZE)
+          expect(Math.ceil(size / chunk)).toBeLessThanOrEqual(TARGET_JOB_TASKS);
         // The smallest such power-of-two multiple: half of it would be too many.
-        if (chunk > DEFAULT_CHUNK_SIZE) expect(Math.ceil(size / (chunk / 2))).toBeGreaterThan(TARGET_JOB_TASKS);
+        if (chunk > DEFAULT_CHUNK_SIZE)
+          expect(Math.ceil(size / (chunk / 2))).toBeGreaterThan(TARGET_JOB_TASKS);
       }),
       { numRuns: 1000 },
     );
