@@ -78,6 +78,11 @@ export interface ObjectStore {
    * changed, ObjectNotFoundError when it is gone).
    */
   delete(key: string, options?: { ifMatch?: string }): Promise<void>;
+  /**
+   * Removes every key given (missing ones are not an error): on S3 up to 1,000 keys a
+   * DeleteObjects request, so clearing a job of 100,000 tasks is 200 requests, not 200,000.
+   */
+  deleteMany(keys: readonly string[]): Promise<void>;
 }
 
 /**

@@ -5,6 +5,8 @@ import {
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
+  type DeleteObjectsCommandOutput,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -14,11 +16,13 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { mapLimit } from '../concurrency.js';
 import {
   ConditionalConflictError,
   ObjectNotFoundError,
   PreconditionFailedError,
   UsageError,
+  WordcountError,
 } from '../errors.js';
 import type {
   Body,
@@ -45,6 +49,9 @@ function sdkName(error: unknown): string {
   return e?.Code ?? e?.name ?? '';
 }
 
+/** Keys in one DeleteObjects request (S3's most), and such requests at once. */
+const MAX_DELETE_KEYS = 1000;
+const DELETE_CONCURRENCY = 4;
 /** Multipart parts for streamed uploads (S3's minimum is 5 MiB). */
 const PART_SIZE = 8 * 1024 * 1024;
 /** CopyObject copies up to 5 GB; bigger objects are copied in parts of this size. */
@@ -270,6 +277,32 @@ export class S3ObjectStore implements ObjectStore {
       }
       throw this.translate(error, key);
     }
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    const batches: string[][] = [];
+    for (let i = 0; i < keys.length; i += MAX_DELETE_KEYS) {
+      batches.push(keys.slice(i, i + MAX_DELETE_KEYS));
+    }
+    await mapLimit(batches, DELETE_CONCURRENCY, async (batch) => {
+      let out: DeleteObjectsCommandOutput;
+      try {
+        out = await this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.bucket,
+            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+          }),
+        );
+      } catch (error) {
+        throw this.translate(error, batch[0] as string);
+      }
+      const [first] = out.Errors ?? [];
+      if (first) {
+        throw new WordcountError(
+          `${this.uri(first.Key ?? '')}: not deleted (${(out.Errors ?? []).length} of ${batch.length} in the request): ${first.Code}: ${first.Message ?? 'no reason given'}`,
+        );
+      }
+    });
   }
 
   /**

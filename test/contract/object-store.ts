@@ -157,6 +157,21 @@ export function objectStoreContract(name: string, fixture: () => StoreFixture): 
       await store.delete(key);
     });
 
+    it('deletes many keys at once, past one request of 1,000, missing ones included', async () => {
+      const { store, prefix } = fixture();
+      const keys = Array.from({ length: 1003 }, (_, i) => `${prefix}/many/${i}.json`);
+      for (let i = 0; i < keys.length; i += 50) {
+        await Promise.all(keys.slice(i, i + 50).map((k) => store.put(k, 'x')));
+      }
+      const kept = `${prefix}/many-kept.json`;
+      await store.put(kept, 'y');
+      await store.deleteMany([...keys, `${prefix}/many/missing.json`]);
+      const left: string[] = [];
+      for await (const info of store.list(`${prefix}/many`)) left.push(info.key);
+      expect(left).toEqual([kept]);
+      await store.deleteMany([]);
+    });
+
     it('deletes an object only while it still has the etag given', async () => {
       const { store, prefix } = fixture();
       const key = `${prefix}/marker.json`;

@@ -90,6 +90,11 @@ export class ObservedStore implements ObjectStore {
       return undefined;
     });
   }
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    if (this.dead) throw new CrashError(`dead: never deleted ${keys.length} key(s)`);
+    return this.inner.deleteMany(keys);
+  }
+
   async delete(key: string, options?: { ifMatch?: string }): Promise<void> {
     if (this.dead) throw new CrashError(`dead: never deleted ${key}`);
     return this.inner.delete(key, options);

@@ -59,7 +59,8 @@ export interface WatchRecord {
   error?: string;
 }
 
-const READ_CONCURRENCY = 16;
+/** Commits read at once: a step that reads 100,000 of them at ~20 ms each takes about a minute. */
+const READ_CONCURRENCY = 32;
 const decoder = new TextDecoder();
 
 export class JobLedger {

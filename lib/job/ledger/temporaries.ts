@@ -5,14 +5,10 @@
  * only its own folder, so one that ended late cannot remove a newer one's. The bucket's
  * lifecycle rule on jobs/ is the safety net for a job whose process died before this ran.
  */
-import { mapLimit } from '../../concurrency.js';
 import { messageOf } from '../../errors.js';
 import { jobPrefix } from '../../keys.js';
 import type { Log } from '../../log.js';
 import type { ObjectStore } from '../../ports.js';
-
-/** Keys deleted at once. */
-const CLEANUP_CONCURRENCY = 16;
 
 /** Deletes every temporary object of a job, of any attempt; logs (does not throw) what it could not. */
 export async function removeJobObjects(
@@ -23,7 +19,7 @@ export async function removeJobObjects(
   try {
     const keys: string[] = [];
     for await (const info of store.list(`${jobPrefix(jobId)}attempts/`)) keys.push(info.key);
-    await mapLimit(keys, CLEANUP_CONCURRENCY, (key) => store.delete(key));
+    await store.deleteMany(keys);
   } catch (error) {
     log?.(`job ${jobId}: could not delete its temporary objects: ${messageOf(error)}`, { jobId });
   }
@@ -38,7 +34,7 @@ export async function removeAttemptObjects(
   try {
     const keys: string[] = [];
     for await (const info of store.list(prefix)) keys.push(info.key);
-    await mapLimit(keys, CLEANUP_CONCURRENCY, (key) => store.delete(key));
+    await store.deleteMany(keys);
   } catch (error) {
     log?.(`${store.uri(prefix)}: could not delete the attempt's objects: ${messageOf(error)}`);
   }
