@@ -55,9 +55,18 @@ function mainTable(rows) {
 }
 
 function byTypeTable(rows) {
-  const s3Types = ['GET', 'PUT', 'CPUT', 'HEAD', 'LIST', 'COPY', 'DELETE', 'MPU', 'PART'].filter(
-    (t) => rows.some((r) => r.s3ByTypePerTask[t] > 0),
-  );
+  const s3Types = [
+    'GET',
+    'PUT',
+    'CPUT',
+    'HEAD',
+    'LIST',
+    'COPY',
+    'DELETE',
+    'DELETES',
+    'MPU',
+    'PART',
+  ].filter((t) => rows.some((r) => r.s3ByTypePerTask[t] > 0));
   const sqsTypes = Object.keys(rows[0].sqsByTypePerTask);
   return markdownTable(
     ['map tasks', ...s3Types, ...sqsTypes.map((t) => `SQS ${t}`)],
