@@ -383,7 +383,8 @@ describe('jobs that survive (RPC coordination)', () => {
     expect(await waitFor(s3, countsKey(key), 60_000)).toBe(
       'deleted\t1\nmend\t1\nwas\t1\nwhat\t1\n',
     );
-    expect((await jobStatus(key))?.state).toBe('succeeded');
+    // The counts are copied first, the summary and the status follow.
+    expect((await waitForStatus(key, 'succeeded')).state).toBe('succeeded');
   });
 
   it('records an uploaded manifest naming a missing key as refused, which status prints', async () => {
