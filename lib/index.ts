@@ -25,6 +25,11 @@ export interface CountOptions {
   top?: number;
   /** A file to write every word and its count to, as TSV. */
   counts?: string;
+  /**
+   * Keep only words counted at least this many times in the counts file and `top`; the
+   * summary's `distinctWords` still counts every word, `keptWords` those kept.
+   */
+  minCount?: number;
   /** How files are read: `auto` (default: by content, then name), text, jsonl, parquet, warc. */
   format?: FormatOption;
   /** JSON Lines and Parquet: the field counted, a dotted path into objects (default `text`). */
@@ -45,6 +50,7 @@ export async function countFile(
     chunkSize: options.chunkSize,
     top: options.top ?? 20,
     counts: options.counts,
+    minCount: options.minCount,
     records: {
       ...(options.format !== undefined && options.format !== 'auto' && { format: options.format }),
       ...(options.field !== undefined && { field: options.field }),

@@ -100,6 +100,8 @@ export function jobIdFor(parts: {
   records?: { format?: string; field?: string; strict?: boolean };
   /** Top words the published summary keeps, when an upload asks for other than the default. */
   top?: number;
+  /** The least count a published word has, when the job prunes (above 1). */
+  minCount?: number;
 }): string {
   const hash = createHash('sha256');
   hash.update(JSON.stringify([COUNTING_RULES_VERSION, parts.bucket, outputBase(parts.input)]));
@@ -110,6 +112,10 @@ export function jobIdFor(parts: {
     hash.update(JSON.stringify(['records', format ?? 'auto', field ?? 'text', strict === true]));
   }
   if (parts.top !== undefined) hash.update(JSON.stringify(['top', parts.top]));
+  // Absent (or 1, every word kept) leaves the ids of jobs from before it as they were.
+  if (parts.minCount !== undefined && parts.minCount > 1) {
+    hash.update(JSON.stringify(['minCount', parts.minCount]));
+  }
   for (const o of parts.objects) hash.update(JSON.stringify([o.key, o.etag]));
   return hash.digest('hex').slice(0, 32);
 }

@@ -22,6 +22,7 @@ interface CountOptions {
   workers?: number;
   chunkSize?: number;
   top: number;
+  minCount?: number;
   json?: boolean;
   counts?: string;
   report?: string;
@@ -218,6 +219,11 @@ export async function main(argv: string[]): Promise<number> {
       chunkSize,
     )
     .option('--top <n>', 'how many of the most frequent words to show', nonNegativeInteger, 20)
+    .option(
+      '--min-count <n>',
+      'keep only words counted at least <n> times in the counts, top and report (default: 1)',
+      positiveInteger('--min-count'),
+    )
     .option('--json', 'print the summary as one JSON object')
     .option('--counts <file>', 'write every word and its count as TSV to <file>')
     .option(

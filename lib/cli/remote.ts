@@ -29,6 +29,7 @@ export interface RemoteOptions {
   strict?: boolean;
   chunkSize?: number;
   top: number;
+  minCount?: number;
   counts?: string;
   function?: string;
   /** Count again even if this version was counted before. */
@@ -131,6 +132,7 @@ export async function startRemote(
     mode: options.mode,
     chunkSize: options.chunkSize,
     top: options.top,
+    ...(options.minCount !== undefined && { minCount: options.minCount }),
     ...(options.format !== undefined && options.format !== 'auto' && { format: options.format }),
     ...(options.field !== undefined && { field: options.field }),
     ...(options.strict && { strict: true }),

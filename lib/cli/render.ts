@@ -21,6 +21,11 @@ export function summaryTable(summary: Summary): string {
   lines.push(
     `words   ${number.format(summary.totalWords)} total, ${number.format(summary.distinctWords)} distinct, in ${seconds.toFixed(2)} s (${rate})`,
   );
+  if (summary.minCount !== undefined && summary.keptWords !== undefined) {
+    lines.push(
+      `kept    ${number.format(summary.keptWords)} word(s) counted at least ${number.format(summary.minCount)} times`,
+    );
+  }
   if (summary.records !== undefined) {
     const text = stats.textBytes === undefined ? '' : `, ${formatSize(stats.textBytes)} of text`;
     lines.push(

@@ -65,6 +65,8 @@ export const QueuedJobSchema = z.object({
   mapTasks: nonNegativeInt,
   concurrency: positiveInt,
   top: nonNegativeInt,
+  /** Words counted fewer times are left out of the counts and the top (absent: none). */
+  minCount: positiveInt.optional(),
   inlineLimitBytes: nonNegativeInt,
   maxInlineDistinct: positiveInt,
   output: OutputSchema,
@@ -96,9 +98,14 @@ export const PhaseRecordSchema = z.object({
   sent: z.boolean().optional(),
   /** The map tasks' totals (from the reduce phase on). */
   mapped: MappedSchema.optional(),
-  /** The reduce tasks' totals (finalize phase). */
+  /** The reduce tasks' totals (finalize phase); `kept` of the distinct words, when pruned. */
   reduced: z
-    .object({ distinct: nonNegativeInt, top: z.array(WordCountSchema), tasks: nonNegativeInt })
+    .object({
+      distinct: nonNegativeInt,
+      kept: nonNegativeInt.optional(),
+      top: z.array(WordCountSchema),
+      tasks: nonNegativeInt,
+    })
     .optional(),
   /** Peak memory of any task so far. */
   maxRssBytes: nonNegativeInt.optional(),

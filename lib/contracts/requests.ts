@@ -19,6 +19,12 @@ const RECORD_OPTIONS = {
   strict: z.boolean().optional(),
 };
 
+/**
+ * Words counted fewer times are left out of the counts file, the top and the report
+ * (after the reduce: exact); the summary's distinctWords still counts every word.
+ */
+const MinCountSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
 /** Most top words a response carries; the counts file has the rest. */
 export const MAX_RESPONSE_TOP = 1000;
 
@@ -39,6 +45,7 @@ export const JobRequestSchema = z
     /** Bytes, or a size such as "16MiB". */
     chunkSize: z.union([positiveInt, z.string().min(1)]).optional(),
     top: nonNegativeInt.max(MAX_RESPONSE_TOP).optional(),
+    minCount: MinCountSchema.optional(),
     ...RECORD_OPTIONS,
     /** Count again even when this input version was already counted. */
     force: z.boolean().optional(),
@@ -95,6 +102,7 @@ export const StartRequestSchema = z.object({
   mode: ModeSchema.optional(),
   chunkSize: z.union([positiveInt, z.string().min(1)]).optional(),
   top: nonNegativeInt.optional(),
+  minCount: MinCountSchema.optional(),
   ...RECORD_OPTIONS,
   force: z.union([z.boolean(), z.string().min(1)]).optional(),
   /** Plan only: answer what the job would do and cost, and write nothing. */
@@ -127,6 +135,7 @@ export const JobOptionsSchema = z
     mode: ModeSchema.optional(),
     chunkSize: z.union([positiveInt, z.string().min(1)]).optional(),
     top: nonNegativeInt.max(MAX_RESPONSE_TOP).optional(),
+    minCount: MinCountSchema.optional(),
     ...RECORD_OPTIONS,
   })
   .strict();

@@ -16,7 +16,14 @@ export const SummarySchema = z.object({
   sources: z.object({ objects: nonNegativeInt, bytes: nonNegativeInt }),
   mode: ModeSchema,
   totalWords: nonNegativeInt,
+  /** Every distinct word counted, kept or not. */
   distinctWords: nonNegativeInt,
+  /**
+   * Present when the job asked for a minimum count above 1: the counts file, `top` and
+   * the report hold only the words counted at least `minCount` times, `keptWords` of them.
+   */
+  minCount: positiveInt.optional(),
+  keptWords: nonNegativeInt.optional(),
   /** Map tasks. */
   chunks: nonNegativeInt,
   top: z.array(WordCountSchema),

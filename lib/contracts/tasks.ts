@@ -139,6 +139,8 @@ export const ReduceRequestSchema = z
     /** Where to write the sorted shard; absent when only totals and top words are wanted. */
     shardKey: z.string().min(1).optional(),
     top: nonNegativeInt,
+    /** Only words counted at least this often go into the shard and the top (absent: all). */
+    minCount: positiveInt.optional(),
   })
   .refine(
     (r) => r.inputs.every((i) => i.offsets.length === r.partitions[1] - r.partitions[0] + 1),
@@ -171,6 +173,8 @@ export const ReduceResultSchema = z.object({
   index: nonNegativeInt,
   /** Distinct words in the task's partitions. */
   distinct: nonNegativeInt,
+  /** Of them, those counted at least the request's minCount times (its shard's lines). */
+  kept: nonNegativeInt.optional(),
   /** Sum of their counts. */
   tokens: nonNegativeInt,
   /** The task's most frequent words, in output order. */

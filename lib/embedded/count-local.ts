@@ -36,6 +36,8 @@ export interface LocalOptions {
   workers?: number;
   chunkSize?: number;
   top: number;
+  /** Words counted fewer times are left out of the counts file, the top and the report. */
+  minCount?: number;
   counts?: string;
   /** An HTML report of the counts (written to the temporary directory without `counts`). */
   report?: string;
@@ -128,6 +130,7 @@ export async function countLocal(args: readonly string[], options: LocalOptions)
         chunkSize,
         concurrency: workers,
         top: options.top,
+        minCount: options.minCount,
         workPrefix: '',
         inlineLimitBytes: EMBEDDED_INLINE_LIMIT_BYTES,
         counts:

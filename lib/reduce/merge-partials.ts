@@ -72,6 +72,16 @@ export function sortTable(table: CountTable): SortedEntries {
   return sortEntries(list);
 }
 
+/** Keys of `table` counted at least `minCount` times. */
+export function keptOfTable(table: CountTable, minCount = 1): number {
+  if (minCount <= 1) return table.size;
+  let kept = 0;
+  for (let i = 0; i < table.capacity; i++) {
+    if (table.tagAt(i) !== 0 && table.countAt(i) >= minCount) kept++;
+  }
+  return kept;
+}
+
 /**
  * The `k` first keys of a table in output order, without sorting the rest: every key
  * whose count is at least the k-th largest count, sorted (ties at that count are then

@@ -175,23 +175,35 @@ function sortGeneral(list: EntryList, entries: Int32Array): void {
   }
 }
 
+/** Entries counted at least `minCount` times: the groups before the first below it. */
+export function keptOf(sorted: SortedEntries, minCount = 1): number {
+  let kept = 0;
+  for (const group of sorted.groups) {
+    if (group.count < minCount) break;
+    kept += group.fastEnd - group.fastStart + group.generalEnd - group.generalStart;
+  }
+  return kept;
+}
+
 /**
  * The `key\tcount\n` lines of `sorted`, in pieces of about `pieceBytes`; with `limit`,
- * only the first `limit` lines.
+ * only the first `limit` lines; with `minCount`, only the lines of a count at least that
+ * (counts descend: they end at the first group below it).
  */
 export function* sortedLines(
   sorted: SortedEntries,
-  options: { pieceBytes?: number; limit?: number } = {},
+  options: { pieceBytes?: number; limit?: number; minCount?: number } = {},
 ): Generator<Uint8Array> {
   const { list, fast, general } = sorted;
   const arena = list.arena;
   const pieceBytes = options.pieceBytes ?? 1 << 20;
+  const minCount = options.minCount ?? 1;
   let left = options.limit ?? Number.POSITIVE_INFINITY;
   let out = new Uint8Array(pieceBytes + 64);
   let o = 0;
   const countText = new Uint8Array(24);
   for (const group of sorted.groups) {
-    if (left <= 0) break;
+    if (left <= 0 || group.count < minCount) break;
     const countLen = writeDecimal(group.count, countText, 0);
     let fi = group.fastStart;
     let gi = group.generalStart;

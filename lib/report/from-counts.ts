@@ -6,7 +6,7 @@ import type { Summary } from '../contracts/summary.js';
 import { CorruptInputError, messageOf } from '../errors.js';
 import { forEachCountLine } from './count-lines.js';
 import { renderReport } from './render-report.js';
-import { REPORT_TOP, ReportAccumulator, type ReportData } from './report-data.js';
+import { type KeptCounts, REPORT_TOP, ReportAccumulator, type ReportData } from './report-data.js';
 
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
@@ -22,14 +22,18 @@ export async function totalOfCounts(
   return total;
 }
 
-/** The report's data from counts in output order whose sum is `totalWords`. */
+/**
+ * The report's data from counts in output order whose sum is `totalWords`, or with
+ * `kept`, the most frequent words of a text of `totalWords`.
+ */
 export async function reportDataFromCounts(
   lines: AsyncIterable<Uint8Array>,
   totalWords: number,
   what = 'counts',
   top = REPORT_TOP,
+  kept?: KeptCounts,
 ): Promise<ReportData> {
-  const report = new ReportAccumulator(totalWords, top);
+  const report = new ReportAccumulator(totalWords, top, kept);
   await forEachCountLine(lines, what, (bytes, start, tab, count) => {
     report.add(report.wantsWord ? decoder.decode(bytes.subarray(start, tab)) : '', count);
   });
@@ -43,7 +47,8 @@ export async function reportDataFromCounts(
 
 /**
  * The HTML report of a job's counts file (`word<TAB>count\n` in output order), with the
- * job's summary when given; `totalWords` is the summary's. For the S3 flow as for the CLI.
+ * job's summary when given; `totalWords` is the summary's. A summary with `minCount`
+ * says the file holds only its `keptWords`. For the S3 flow as for the CLI.
  */
 export async function reportHtmlFromCounts(
   lines: AsyncIterable<Uint8Array>,
@@ -51,5 +56,13 @@ export async function reportHtmlFromCounts(
   summary?: Summary,
   what = 'counts',
 ): Promise<string> {
-  return renderReport(await reportDataFromCounts(lines, totalWords, what), summary, what);
+  const kept =
+    summary?.minCount !== undefined && summary.keptWords !== undefined
+      ? { minCount: summary.minCount, words: summary.keptWords }
+      : undefined;
+  return renderReport(
+    await reportDataFromCounts(lines, totalWords, what, REPORT_TOP, kept),
+    summary,
+    what,
+  );
 }

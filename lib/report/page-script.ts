@@ -39,7 +39,8 @@ export const PAGE_SCRIPT = `(() => {
     details.append(term, detail);
   }
   byId('details').hidden = text.details.length === 0;
-  if (data.totalWords === 0) return;
+  // No words, or none counted the job's minimum count: nothing to chart.
+  if (data.samples.length === 0) return;
 
   const style = getComputedStyle(document.body);
   const ink = style.getPropertyValue('--ink').trim();

@@ -47,6 +47,14 @@ export interface ReportData {
   /** For each share of COVERAGE_SHARES, the fewest distinct words that make it up. */
   coverage: { share: number; rank: number }[];
   zipf: ZipfFit | undefined;
+  /** Present when the counts hold only the words counted at least this many times. */
+  minCount?: number;
+}
+
+/** Counts pruned by the job: only the `words` counted at least `minCount` times are there. */
+export interface KeptCounts {
+  minCount: number;
+  words: number;
 }
 
 const STEP = 10 ** (1 / SAMPLES_PER_DECADE);
@@ -95,7 +103,10 @@ export function fitZipf(samples: readonly RankSample[]): ZipfFit | undefined {
   };
 }
 
-/** Gathers a ReportData from counts added in output order; `totalWords` is their sum. */
+/**
+ * Gathers a ReportData from counts added in output order; `totalWords` is their sum, or
+ * with `kept`, the text's total of which they are the `kept.words` most frequent.
+ */
 export class ReportAccumulator {
   private rank = 0;
   private cumulative = 0;
@@ -109,6 +120,7 @@ export class ReportAccumulator {
   constructor(
     readonly totalWords: number,
     readonly topSize = REPORT_TOP,
+    readonly kept?: KeptCounts,
   ) {
     if (!Number.isSafeInteger(totalWords) || totalWords < 0) {
       throw new RangeError(`totalWords must be a whole number, not ${totalWords}`);
@@ -124,6 +136,11 @@ export class ReportAccumulator {
     if (!Number.isSafeInteger(count) || count < 1 || count > this.previous) {
       throw new WordcountError(
         `count ${count} at rank ${this.rank + 1}: counts must be whole, positive and descending`,
+      );
+    }
+    if (this.kept && count < this.kept.minCount) {
+      throw new WordcountError(
+        `count ${count} at rank ${this.rank + 1}: below the job's minimum count of ${this.kept.minCount}`,
       );
     }
     this.previous = count;
@@ -150,7 +167,12 @@ export class ReportAccumulator {
   }
 
   finish(): ReportData {
-    if (this.cumulative !== this.totalWords) {
+    if (this.kept && this.rank !== this.kept.words) {
+      throw new WordcountError(
+        `${this.rank} words counted at least ${this.kept.minCount} times, not the job's ${this.kept.words}`,
+      );
+    }
+    if (!this.kept && this.cumulative !== this.totalWords) {
       throw new WordcountError(
         `the counts add up to ${this.cumulative} words, not the ${this.totalWords} of the text`,
       );
@@ -164,6 +186,7 @@ export class ReportAccumulator {
       samples,
       coverage: [...this.coverage],
       zipf: fitZipf(samples),
+      ...(this.kept && { minCount: this.kept.minCount }),
     };
   }
 }

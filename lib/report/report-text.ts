@@ -28,6 +28,8 @@ const KNOWN = new Set([
   'mode',
   'totalWords',
   'distinctWords',
+  'minCount',
+  'keptWords',
   'chunks',
   'top',
   'elapsedMs',
@@ -63,6 +65,7 @@ function summaryFigures(summary: Summary): [string, string][] {
   const figures: [string, string][] = [
     ['words', number.format(summary.totalWords)],
     ['distinct words', number.format(summary.distinctWords)],
+    ...keptFigure(summary),
     ['mode', summary.mode],
     [
       'input',
@@ -88,6 +91,25 @@ function summaryFigures(summary: Summary): [string, string][] {
   }
   if (summary.jobId !== undefined) figures.push(['job', summary.jobId]);
   return figures;
+}
+
+function keptFigure(summary: Summary): [string, string][] {
+  if (summary.minCount === undefined || summary.keptWords === undefined) return [];
+  return [
+    [
+      'kept',
+      `${number.format(summary.keptWords)} counted at least ${number.format(summary.minCount)} times`,
+    ],
+  ];
+}
+
+/** The coverage sentence of counts that hold only the words counted at least minCount times. */
+function keptCoverage(data: ReportData, minCount: number, covered: string, distinct?: number) {
+  const share = (data.samples.at(-1)?.cumulative ?? 0) / data.totalWords;
+  const of = distinct === undefined ? '' : `Of ${number.format(distinct)} distinct words, `;
+  const kept = `the ${number.format(data.distinctWords)} counted at least ${number.format(minCount)} times make up ${percent(share)} of the text`;
+  const sentence = `${of}${kept}${covered === '' ? '' : `; ${covered}`}.`;
+  return sentence.charAt(0).toUpperCase() + sentence.slice(1);
 }
 
 function details(summary: Summary): [string, string][] {
@@ -130,6 +152,8 @@ export function reportText(data: ReportData, summary?: Summary, counts?: string)
     coverage:
       data.totalWords === 0
         ? 'The text has no words.'
-        : `Of ${number.format(data.distinctWords)} distinct words, ${covered}.`,
+        : data.minCount !== undefined
+          ? keptCoverage(data, data.minCount, covered, summary?.distinctWords)
+          : `Of ${number.format(data.distinctWords)} distinct words, ${covered}.`,
   };
 }

@@ -45,15 +45,24 @@ const encoder = new TextEncoder();
 export const distinctWords = (n: number, tag: string) =>
   Array.from({ length: n }, (_, i) => `${tag}${i.toString(36)}`).join(' ');
 
-function expectPublished(ended: Ended, bytes: readonly Uint8Array[]): Summary {
+/** Checks the job published the single pass's counts (those counted at least `minCount` times). */
+function expectPublished(ended: Ended, bytes: readonly Uint8Array[], minCount = 1): Summary {
   expect(ended.error).toBeUndefined();
   expect(ended.status?.state).toBe('succeeded');
   const counts = new Map<string, number>();
   for (const b of bytes)
     for (const [w, c] of singlePassCounts('words', b)) counts.set(w, (counts.get(w) ?? 0) + c);
-  expect(ended.tsv).toBe(countsTsvOf(counts));
+  const kept = new Map([...counts].filter(([, c]) => c >= minCount));
+  expect(ended.tsv).toBe(countsTsvOf(kept));
   const summary = ended.summary as Summary;
   expect(summary.jobId).toBe(ended.status?.jobId);
+  expect(summary.distinctWords).toBe(counts.size);
+  if (minCount > 1) {
+    expect(summary).toMatchObject({ minCount, keptWords: kept.size });
+    const lines = (ended.tsv ?? '').split('\n').slice(0, summary.top.length);
+    expect(summary.top.map((t) => `${t.word}\t${t.count}`)).toEqual(lines);
+    expect(summary.top.length).toBe(Math.min(20, kept.size));
+  } else expect(summary.keptWords).toBeUndefined();
   return summary;
 }
 
@@ -132,6 +141,33 @@ export function jobSuite(name: string, world: () => JobWorld, text: () => string
       const summary = expectPublished(ended, [body]);
       expect(summary.stats.reduceTasks).toBeGreaterThan(0);
       expect(summary.distinctWords).toBe(singlePassCounts('words', body).size);
+    }, 240_000);
+
+    it('publishes only the words counted at least minCount times, asked by request or upload', async () => {
+      const body = encoder.encode(text());
+      const input = { kind: 'key', key: key('input/frequent.txt') } as const;
+      await world().put(input.key, body);
+      const pruned = expectPublished(await world().count({ input, minCount: 5 }), [body], 5);
+      expect(pruned.keptWords).toBeLessThan(pruned.distinctWords);
+      // The upload's metadata asks for it; a direct request's own minCount wins.
+      const asked = { kind: 'key', key: key('input/asked.txt') } as const;
+      await world().put(asked.key, body, { 'wordcount-min-count': '40' });
+      expectPublished(await world().count({ input: asked }), [body], 40);
+      expectPublished(await world().count({ input: asked, minCount: 3 }), [body], 3);
+    });
+
+    it('prunes after reduce tasks, exactly', async () => {
+      // Every v-word once, Genesis's words many times: only the latter are kept.
+      const body = encoder.encode(`${distinctWords(560_000, 'v')} ${text().slice(0, 20000)}`);
+      await world().put(key('input/wide-pruned.txt'), body);
+      const ended = await world().count({
+        input: { kind: 'key', key: key('input/wide-pruned.txt') },
+        chunkSize: '256KiB',
+        minCount: 2,
+      });
+      const summary = expectPublished(ended, [body], 2);
+      expect(summary.stats.reduceTasks).toBeGreaterThan(0);
+      expect(summary.keptWords).toBeLessThan(10_000);
     }, 240_000);
 
     it('refuses a request over the limits before writing anything under jobs/', async () => {

@@ -148,6 +148,22 @@ describe('the HTML report', () => {
     expect(page.text).toContain(counts);
   });
 
+  it('draws the report of counts pruned by --min-count, and of counts pruned to nothing', async () => {
+    const html = join(dir, 'pruned.html');
+    const run = await runCli(['count', GENESIS, '--min-count', '20', '--report', html]);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const page = await open(html);
+    expectHealthy(page);
+    expect(page.text).toMatch(/distinct words, the [\d,]+ counted at least 20 times make up \d+%/);
+    expect(page.labels.slice(0, 3)).toEqual(['and', 'the', 'of']);
+    const none = join(dir, 'pruned-to-nothing.html');
+    const nothing = await runCli(['count', GENESIS, '--min-count', '1000000', '--report', none]);
+    expect(nothing).toMatchObject({ code: 0, stderr: '' });
+    const empty = await open(none);
+    expect([empty.requests, empty.errors, empty.dialogs, empty.labels]).toEqual([[], [], [], []]);
+    expect(empty.text).toContain('the 0 counted at least 1,000,000 times make up 0% of the text');
+  });
+
   it('shows hostile and CJK words as text and runs nothing of them', async () => {
     const hostile = [
       '</script><script>alert(1)</script>',

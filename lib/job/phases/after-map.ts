@@ -1,12 +1,13 @@
 /**
  * The step after the map phase, written once for both drivers: every count inline (the
  * driver's table holds the whole vocabulary, under its limit) is counted here, sorted into
- * the counts file with its top words; otherwise the driver's table is spilled like a map
- * output and the reduce phase is planned.
+ * the counts file with its top words (both without the words counted fewer than
+ * `minCount` times: the counts are whole here); otherwise the driver's table is spilled
+ * like a map output and the reduce phase is planned.
  */
 import type { ReduceRequest } from '../../contracts/tasks.js';
 import { JobFailedError, messageOf } from '../../errors.js';
-import { sortTable, topOfTable } from '../../reduce/merge-partials.js';
+import { keptOfTable, sortTable, topOfTable } from '../../reduce/merge-partials.js';
 import { topOf, type WordCount } from '../../reduce/order.js';
 import { sortedLines } from '../../reduce/sort-entries.js';
 import type { CountsTarget } from '../tasks/finalize-task.js';
@@ -14,7 +15,7 @@ import type { MapResults } from './map-results.js';
 import { type PhaseOptions, reduceRequestsFor } from './reduce-plan.js';
 
 export type AfterMap =
-  | { next: 'counted'; distinct: number; top: WordCount[] }
+  | { next: 'counted'; distinct: number; kept: number; top: WordCount[] }
   | { next: 'reduce'; requests: ReduceRequest[] };
 
 /**
@@ -27,12 +28,14 @@ export async function afterMap(
   options: PhaseOptions & { target?: CountsTarget; partition?: boolean },
 ): Promise<AfterMap> {
   if (map.inline && !options.partition) {
-    const { target } = options;
+    const { target, minCount } = options;
     // Without a counts file only the top words need an order.
     const sorted = target ? sortTable(map.table) : topOfTable(map.table, options.top);
     if (target) {
       await target.store
-        .put(target.key, sortedLines(sorted), { contentType: 'text/tab-separated-values' })
+        .put(target.key, sortedLines(sorted, { minCount }), {
+          contentType: 'text/tab-separated-values',
+        })
         .catch((error: unknown) => {
           throw new JobFailedError(
             `writing ${target.store.uri(target.key)} failed: ${messageOf(error)}`,
@@ -43,7 +46,8 @@ export async function afterMap(
     return {
       next: 'counted',
       distinct: map.table.size,
-      top: topOf(sortedLines(sorted, { limit: options.top })),
+      kept: keptOfTable(map.table, minCount),
+      top: topOf(sortedLines(sorted, { limit: options.top, minCount })),
     };
   }
   await map.spillInline();

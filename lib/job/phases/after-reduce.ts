@@ -14,6 +14,8 @@ import { checkReduced, finalizeRequestsFor, type PhaseOptions } from './reduce-p
 /** What the reduce tasks counted together. */
 export interface Reduced {
   distinct: number;
+  /** Of them, those counted at least the job's minCount times (the counts file's lines). */
+  kept: number;
   top: WordCount[];
   tasks: number;
   maxRssBytes: number;
@@ -27,6 +29,7 @@ export function reducedOf(
   checkReduced(results, mappedTokens);
   return {
     distinct: results.reduce((n, r) => n + r.distinct, 0),
+    kept: results.reduce((n, r) => n + (r.kept ?? r.distinct), 0),
     top: mergeTop(
       results.map((r) => r.top),
       top,

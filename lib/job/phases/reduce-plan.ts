@@ -16,6 +16,8 @@ export interface PhaseOptions {
   workPrefix: string;
   bucket?: string;
   top: number;
+  /** Words counted fewer times are left out of the counts file and the top (absent: none). */
+  minCount?: number;
   /** Whether a counts file is wanted (else reduce tasks write no shard). */
   counts: boolean;
   /** Names the work store's objects in errors. */
@@ -43,6 +45,7 @@ export function reduceRequestsFor(options: PhaseOptions, parts: PartsIndex): Red
     partsIndex: parts.chunks,
     shardKey: options.counts ? shardKey(options.workPrefix, index) : undefined,
     top: options.top,
+    ...(options.minCount !== undefined && options.minCount > 1 && { minCount: options.minCount }),
   }));
 }
 

@@ -34,6 +34,10 @@ export interface Counted {
   /** How the objects were read (the request's options). */
   records?: RecordOptions;
   distinct: number;
+  /** Words left out of the counts file and the top: those counted fewer times (absent: none). */
+  minCount?: number;
+  /** Words counted at least `minCount` times: the counts file's lines. */
+  kept: number;
   top: Summary['top'];
   maxRssBytes: number;
   elapsedMs: number;
@@ -51,6 +55,11 @@ export function summaryOf(counted: Counted): Summary {
     mode: counted.mode,
     totalWords: counted.map.tokens,
     distinctWords: counted.distinct,
+    ...(counted.minCount !== undefined &&
+      counted.minCount > 1 && {
+        minCount: counted.minCount,
+        keptWords: counted.kept,
+      }),
     chunks: counted.mapTasks,
     top: counted.top,
     elapsedMs: Math.round(counted.elapsedMs),
@@ -90,7 +99,9 @@ export async function withTop(
   top: number | undefined,
 ): Promise<Summary> {
   if (top === undefined || top === summary.top.length) return summary;
-  if (top < summary.top.length || summary.top.length === summary.distinctWords) {
+  // The counts file holds keptWords lines when the job pruned them.
+  const lines = summary.keptWords ?? summary.distinctWords;
+  if (top < summary.top.length || summary.top.length === lines) {
     return { ...summary, top: summary.top.slice(0, top) };
   }
   const rows: Summary['top'] = [];

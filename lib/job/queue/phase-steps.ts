@@ -66,6 +66,7 @@ function phaseOptions(deps: QueueDeps, ledger: JobLedger, job: QueuedJob): Phase
     workPrefix: ledger.prefix,
     bucket: job.bucket,
     top: job.top,
+    minCount: job.minCount,
     counts: true,
     uri: (key) => deps.store.uri(key),
     finalizeMinBytes: deps.finalizeMinBytes,
@@ -137,6 +138,7 @@ async function afterMapPhase(
     await publishQueued(deps, ledger, job, {
       mapped: mappedOf(merged),
       distinct: next.distinct,
+      kept: next.kept,
       top: next.top,
       reduceTasks: 0,
       maxRssBytes: merged.maxRssBytes,
@@ -186,6 +188,7 @@ async function afterReducePhase(
     await publishQueued(deps, ledger, job, {
       mapped: reduce.mapped,
       distinct: reduced.distinct,
+      kept: reduced.kept,
       top: reduced.top,
       reduceTasks: reduced.tasks,
       maxRssBytes,
@@ -198,7 +201,12 @@ async function afterReducePhase(
     by,
     at,
     mapped: reduce.mapped,
-    reduced: { distinct: reduced.distinct, top: reduced.top, tasks: reduced.tasks },
+    reduced: {
+      distinct: reduced.distinct,
+      kept: reduced.kept,
+      top: reduced.top,
+      tasks: reduced.tasks,
+    },
     maxRssBytes,
   };
   await startTasks(deps, ledger, 'finalize', record, next.requests, usage);
@@ -220,6 +228,8 @@ async function afterFinalizePhase(
   await publishQueued(deps, ledger, job, {
     mapped: finalize.mapped,
     distinct: finalize.reduced.distinct,
+    // A record from before pruning kept every word.
+    kept: finalize.reduced.kept ?? finalize.reduced.distinct,
     top: finalize.reduced.top,
     reduceTasks: finalize.reduced.tasks,
     maxRssBytes: Math.max(finalize.maxRssBytes ?? 0, partsRss),

@@ -19,6 +19,8 @@ import { nowOf, type QueueDeps } from './deps.js';
 export interface Tally {
   mapped: Mapped;
   distinct: number;
+  /** Of them, those the counts file holds (counted at least the job's minCount times). */
+  kept: number;
   top: Summary['top'];
   reduceTasks: number;
   maxRssBytes: number;
@@ -58,6 +60,8 @@ export async function publishQueued(
       map: tally.mapped,
       records: job.records,
       distinct: tally.distinct,
+      minCount: job.minCount,
+      kept: tally.kept,
       top: tally.top.slice(0, job.top),
       maxRssBytes: Math.max(tally.maxRssBytes, peakRssBytes()),
       elapsedMs: end - started,

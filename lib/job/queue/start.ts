@@ -131,6 +131,7 @@ export async function startQueuedJob(
       mapTasks: planned.tasks.length,
       concurrency: deps.concurrency,
       top: job.publishedTop,
+      ...(job.minCount !== undefined && { minCount: job.minCount }),
       inlineLimitBytes: deps.inlineLimitBytes,
       maxInlineDistinct: deps.maxInlineDistinct ?? INLINE_MAX_DISTINCT,
       output: job.output,

@@ -34,6 +34,8 @@ export interface Job {
   records: RecordOptions;
   /** Top words the published summary keeps: PUBLISHED_TOP, or more if the upload asks. */
   publishedTop: number;
+  /** Words counted fewer times are left out of the counts, top and report (absent: none). */
+  minCount?: number;
   chunkSize: number;
   output: ReturnType<typeof outputKeys>;
 }
@@ -65,6 +67,8 @@ export async function admit(
   };
   checkTaskCount(input.uri, input.objects, chunkSize);
   const publishedTop = Math.max(PUBLISHED_TOP, input.options.top ?? 0);
+  // 1 keeps every word: the same output, so the same job as none.
+  const minCount = asked.minCount !== undefined && asked.minCount > 1 ? asked.minCount : undefined;
   const etag = inputEtag(input.objects);
   // A forced recount is a job of its own: its token goes into the id.
   const force =
@@ -78,6 +82,8 @@ export async function admit(
     records,
     // Another top list is another published summary.
     top: publishedTop === PUBLISHED_TOP ? undefined : publishedTop,
+    // The published counts, top and report change with it.
+    minCount,
   });
   return {
     request: { ...request, ...(force && { force }) },
@@ -87,6 +93,7 @@ export async function admit(
     mode,
     records,
     publishedTop,
+    ...(minCount !== undefined && { minCount }),
     chunkSize,
     output,
   };

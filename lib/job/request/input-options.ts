@@ -13,6 +13,7 @@ export const METADATA_OPTIONS = {
   'wordcount-mode': 'mode',
   'wordcount-chunk-size': 'chunkSize',
   'wordcount-top': 'top',
+  'wordcount-min-count': 'minCount',
   'wordcount-format': 'format',
   'wordcount-field': 'field',
   'wordcount-strict': 'strict',
@@ -28,13 +29,11 @@ export function metadataOptions(uri: string, metadata: Record<string, string> = 
     const value = metadata[name];
     if (value === undefined) continue;
     raw[option] =
-      option === 'top'
+      option === 'top' || option === 'minCount' || option === 'chunkSize'
         ? integer(value)
         : option === 'strict'
           ? boolean(value)
-          : option === 'chunkSize'
-            ? integer(value)
-            : value;
+          : value;
   }
   const parsed = JobOptionsSchema.safeParse(raw);
   if (parsed.success) return parsed.data;

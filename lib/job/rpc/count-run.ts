@@ -57,6 +57,7 @@ export async function countRun(
       chunkSize: job.chunkSize,
       concurrency: deps.concurrency,
       top: Math.max(job.publishedTop, job.request.top ?? 0),
+      minCount: job.minCount,
       bucket: deps.bucket,
       workPrefix: work,
       inlineLimitBytes: deps.inlineLimitBytes ?? INLINE_RESULT_LIMIT_BYTES,

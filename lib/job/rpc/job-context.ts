@@ -46,6 +46,11 @@ export interface JobSpec {
   /** Tasks in flight at once. */
   concurrency: number;
   top: number;
+  /**
+   * Words counted fewer times are left out of the counts file and the top, after the
+   * reduce (absent or 1: none); the summary's distinctWords still counts them.
+   */
+  minCount?: number;
   /** The bucket task requests name (S3 backends). */
   bucket?: string;
   /** Work-store keys of this job start with this. */

@@ -40,6 +40,7 @@ function phaseOptions(ctx: JobContext): PhaseOptions {
     workPrefix: spec.workPrefix,
     bucket: spec.bucket,
     top: spec.top,
+    minCount: spec.minCount,
     counts: spec.counts !== undefined,
     uri: (key) => ctx.deps.work.uri(key),
   };
@@ -80,16 +81,17 @@ export async function runJob(deps: JobDeps, spec: JobSpec): Promise<Summary> {
   if (map.inline && reduce !== 'partitioned' && target) startPhase(ctx, 'finalize', 1);
   const next = await afterMap(map, { ...options, target, partition: reduce === 'partitioned' });
   let distinct: number;
+  let kept: number;
   let top: Summary['top'];
   let reduceTasks = 0;
   let maxRssBytes = map.maxRssBytes;
   if (next.next === 'counted') {
-    ({ distinct, top } = next);
+    ({ distinct, kept, top } = next);
   } else {
     const results = await runReducePhase(ctx, next.requests);
     reduced = performance.now();
     const totals = reducedOf(results, map.tokens, spec.top);
-    ({ distinct, top } = totals);
+    ({ distinct, kept, top } = totals);
     reduceTasks = totals.tasks;
     maxRssBytes = Math.max(maxRssBytes, totals.maxRssBytes);
     if (target) startPhase(ctx, 'finalize', 1);
@@ -114,6 +116,8 @@ export async function runJob(deps: JobDeps, spec: JobSpec): Promise<Summary> {
     map: { ...map, records: map.recordSummary() },
     records: spec.records,
     distinct,
+    minCount: spec.minCount,
+    kept,
     top,
     maxRssBytes: Math.max(maxRssBytes, peakRssBytes()),
     elapsedMs: performance.now() - startedAt,
