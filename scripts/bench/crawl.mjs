@@ -91,7 +91,7 @@ export async function crawlSection({ root, dataDir, cli }) {
       log(`  ${stack.name}: ${seconds.toFixed(1)} s, ${summary.chunks} tasks, equal: ${equal}`);
       rows.push([
         stack.name,
-        String(summary.objects ?? summary.sources?.length ?? ''),
+        String(smallNames.length + 1),
         String(summary.chunks),
         String(summary.stats.reduceTasks ?? 0),
         seconds.toFixed(1),
