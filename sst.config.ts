@@ -81,6 +81,9 @@ export default $config({
       // queue link grants consuming Tasks and sending the next phase's tasks to it.
       link: [bucket, tasks],
       environment: { WORDCOUNT_MEMORY_MB: String(COUNTER.memoryMb) },
+      // jieba is a native addon esbuild cannot bundle: SST installs it into the function's
+      // node_modules for the function's architecture (arm64: @node-rs/jieba-linux-arm64-gnu).
+      nodejs: { install: { '@node-rs/jieba': '2.0.3' } },
     });
 
     // One task per invocation (a task uses the function's whole memory and core), failures

@@ -21,9 +21,10 @@ export const MANIFEST_SUFFIX = '.manifest.json';
 
 /**
  * Bumped whenever counting rules change, so a job id never answers with old counts (4:
- * objects are read as their formats, JSON Lines, Parquet and WARC no longer as text).
+ * objects are read as their formats, JSON Lines, Parquet and WARC no longer as text; 5:
+ * words mode's default segmenter, auto, gives Chinese runs to jieba instead of ICU).
  */
-export const COUNTING_RULES_VERSION = 4;
+export const COUNTING_RULES_VERSION = 5;
 
 /** The part of an input key after input/ (the whole key when it is elsewhere). */
 export function relativeName(key: string): string {
@@ -97,7 +98,7 @@ export function jobIdFor(parts: {
   mode: string;
   chunkSize: number;
   /** How the objects are read, when not the defaults. */
-  records?: { format?: string; field?: string; strict?: boolean };
+  records?: { format?: string; field?: string; strict?: boolean; segmenter?: string };
   /** Top words the published summary keeps, when an upload asks for other than the default. */
   top?: number;
   /** The least count a published word has, when the job prunes (above 1). */
@@ -110,6 +111,11 @@ export function jobIdFor(parts: {
   // Absent options leave the ids of jobs from before formats as they were.
   if (format !== undefined || field !== undefined || strict) {
     hash.update(JSON.stringify(['records', format ?? 'auto', field ?? 'text', strict === true]));
+  }
+  // The segmenter changes counts; absent (auto, the default) leaves ids as they were.
+  const { segmenter } = parts.records ?? {};
+  if (segmenter !== undefined && segmenter !== 'auto') {
+    hash.update(JSON.stringify(['segmenter', segmenter]));
   }
   if (parts.top !== undefined) hash.update(JSON.stringify(['top', parts.top]));
   // Absent (or 1, every word kept) leaves the ids of jobs from before it as they were.

@@ -40,6 +40,7 @@ import {
 import { build } from 'esbuild';
 import { zipSync } from 'fflate';
 import { SWEEP_EVENT } from '../lib/topology.js';
+import { installedFiles } from './function-packages.js';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 /** Emulators accept any role; real AWS would need an actual one (SST creates it). */
@@ -54,9 +55,13 @@ const WAIT = { minDelay: 1, maxDelay: 3 };
 
 /**
  * Bundles a Lambda entry (TS or JS, relative to the project root) with everything it imports,
- * the AWS SDK included (emulators do not provide it), into a zip holding one `index.mjs`.
+ * the AWS SDK included (emulators do not provide it), into a zip holding one `index.mjs`,
+ * and `install`'s packages in node_modules/ (left out of the bundle: native addons).
  */
-export async function bundleFunction(entry: string, { sourcemap = false } = {}): Promise<Buffer> {
+export async function bundleFunction(
+  entry: string,
+  { sourcemap = false, install = [] as readonly string[] } = {},
+): Promise<Buffer> {
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: [path.resolve(ROOT, entry)],
@@ -73,6 +78,7 @@ export async function bundleFunction(entry: string, { sourcemap = false } = {}):
     sourcemap: sourcemap ? 'inline' : false,
     legalComments: 'none',
     logLevel: 'warning',
+    external: [...install],
     // CommonJS dependencies call require(); ESM output has none unless we make one.
     banner: {
       js: "import { createRequire as __wcCreateRequire } from 'node:module';\nconst require = __wcCreateRequire(import.meta.url);",
@@ -80,12 +86,12 @@ export async function bundleFunction(entry: string, { sourcemap = false } = {}):
   });
   const [file] = result.outputFiles;
   if (!file) throw new Error(`esbuild produced nothing for ${entry}`);
-  return Buffer.from(
-    zipSync(
-      { 'index.mjs': [file.contents, { mtime: ZIP_MTIME, os: 3, attrs: 0o100644 * 0x10000 }] },
-      { level: 9 },
-    ),
-  );
+  const entryOptions = { mtime: ZIP_MTIME, os: 3, attrs: 0o100644 * 0x10000 };
+  const zipped: Record<string, [Uint8Array, typeof entryOptions]> = {
+    'index.mjs': [file.contents, entryOptions],
+  };
+  for (const [name, bytes] of installedFiles(ROOT, install)) zipped[name] = [bytes, entryOptions];
+  return Buffer.from(zipSync(zipped, { level: 9 }));
 }
 
 const sha256 = (buffer: Buffer) => createHash('sha256').update(buffer).digest('base64');

@@ -28,6 +28,7 @@ import {
   taskTimeoutSeconds,
   visibilitySeconds,
 } from '../lib/topology.js';
+import { COUNTER_INSTALL } from './function-packages.js';
 import {
   allowInvoke,
   bundleFunction,
@@ -221,7 +222,7 @@ export async function deployStack({
   try {
     const started = Date.now();
     const [counterZip, orchestratorZip, deadLettersZip] = await Promise.all([
-      counterEntry ? bundleFunction(counterEntry) : undefined,
+      counterEntry ? bundleFunction(counterEntry, { install: COUNTER_INSTALL }) : undefined,
       bundleFunction(orchestratorEntry),
       bundleFunction('functions/dead-letters.ts'),
     ]);

@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { Summary } from '../contracts/summary.js';
 import { messageOf, UsageError, WordcountError } from '../errors.js';
 import { FORMAT_OPTIONS, type FormatOption } from '../records/formats.js';
+import { SEGMENTERS, type SegmenterName } from '../segmenter.js';
 import { MODES, type Mode } from '../tokenize.js';
 import { chunkSize, field, nonNegativeInteger, positiveInteger } from './options.js';
 import { addPlanCommand } from './plan-command.js';
@@ -19,6 +20,8 @@ interface CountOptions {
   format: FormatOption;
   field?: string;
   strict?: boolean;
+  /** Absent: auto. */
+  segmenter?: SegmenterName;
   workers?: number;
   chunkSize?: number;
   top: number;
@@ -75,6 +78,11 @@ async function count(sources: string[], options: CountOptions): Promise<void> {
   } else if (options.workers !== undefined) {
     throw new UsageError('--workers applies to local sources: on s3:// the deployment decides');
   }
+  if (options.segmenter !== undefined && options.mode !== 'words') {
+    throw new UsageError(
+      `--segmenter ${options.segmenter}: only words mode segments text (--mode is ${options.mode})`,
+    );
+  }
   if (options.counts !== undefined) await checkCountsTarget(options.counts);
   if (
     options.counts !== undefined &&
@@ -106,13 +114,14 @@ async function countFiles(sources: string[], options: CountOptions): Promise<Sum
   const { countLocal } = await import('../embedded/count-local.js');
   const bar = await progressBar();
   try {
-    const { format, field, strict } = options;
+    const { format, field, strict, segmenter } = options;
     return await countLocal(sources, {
       ...options,
       records: {
         ...(format !== 'auto' && { format }),
         ...(field !== undefined && { field }),
         ...(strict && { strict }),
+        ...(segmenter !== undefined && segmenter !== 'auto' && { segmenter }),
       },
       onProgress: bar?.update,
       cleanUpOnSignals: true,
@@ -208,6 +217,12 @@ export async function main(argv: string[]): Promise<number> {
       field,
     )
     .option('--strict', 'fail on the first invalid record instead of counting and skipping it')
+    .addOption(
+      new Option(
+        '--segmenter <name>',
+        'words mode: how Chinese, Japanese, Thai... are split (auto: Chinese by jieba, the rest by ICU; default auto)',
+      ).choices(SEGMENTERS),
+    )
     .option(
       '--workers <n>',
       'parallel counters (default: number of CPUs)',

@@ -19,6 +19,7 @@ import { withTop } from '../job/phases/summary.js';
 import { type InputName, outputKeys } from '../keys.js';
 import type { ObjectStore } from '../ports.js';
 import type { FormatOption } from '../records/formats.js';
+import type { SegmenterName } from '../segmenter.js';
 import { readJson } from '../stored-json.js';
 import type { Mode } from '../tokenize.js';
 
@@ -27,6 +28,7 @@ export interface RemoteOptions {
   format?: FormatOption;
   field?: string;
   strict?: boolean;
+  segmenter?: SegmenterName;
   chunkSize?: number;
   top: number;
   minCount?: number;
@@ -136,6 +138,7 @@ export async function startRemote(
     ...(options.format !== undefined && options.format !== 'auto' && { format: options.format }),
     ...(options.field !== undefined && { field: options.field }),
     ...(options.strict && { strict: true }),
+    ...(options.segmenter !== undefined && { segmenter: options.segmenter }),
     ...(options.force && { force: true }),
   });
   const answer = await aws.runner().invoke(functionName, request);

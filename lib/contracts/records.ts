@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { FORMAT_OPTIONS, FORMATS } from '../records/formats.js';
+import { SEGMENTERS } from '../segmenter.js';
 
 const nonNegativeInt = z.number().int().nonnegative();
 const positiveInt = z.number().int().positive();
@@ -25,6 +26,8 @@ export const RecordOptionsSchema = z.object({
   format: FormatOptionSchema.optional(),
   field: FieldSchema.optional(),
   strict: z.boolean().optional(),
+  /** words mode: how runs of no-space scripts are segmented (absent: auto). */
+  segmenter: z.enum(SEGMENTERS).optional(),
 });
 export type RecordOptions = z.infer<typeof RecordOptionsSchema>;
 

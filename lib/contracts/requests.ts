@@ -3,6 +3,7 @@
  * uploaded manifest, and the record of a job that started (what the watchdog restarts).
  */
 import { z } from 'zod';
+import { SEGMENTERS } from '../segmenter.js';
 import { FieldSchema, FormatOptionSchema } from './records.js';
 import { ModeSchema } from './tasks.js';
 
@@ -17,6 +18,8 @@ const RECORD_OPTIONS = {
   field: FieldSchema.optional(),
   /** Fail the job on the first invalid record instead of counting it. */
   strict: z.boolean().optional(),
+  /** words mode: auto (Chinese to jieba, other no-space scripts to ICU), icu or jieba. */
+  segmenter: z.enum(SEGMENTERS).optional(),
 };
 
 /**

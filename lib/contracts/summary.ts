@@ -44,6 +44,12 @@ export const SummarySchema = z.object({
   format: z.string().optional(),
   field: z.string().optional(),
   strict: z.boolean().optional(),
+  /**
+   * words mode: how runs of no-space scripts were segmented (auto, icu or jieba), and
+   * the segmenters that setting uses, each named with its version and dictionary.
+   */
+  segmenter: z.string().optional(),
+  segmenters: z.record(z.string(), z.string()).optional(),
   stats: z.object({
     chunkSize: positiveInt,
     concurrency: positiveInt,

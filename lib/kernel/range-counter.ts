@@ -11,6 +11,8 @@
  * finished. A token cut by the end of a piece is carried into the next; one longer
  * than the cap is followed without its bytes and counted under its capped prefix.
  */
+
+import { DEFAULT_SEGMENTER, type SegmenterName } from '../segmenter.js';
 import type { Mode } from '../tokenize.js';
 import { isContinuationByte } from '../utf8.js';
 import { capPrefix, TOKEN_CAP_BYTES } from './long-tokens.js';
@@ -166,7 +168,16 @@ export class RangeCounter {
     };
     for (;;) {
       if (this.state === IN_RUN) {
-        const step = segmentRunAt(buf(), w.from, n, final, this.owned, w.endIdx, this.runSink());
+        const step = segmentRunAt(
+          buf(),
+          w.from,
+          n,
+          final,
+          this.owned,
+          w.endIdx,
+          this.runSink(),
+          this.counts.segmenter,
+        );
         if (step.status === 'done') {
           this.done = true;
           return;
@@ -263,8 +274,13 @@ export class RangeCounter {
 }
 
 /** Counts a whole buffer in one pass: the oracle the fan-out is compared with. */
-export function countBytes(mode: Mode, bytes: Uint8Array): RangeCounts {
-  const counter = new RangeCounter(mode, 0, bytes.length);
+export function countBytes(
+  mode: Mode,
+  bytes: Uint8Array,
+  segmenter: SegmenterName = DEFAULT_SEGMENTER,
+): RangeCounts {
+  const counts = new TaskCounts(bytes.length, 0, segmenter);
+  const counter = new RangeCounter(mode, 0, bytes.length, counts);
   counter.feed(bytes);
   return counter.finish();
 }

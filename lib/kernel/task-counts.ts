@@ -11,6 +11,7 @@ import {
   type PartitionedLines,
   partitionLines,
 } from '../reduce/partition.js';
+import { DEFAULT_SEGMENTER, type SegmenterName } from '../segmenter.js';
 import { foldWord } from '../tokenize.js';
 import { loadLimit, TokenTable } from './token-table.js';
 import { Kernel } from './wasm-kernel.js';
@@ -46,7 +47,12 @@ export class TaskCounts {
   /** Bytes fed to the counters, look-behind and overrun included. */
   bytesScanned = 0;
 
-  constructor(expectedBytes = 0, expectedDistinct = 0) {
+  constructor(
+    expectedBytes = 0,
+    expectedDistinct = 0,
+    /** How the runs of no-space scripts counted into this table are segmented. */
+    readonly segmenter: SegmenterName = DEFAULT_SEGMENTER,
+  ) {
     this.kernel = new Kernel(tableCapacityFor(expectedBytes, expectedDistinct));
     this.table = new TokenTable(this.kernel, this.kernel.main);
     this.raw = new TokenTable(this.kernel, this.kernel.raw);

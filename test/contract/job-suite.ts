@@ -170,6 +170,22 @@ export function jobSuite(name: string, world: () => JobWorld, text: () => string
       expect(summary.keptWords).toBeLessThan(10_000);
     }, 240_000);
 
+    it('counts Chinese by jieba and Japanese by ICU, as a single pass does', async () => {
+      // Runs of Han alone (jieba's) and runs with kana (ICU's), over several tasks.
+      const line =
+        '分布式编程是把一个大任务分给许多台计算机，每台计算机统计自己那一份的单词，最后汇总结果。' +
+        '東京タワーは日本の電波塔です。カタカナとひらがなの文章を数える。\n';
+      const body = encoder.encode(
+        Array.from({ length: 3000 }, (_, i) => `${i % 7 === 0 ? '编程' : ''}${line}`).join(''),
+      );
+      const input = { kind: 'key', key: key('input/chinese.txt') } as const;
+      await world().put(input.key, body);
+      const summary = expectPublished(await world().count({ input, chunkSize: '64KiB' }), [body]);
+      expect(summary.chunks).toBeGreaterThan(1);
+      expect(Object.keys(summary.segmenters ?? {}).sort()).toEqual(['icu', 'jieba']);
+      expect(summary.top.find((t) => t.word === '分布式')?.count).toBe(3000);
+    }, 120_000);
+
     it('refuses a request over the limits before writing anything under jobs/', async () => {
       await world().put(key('input/limits.txt'), text());
       const input = { kind: 'key', key: key('input/limits.txt') } as const;

@@ -76,6 +76,33 @@ describe('wordcount count', () => {
     ]);
     const words = summary.top.map((t) => t.word);
     expect(words).toEqual(expect.arrayContaining(['東京タワー', '日本', '中国', 'ภาษา', 'word']));
+    // The default, auto: Chinese by jieba, Japanese and Thai by ICU.
+    expect(summary.segmenter).toBe('auto');
+    expect(Object.keys(summary.segmenters ?? {})).toEqual(['jieba', 'icu']);
+    expect(summary.segmenters?.jieba).toMatch(/@node-rs\/jieba 2\.0\.3\), default dictionary$/);
+  });
+
+  it('segments Chinese with the segmenter --segmenter names', async () => {
+    const path = join(dir, 'zh.txt');
+    await writeFile(path, '我们今天去北京大学看看\n');
+    const words = async (segmenter: string) => {
+      const summary = await countJson([path, '--segmenter', segmenter]);
+      expect(summary.segmenter).toBe(segmenter);
+      return summary.top.map((t) => t.word).sort();
+    };
+    expect(await words('jieba')).toEqual(['今天', '北京大学', '去', '我们', '看看']);
+    expect((await words('auto')).join()).toBe(await words('jieba').then((w) => w.join()));
+    expect(await words('icu')).not.toEqual(await words('jieba'));
+  });
+
+  it('refuses --segmenter in whitespace mode with a usage error', async () => {
+    const path = join(dir, 'ws.txt');
+    await writeFile(path, 'a b\n');
+    const run = await runCli(['count', path, '--mode', 'whitespace', '--segmenter', 'jieba']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--segmenter jieba: only words mode segments text/);
+    const bad = await runCli(['count', path, '--segmenter', 'mecab']);
+    expect(bad.code).toBe(2);
   });
 
   it('counts an empty file as zero words in zero chunks', async () => {

@@ -4,6 +4,14 @@
  * obvious way.
  */
 import { countBytes, RangeCounter, readStartFor } from '../../lib/kernel/range-counter.js';
+import { TaskCounts } from '../../lib/kernel/task-counts.js';
+import {
+  DEFAULT_SEGMENTER,
+  isChineseChar,
+  JIEBA_WINDOW_CHARS,
+  jiebaRun,
+  type SegmenterName,
+} from '../../lib/segmenter.js';
 import {
   foldSegment,
   foldWord,
@@ -33,7 +41,10 @@ export function pythonSplitCounts(bytes: Uint8Array): Map<string, number> {
 }
 
 /** `words` mode over a decoded string, character by character. */
-export function referenceWords(bytes: Uint8Array): Map<string, number> {
+export function referenceWords(
+  bytes: Uint8Array,
+  segmenter: SegmenterName = DEFAULT_SEGMENTER,
+): Map<string, number> {
   const chars = [...new TextDecoder('utf-8').decode(bytes)];
   const cls = chars.map((ch) => wordClass(ch.codePointAt(0) as number));
   const counts = new Map<string, number>();
@@ -59,19 +70,24 @@ export function referenceWords(bytes: Uint8Array): Map<string, number> {
     } else if (cls[i] === SCRIPT_RUN) {
       let j = i;
       while (cls[j] === SCRIPT_RUN) j++;
-      // Windows of SEGMENT_WINDOW_CHARS characters from the run's start, the last
-      // segment of each carried into the next, as documented in tokenize.ts.
-      let pending: string[] = [];
-      for (let k = i; k < j; k++) {
-        pending.push(chars[k] as string);
-        if (pending.length === SEGMENT_WINDOW_CHARS) {
-          const { words, rest } = segmentRun(pending.join(''), false);
-          for (const w of words) addSegment(w);
-          pending = [...rest];
+      // Windows from the run's start, the last word of each carried into the next, as
+      // documented in segment-runs.ts: each window jieba's (JIEBA_WINDOW_CHARS) when
+      // every character of the next JIEBA_WINDOW_CHARS (or to the run's end) is Chinese
+      // under auto, else ICU's (SEGMENT_WINDOW_CHARS).
+      let k = i;
+      while (k < j) {
+        let jieba = segmenter === 'jieba';
+        if (segmenter === 'auto') {
+          const ahead = chars.slice(k, Math.min(j, k + JIEBA_WINDOW_CHARS));
+          jieba = ahead.every((ch) => isChineseChar(ch.codePointAt(0) as number));
         }
+        const size = jieba ? JIEBA_WINDOW_CHARS : SEGMENT_WINDOW_CHARS;
+        const complete = j - k < size;
+        const text = chars.slice(k, Math.min(j, k + size)).join('');
+        const { words, rest } = (jieba ? jiebaRun : segmentRun)(text, complete);
+        for (const w of words) addSegment(w);
+        k += [...text].length - [...rest].length;
       }
-      if (pending.length > 0)
-        for (const w of segmentRun(pending.join(''), true).words) addSegment(w);
       i = j;
     } else i++;
   }
@@ -92,6 +108,7 @@ export function fanOut(
   bytes: Uint8Array,
   chunkSize: number,
   pieceSize = 1 << 20,
+  segmenter: SegmenterName = DEFAULT_SEGMENTER,
 ): FanOutResult {
   const result: FanOutResult = {
     counts: new Map(),
@@ -101,7 +118,8 @@ export function fanOut(
     bytesScanned: 0,
   };
   for (let start = 0; start < bytes.length; start += chunkSize) {
-    const counter = new RangeCounter(mode, start, Math.min(bytes.length, start + chunkSize));
+    const end = Math.min(bytes.length, start + chunkSize);
+    const counter = new RangeCounter(mode, start, end, new TaskCounts(end - start, 0, segmenter));
     let pos = readStartFor(start);
     while (!counter.done && pos < bytes.length) {
       const next = Math.min(bytes.length, pos + pieceSize);

@@ -5,6 +5,7 @@ import type { JobCost } from '../../cost/job-cost.js';
 import { TOKEN_CAP_BYTES } from '../../kernel/long-tokens.js';
 import type { ObjectStore } from '../../ports.js';
 import { forEachLine } from '../../reduce/order.js';
+import { DEFAULT_SEGMENTER, segmenterVersions } from '../../segmenter.js';
 import type { Mode } from '../../tokenize.js';
 
 /** What the task function's use is tallied as in a job's cost, whatever a runner calls it. */
@@ -74,6 +75,10 @@ export function summaryOf(counted: Counted): Summary {
     ...(options.format !== undefined && options.format !== 'auto' && { format: options.format }),
     ...(options.field !== undefined && { field: options.field }),
     ...(options.strict && { strict: true }),
+    ...(counted.mode === 'words' && {
+      segmenter: options.segmenter ?? DEFAULT_SEGMENTER,
+      segmenters: segmenterVersions(options.segmenter ?? DEFAULT_SEGMENTER),
+    }),
     stats: {
       chunkSize: counted.chunkSize,
       concurrency: counted.concurrency,

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RecordOptions } from '../../contracts/records.js';
 import type { StartRequest } from '../../contracts/requests.js';
+import { UsageError } from '../../errors.js';
 import {
   inputEtag,
   inputUri,
@@ -64,7 +65,13 @@ export async function admit(
     ...(asked.format !== undefined && asked.format !== 'auto' && { format: asked.format }),
     ...(asked.field !== undefined && { field: asked.field }),
     ...(asked.strict && { strict: true }),
+    // The default is left out, so a job id names only a segmenter that was asked for.
+    ...(asked.segmenter !== undefined &&
+      asked.segmenter !== 'auto' && { segmenter: asked.segmenter }),
   };
+  if (asked.segmenter !== undefined && asked.segmenter !== 'auto' && mode !== 'words') {
+    throw new UsageError('segmenter: only words mode segments text (the mode is whitespace)');
+  }
   checkTaskCount(input.uri, input.objects, chunkSize);
   const publishedTop = Math.max(PUBLISHED_TOP, input.options.top ?? 0);
   // 1 keeps every word: the same output, so the same job as none.

@@ -17,6 +17,7 @@ export const METADATA_OPTIONS = {
   'wordcount-format': 'format',
   'wordcount-field': 'field',
   'wordcount-strict': 'strict',
+  'wordcount-segmenter': 'segmenter',
 } as const satisfies Record<string, keyof JobOptions>;
 
 const integer = (text: string) => (/^\d+$/.test(text) ? Number(text) : text);

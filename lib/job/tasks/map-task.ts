@@ -76,7 +76,8 @@ export async function countSlices(
 ): Promise<SliceCounts> {
   const maxDistinct = options.maxDistinct ?? MAX_TASK_DISTINCT;
   const owned = request.slices.reduce((sum, s) => sum + (s.end - s.start), 0);
-  const fresh = () => new TaskCounts(owned, request.expectedDistinct);
+  const segmenter = request.records?.segmenter;
+  const fresh = () => new TaskCounts(owned, request.expectedDistinct, segmenter);
   let counts = options.into ?? fresh();
   // A kept table already has other tasks' counts: this task reports what it added.
   const distinctBefore = counts.distinct();
