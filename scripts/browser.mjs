@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
+import { aptInstall } from './debian.mjs';
 
 /** Commands that start Chromium on the PATH, in the order they are tried. */
 export const CHROMIUM_COMMANDS = [
@@ -85,19 +86,8 @@ export function findChromium(env = process.env) {
 export function installChromium(log = () => {}, env = process.env) {
   const hint =
     'no Chromium found for the report tests: install one (Debian/Ubuntu: apt-get install chromium) or set CHROMIUM_PATH';
-  const aptGet = ['/usr/bin/apt-get', '/bin/apt-get'].find(executable);
-  if (process.getuid?.() !== 0 || !aptGet) return { reason: hint };
-  log("installing Debian's chromium package (apt-get, about a minute)");
-  const apt = { encoding: 'utf8', env: { ...env, DEBIAN_FRONTEND: 'noninteractive' } };
-  const update = spawnSync(aptGet, ['update', '-qq'], apt);
-  const install =
-    update.status === 0
-      ? spawnSync(aptGet, ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], apt)
-      : update;
-  if (install.status !== 0) {
-    const last = `${install.stderr ?? ''}`.trim().split('\n').pop() ?? '';
-    return { reason: `${hint} (apt-get failed: ${last || `exit ${install.status}`})` };
-  }
+  const installed = aptInstall(['chromium'], log, env);
+  if (!installed.ok) return { reason: `${hint} (${installed.reason})` };
   const found = findChromium({ ...env, CHROMIUM_PATH: '' });
   return found ? { path: found } : { reason: hint };
 }
