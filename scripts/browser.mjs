@@ -3,10 +3,10 @@
  * screenshot script drive through playwright-core.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { aptInstall } from './debian.mjs';
+import { aptInstall, executable } from './debian.mjs';
 
 /** Commands that start Chromium on the PATH, in the order they are tried. */
 export const CHROMIUM_COMMANDS = [
@@ -15,15 +15,6 @@ export const CHROMIUM_COMMANDS = [
   'google-chrome',
   'google-chrome-stable',
 ];
-
-function executable(file) {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The browser answers `--version`: a stale link or a broken install does not count. */
 function answers(file) {

@@ -7,7 +7,8 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 
-function executable(file) {
+/** Whether `file` may be run. */
+export function executable(file) {
   try {
     accessSync(file, constants.X_OK);
     return true;

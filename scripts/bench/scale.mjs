@@ -13,6 +13,7 @@
  *   BENCH_SCALE_MANIFEST_KEYS=N  the manifest's keys (default 1,000,000; 0 skips it)
  */
 import { log, markdownTable } from './measure.mjs';
+import { S3_TYPES } from './scale-store.mjs';
 
 export const DEFAULT_SIZES = [1000, 10_000, 100_000];
 const TIMEOUT_SECONDS = 300;
@@ -55,18 +56,7 @@ function mainTable(rows) {
 }
 
 function byTypeTable(rows) {
-  const s3Types = [
-    'GET',
-    'PUT',
-    'CPUT',
-    'HEAD',
-    'LIST',
-    'COPY',
-    'DELETE',
-    'DELETES',
-    'MPU',
-    'PART',
-  ].filter((t) => rows.some((r) => r.s3ByTypePerTask[t] > 0));
+  const s3Types = S3_TYPES.filter((t) => rows.some((r) => r.s3ByTypePerTask[t] > 0));
   const sqsTypes = Object.keys(rows[0].sqsByTypePerTask);
   return markdownTable(
     ['map tasks', ...s3Types, ...sqsTypes.map((t) => `SQS ${t}`)],
