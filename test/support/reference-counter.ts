@@ -5,6 +5,7 @@
  * no ranges, no hash table, no carry.
  */
 import { LONG_TOKEN_SUFFIX, TOKEN_CAP_BYTES } from '../../lib/kernel/long-tokens.js';
+import { isChineseChar, JIEBA_WINDOW_CHARS, jiebaRun } from '../../lib/segmenter.js';
 import {
   foldSegment,
   foldWord,
@@ -111,9 +112,10 @@ export function referenceCounts(mode: Mode, bytes: Uint8Array): ReferenceCounts 
     } else if (cls[i] === SCRIPT_RUN) {
       let j = i;
       while (cls[j] === SCRIPT_RUN) j++;
-      // Windows of SEGMENT_WINDOW_CHARS characters from the run's start, the last
-      // segment of each carried into the next (lib/tokenize.ts).
-      let pending: string[] = [];
+      // Windows from the run's start, the last segment of each carried into the next
+      // (lib/kernel/segment-runs.ts): jieba's (JIEBA_WINDOW_CHARS) while every character
+      // of the next JIEBA_WINDOW_CHARS (or to the run's end) is Chinese, the default
+      // segmenter `auto`; else ICU's (SEGMENT_WINDOW_CHARS).
       const segment = (text: string) => {
         const encoded = new TextEncoder().encode(text);
         if (encoded.length > TOKEN_CAP_BYTES) {
@@ -123,15 +125,17 @@ export function referenceCounts(mode: Mode, bytes: Uint8Array): ReferenceCounts 
           add(foldSegment(capped) + LONG_TOKEN_SUFFIX);
         } else add(foldSegment(text));
       };
-      for (let k = i; k < j; k++) {
-        pending.push(String.fromCodePoint((units[k] as Unit).cp));
-        if (pending.length === SEGMENT_WINDOW_CHARS) {
-          const { words, rest } = segmentRun(pending.join(''), false);
-          for (const w of words) segment(w);
-          pending = [...rest];
-        }
+      const chars: string[] = [];
+      for (let k = i; k < j; k++) chars.push(String.fromCodePoint((units[k] as Unit).cp));
+      for (let k = 0; k < chars.length; ) {
+        const ahead = chars.slice(k, k + JIEBA_WINDOW_CHARS);
+        const jieba = ahead.every((ch) => isChineseChar(ch.codePointAt(0) as number));
+        const size = jieba ? JIEBA_WINDOW_CHARS : SEGMENT_WINDOW_CHARS;
+        const text = chars.slice(k, k + size).join('');
+        const { words, rest } = (jieba ? jiebaRun : segmentRun)(text, chars.length - k < size);
+        for (const w of words) segment(w);
+        k += [...text].length - [...rest].length;
       }
-      if (pending.length > 0) for (const w of segmentRun(pending.join(''), true).words) segment(w);
       i = j;
     } else i++;
   }
