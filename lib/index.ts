@@ -6,6 +6,7 @@
  */
 import type { Summary } from './contracts/summary.js';
 import type { FormatOption } from './records/formats.js';
+import type { SegmenterName } from './segmenter.js';
 import type { Mode } from './tokenize.js';
 
 export type { Summary } from './contracts/summary.js';
@@ -36,6 +37,13 @@ export interface CountOptions {
   field?: string;
   /** Fail on the first invalid record instead of counting and skipping it. */
   strict?: boolean;
+  /** words mode: how runs of no-space scripts are segmented (default `auto`). */
+  segmenter?: SegmenterName;
+  /**
+   * Count runs of this many consecutive tokens of a line (2 to 5), joined by one space,
+   * instead of single tokens (1, the default).
+   */
+  ngram?: number;
 }
 
 /** Counts the words of `paths` (one path or several) as one job. */
@@ -55,6 +63,9 @@ export async function countFile(
       ...(options.format !== undefined && options.format !== 'auto' && { format: options.format }),
       ...(options.field !== undefined && { field: options.field }),
       ...(options.strict && { strict: true }),
+      ...(options.segmenter !== undefined &&
+        options.segmenter !== 'auto' && { segmenter: options.segmenter }),
+      ...(options.ngram !== undefined && options.ngram > 1 && { ngram: options.ngram }),
     },
   });
 }

@@ -98,7 +98,13 @@ export function jobIdFor(parts: {
   mode: string;
   chunkSize: number;
   /** How the objects are read, when not the defaults. */
-  records?: { format?: string; field?: string; strict?: boolean; segmenter?: string };
+  records?: {
+    format?: string;
+    field?: string;
+    strict?: boolean;
+    segmenter?: string;
+    ngram?: number;
+  };
   /** Top words the published summary keeps, when an upload asks for other than the default. */
   top?: number;
   /** The least count a published word has, when the job prunes (above 1). */
@@ -117,6 +123,9 @@ export function jobIdFor(parts: {
   if (segmenter !== undefined && segmenter !== 'auto') {
     hash.update(JSON.stringify(['segmenter', segmenter]));
   }
+  // n-grams are other counts; absent (1, single tokens) leaves ids as they were.
+  const { ngram } = parts.records ?? {};
+  if (ngram !== undefined && ngram > 1) hash.update(JSON.stringify(['ngram', ngram]));
   if (parts.top !== undefined) hash.update(JSON.stringify(['top', parts.top]));
   // Absent (or 1, every word kept) leaves the ids of jobs from before it as they were.
   if (parts.minCount !== undefined && parts.minCount > 1) {

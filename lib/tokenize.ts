@@ -7,6 +7,12 @@
 export const MODES = ['words', 'whitespace'] as const;
 export type Mode = (typeof MODES)[number];
 
+/**
+ * `--ngram`'s orders: 1 (single tokens, the kernel's own count) to 5. An n-gram is N
+ * consecutive tokens of a line joined by one space (lib/kernel/ngram-text.ts).
+ */
+export const MAX_NGRAM = 5;
+
 /** Python's `str.isspace` set, which `str.split()` splits on (29 code points). */
 export const PYTHON_WHITESPACE: readonly number[] = [
   0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001,

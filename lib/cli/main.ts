@@ -8,7 +8,7 @@ import type { Summary } from '../contracts/summary.js';
 import { messageOf, UsageError, WordcountError } from '../errors.js';
 import { FORMAT_OPTIONS, type FormatOption } from '../records/formats.js';
 import { SEGMENTERS, type SegmenterName } from '../segmenter.js';
-import { MODES, type Mode } from '../tokenize.js';
+import { MAX_NGRAM, MODES, type Mode } from '../tokenize.js';
 import { chunkSize, field, nonNegativeInteger, positiveInteger } from './options.js';
 import { addPlanCommand } from './plan-command.js';
 
@@ -22,6 +22,8 @@ interface CountOptions {
   strict?: boolean;
   /** Absent: auto. */
   segmenter?: SegmenterName;
+  /** Absent: 1, single tokens. */
+  ngram?: number;
   workers?: number;
   chunkSize?: number;
   top: number;
@@ -114,7 +116,7 @@ async function countFiles(sources: string[], options: CountOptions): Promise<Sum
   const { countLocal } = await import('../embedded/count-local.js');
   const bar = await progressBar();
   try {
-    const { format, field, strict, segmenter } = options;
+    const { format, field, strict, segmenter, ngram } = options;
     return await countLocal(sources, {
       ...options,
       records: {
@@ -122,6 +124,7 @@ async function countFiles(sources: string[], options: CountOptions): Promise<Sum
         ...(field !== undefined && { field }),
         ...(strict && { strict }),
         ...(segmenter !== undefined && segmenter !== 'auto' && { segmenter }),
+        ...(ngram !== undefined && ngram > 1 && { ngram }),
       },
       onProgress: bar?.update,
       cleanUpOnSignals: true,
@@ -222,6 +225,11 @@ export async function main(argv: string[]): Promise<number> {
         '--segmenter <name>',
         'words mode: how Chinese, Japanese, Thai... are split (auto: Chinese by jieba, the rest by ICU; default auto)',
       ).choices(SEGMENTERS),
+    )
+    .option(
+      '--ngram <n>',
+      `count runs of <n> consecutive tokens of a line, joined by a space (1 to ${MAX_NGRAM}; default: 1, single tokens)`,
+      positiveInteger('--ngram', MAX_NGRAM),
     )
     .option(
       '--workers <n>',

@@ -29,6 +29,7 @@ export interface RemoteOptions {
   field?: string;
   strict?: boolean;
   segmenter?: SegmenterName;
+  ngram?: number;
   chunkSize?: number;
   top: number;
   minCount?: number;
@@ -139,6 +140,7 @@ export async function startRemote(
     ...(options.field !== undefined && { field: options.field }),
     ...(options.strict && { strict: true }),
     ...(options.segmenter !== undefined && { segmenter: options.segmenter }),
+    ...(options.ngram !== undefined && options.ngram > 1 && { ngram: options.ngram }),
     ...(options.force && { force: true }),
   });
   const answer = await aws.runner().invoke(functionName, request);

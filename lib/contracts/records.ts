@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { FORMAT_OPTIONS, FORMATS } from '../records/formats.js';
 import { SEGMENTERS } from '../segmenter.js';
+import { MAX_NGRAM } from '../tokenize.js';
 
 const nonNegativeInt = z.number().int().nonnegative();
 const positiveInt = z.number().int().positive();
@@ -28,6 +29,8 @@ export const RecordOptionsSchema = z.object({
   strict: z.boolean().optional(),
   /** words mode: how runs of no-space scripts are segmented (absent: auto). */
   segmenter: z.enum(SEGMENTERS).optional(),
+  /** Counts runs of this many consecutive tokens (absent: 1, single tokens). */
+  ngram: z.number().int().min(2).max(MAX_NGRAM).optional(),
 });
 export type RecordOptions = z.infer<typeof RecordOptionsSchema>;
 

@@ -4,11 +4,15 @@
  */
 import { z } from 'zod';
 import { SEGMENTERS } from '../segmenter.js';
+import { MAX_NGRAM } from '../tokenize.js';
 import { FieldSchema, FormatOptionSchema } from './records.js';
 import { ModeSchema } from './tasks.js';
 
 const nonNegativeInt = z.number().int().nonnegative();
 const positiveInt = z.number().int().positive();
+
+/** `--ngram`: 1 (single tokens) to MAX_NGRAM. */
+const NgramSchema = z.number().int().min(1).max(MAX_NGRAM);
 
 /** How the objects are read: any request, start or manifest may say. */
 const RECORD_OPTIONS = {
@@ -20,6 +24,8 @@ const RECORD_OPTIONS = {
   strict: z.boolean().optional(),
   /** words mode: auto (Chinese to jieba, other no-space scripts to ICU), icu or jieba. */
   segmenter: z.enum(SEGMENTERS).optional(),
+  /** Counts runs of N consecutive tokens of a line (1, the default: single tokens). */
+  ngram: NgramSchema.optional(),
 };
 
 /**

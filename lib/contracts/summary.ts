@@ -50,6 +50,11 @@ export const SummarySchema = z.object({
    */
   segmenter: z.string().optional(),
   segmenters: z.record(z.string(), z.string()).optional(),
+  /**
+   * With `--ngram N` (N > 1): what was counted are runs of N consecutive tokens of a
+   * line, joined by one space; totalWords and distinctWords count those n-grams.
+   */
+  ngram: positiveInt.optional(),
   stats: z.object({
     chunkSize: positiveInt,
     concurrency: positiveInt,

@@ -24,7 +24,8 @@ export interface RecordSink extends TextSink {
 }
 
 export interface JsonlOptions {
-  field: JsonField;
+  /** What a line holds: a JSON field's string (or, for n-grams of text, the line itself). */
+  field: Pick<JsonField, 'read'>;
   text: RecordSink;
   stats: RecordStats;
   /** Fail on the first invalid record (naming it) instead of counting it. */

@@ -26,7 +26,7 @@ import { CorruptInputError, UsageError } from '../errors.js';
 import type { ObjectStore } from '../ports.js';
 import { readAhead } from '../read-ahead.js';
 import type { RecordStats } from './record-stats.js';
-import type { RecordText } from './record-text.js';
+import type { CountedText } from './record-text.js';
 
 /** "PAR1", at both ends of a Parquet file. */
 export const PARQUET_MAGIC = [0x50, 0x41, 0x52, 0x31] as const;
@@ -164,7 +164,7 @@ export async function countParquet(
   o: ParquetObject,
   field: string,
   rowGroups: [number, number] | undefined,
-  text: RecordText,
+  text: CountedText,
   stats: RecordStats,
 ): Promise<void> {
   const metadata = await readFooter(store, o);

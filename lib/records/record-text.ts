@@ -8,13 +8,23 @@
 import { RangeCounter } from '../kernel/range-counter.js';
 import type { Feeder } from '../kernel/task-counts.js';
 import type { Mode } from '../tokenize.js';
-import type { TextSink } from './json-strings.js';
+import type { RecordSink } from './jsonl.js';
+
+/** Where the formats' readers put records' texts: counted as tokens (this) or n-grams. */
+export interface CountedText extends RecordSink {
+  /** Bytes of record text given (separators not included). */
+  textBytes: number;
+  /** Adds bytes to the current record's text (await what it returns). */
+  append(bytes: Uint8Array): Promise<void> | undefined;
+  /** Counts the rest and ends the stream. */
+  finish(): Promise<void>;
+}
 
 /** Bytes of text gathered before they are counted. */
 const BATCH_BYTES = 256 * 1024;
 const LINE_FEED = 0x0a;
 
-export class RecordText implements TextSink {
+export class RecordText implements CountedText {
   private buffer = new Uint8Array(BATCH_BYTES + 4096);
   private length = 0;
   private readonly counter: RangeCounter;

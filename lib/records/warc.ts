@@ -9,7 +9,7 @@
  */
 import { CorruptInputError } from '../errors.js';
 import type { RecordStats } from './record-stats.js';
-import type { RecordText } from './record-text.js';
+import type { CountedText } from './record-text.js';
 
 /** Header blocks bigger than this are not WARC. */
 const MAX_HEADER_BYTES = 1024 * 1024;
@@ -34,7 +34,7 @@ export class WarcReader {
   private record = 0;
 
   constructor(
-    private readonly text: RecordText,
+    private readonly text: CountedText,
     private readonly stats: RecordStats,
     private readonly uri: string,
   ) {}

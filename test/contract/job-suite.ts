@@ -10,6 +10,7 @@ import type { StartRequest } from '../../lib/contracts/requests.js';
 import type { JobStatus } from '../../lib/contracts/status.js';
 import type { Summary } from '../../lib/contracts/summary.js';
 import { outputKeys } from '../../lib/keys.js';
+import { referenceNgrams } from '../support/ngram-oracle.js';
 import { countsTsvOf, singlePassCounts } from '../support/oracle.js';
 
 /** How a job ended, as its world saw it. */
@@ -154,6 +155,30 @@ export function jobSuite(name: string, world: () => JobWorld, text: () => string
       await world().put(asked.key, body, { 'wordcount-min-count': '40' });
       expectPublished(await world().count({ input: asked }), [body], 40);
       expectPublished(await world().count({ input: asked, minCount: 3 }), [body], 3);
+    });
+
+    it('counts n-grams line by line, asked by request or upload', async () => {
+      // Genesis's lines, then one line of Chinese: bigrams never cross a line's end.
+      const body = encoder.encode(
+        `${text().slice(0, 200_000)}\n分布式编程的计数，分布式的归约。\n`,
+      );
+      const expected = referenceNgrams('words', body, 2);
+      const input = { kind: 'key', key: key('input/bigrams.txt') } as const;
+      await world().put(input.key, body);
+      const expectBigrams = (ended: Ended, n: number) => {
+        expect(ended.error).toBeUndefined();
+        expect(ended.status?.state).toBe('succeeded');
+        const wanted = n === 2 ? expected : referenceNgrams('words', body, n);
+        expect(ended.tsv).toBe(countsTsvOf(wanted.counts));
+        expect(ended.summary).toMatchObject({ ngram: n, totalWords: wanted.total });
+      };
+      expectBigrams(await world().count({ input, ngram: 2, chunkSize: '64KiB' }), 2);
+      expect(expected.counts.get('分布式 编程')).toBe(1);
+      // The upload's metadata asks for it; a direct request's own ngram wins.
+      const asked = { kind: 'key', key: key('input/trigrams.txt') } as const;
+      await world().put(asked.key, body, { 'wordcount-ngram': '3' });
+      expectBigrams(await world().count({ input: asked, chunkSize: '64KiB' }), 3);
+      expectBigrams(await world().count({ input: asked, ngram: 2 }), 2);
     });
 
     it('prunes after reduce tasks, exactly', async () => {

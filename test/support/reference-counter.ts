@@ -37,9 +37,9 @@ export interface ReferenceCounts {
 
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
-function unitsOf(bytes: Uint8Array): Unit[] {
+function unitsOf(bytes: Uint8Array, bom = true): Unit[] {
   const units: Unit[] = [];
-  let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  let i = bom && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   while (i < bytes.length) {
     const u = decodeUnit(bytes, i, bytes.length, true);
     const end = i + unitLength(u);
@@ -62,16 +62,29 @@ function cappedText(bytes: Uint8Array, units: Unit[], from: number, to: number):
 }
 
 export function referenceCounts(mode: Mode, bytes: Uint8Array): ReferenceCounts {
-  const units = unitsOf(bytes);
-  const result: ReferenceCounts = {
-    counts: new Map(),
-    tokens: 0,
+  const { tokens, invalidSequences, longTokens } = referenceTokens(mode, bytes);
+  const counts = new Map<string, number>();
+  for (const key of tokens) counts.set(key, (counts.get(key) ?? 0) + 1);
+  return { counts, tokens: tokens.length, invalidSequences, longTokens };
+}
+
+export interface ReferenceTokens {
+  /** Every token's key, in the order of the text. */
+  tokens: string[];
+  invalidSequences: number;
+  longTokens: number;
+}
+
+/** The tokens of `bytes` in order; `bom`: a leading byte-order mark is not text (a file's start). */
+export function referenceTokens(mode: Mode, bytes: Uint8Array, bom = true): ReferenceTokens {
+  const units = unitsOf(bytes, bom);
+  const result: ReferenceTokens = {
+    tokens: [],
     invalidSequences: units.filter((u) => u.invalid).length,
     longTokens: 0,
   };
   const add = (key: string) => {
-    result.counts.set(key, (result.counts.get(key) ?? 0) + 1);
-    result.tokens++;
+    result.tokens.push(key);
   };
   const byteLength = (from: number, to: number) =>
     (units[to - 1] as Unit).end - (units[from] as Unit).start;

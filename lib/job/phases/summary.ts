@@ -79,6 +79,7 @@ export function summaryOf(counted: Counted): Summary {
       segmenter: options.segmenter ?? DEFAULT_SEGMENTER,
       segmenters: segmenterVersions(options.segmenter ?? DEFAULT_SEGMENTER),
     }),
+    ...(options.ngram !== undefined && options.ngram > 1 && { ngram: options.ngram }),
     stats: {
       chunkSize: counted.chunkSize,
       concurrency: counted.concurrency,

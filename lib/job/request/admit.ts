@@ -68,6 +68,8 @@ export async function admit(
     // The default is left out, so a job id names only a segmenter that was asked for.
     ...(asked.segmenter !== undefined &&
       asked.segmenter !== 'auto' && { segmenter: asked.segmenter }),
+    // 1 is single tokens, the kernel's own count: left out, as the default.
+    ...(asked.ngram !== undefined && asked.ngram > 1 && { ngram: asked.ngram }),
   };
   if (asked.segmenter !== undefined && asked.segmenter !== 'auto' && mode !== 'words') {
     throw new UsageError('segmenter: only words mode segments text (the mode is whitespace)');

@@ -18,6 +18,7 @@ export const METADATA_OPTIONS = {
   'wordcount-field': 'field',
   'wordcount-strict': 'strict',
   'wordcount-segmenter': 'segmenter',
+  'wordcount-ngram': 'ngram',
 } as const satisfies Record<string, keyof JobOptions>;
 
 const integer = (text: string) => (/^\d+$/.test(text) ? Number(text) : text);
@@ -30,7 +31,7 @@ export function metadataOptions(uri: string, metadata: Record<string, string> = 
     const value = metadata[name];
     if (value === undefined) continue;
     raw[option] =
-      option === 'top' || option === 'minCount' || option === 'chunkSize'
+      option === 'top' || option === 'minCount' || option === 'chunkSize' || option === 'ngram'
         ? integer(value)
         : option === 'strict'
           ? boolean(value)

@@ -18,7 +18,13 @@ import { mapSpillPart } from '../../keys.js';
 import type { Slice } from '../../plan.js';
 import type { ObjectStore } from '../../ports.js';
 import { peakRssBytes } from '../../rss.js';
-import { countJsonlRange, countRowGroups, countWhole, type SliceRead } from './record-slices.js';
+import {
+  countJsonlRange,
+  countRowGroups,
+  countTextLines,
+  countWhole,
+  type SliceRead,
+} from './record-slices.js';
 import { countRange } from './slice-reader.js';
 
 export interface MapStores {
@@ -150,6 +156,8 @@ async function readSlice(
   if (slice.whole) return countWhole(source, slice, mode, feeder, records);
   if (slice.rowGroups) return countRowGroups(source, slice, mode, feeder, records);
   if (slice.format === 'jsonl') return countJsonlRange(source, slice, mode, feeder, records);
+  // n-grams live in lines: a text range owns whole lines, as a JSON Lines range does.
+  if ((records?.ngram ?? 1) > 1) return countTextLines(source, slice, mode, feeder, records ?? {});
   return { bytes: await countRange(source, slice, mode, feeder) };
 }
 

@@ -6,6 +6,7 @@
  */
 import type { RecordOptions, RecordTotals } from '../../contracts/records.js';
 import { CorruptInputError } from '../../errors.js';
+import { NgramText } from '../../kernel/ngram-text.js';
 import { RangeCounter } from '../../kernel/range-counter.js';
 import type { Feeder } from '../../kernel/task-counts.js';
 import type { Slice } from '../../plan.js';
@@ -16,8 +17,9 @@ import { JsonField } from '../../records/json-field.js';
 import { type JsonlOptions, JsonlReader } from '../../records/jsonl.js';
 import { countParquet } from '../../records/parquet.js';
 import { emptyRecordStats, type RecordStats } from '../../records/record-stats.js';
-import { RecordText } from '../../records/record-text.js';
+import { type CountedText, RecordText } from '../../records/record-text.js';
 import { WarcReader } from '../../records/warc.js';
+import { DEFAULT_SEGMENTER } from '../../segmenter.js';
 import type { Mode } from '../../tokenize.js';
 import { readRange } from './slice-reader.js';
 
@@ -30,8 +32,23 @@ export interface SliceRead {
   rangeLines?: { uri: string; start: number; lines: number };
 }
 
+/**
+ * The counter of a slice's text: its tokens, or with `ngram` > 1 its n-grams (a line at
+ * a time). `objectStart`: the text is an object's from its first byte (a BOM is skipped).
+ */
+function textCounter(
+  mode: Mode,
+  feeder: Feeder,
+  options: RecordOptions,
+  objectStart = false,
+): CountedText {
+  const n = options.ngram ?? 1;
+  if (n === 1) return new RecordText(mode, feeder);
+  return new NgramText(mode, n, feeder, options.segmenter ?? DEFAULT_SEGMENTER, { objectStart });
+}
+
 /** What a reader's records came to, the first invalid one named by its object. */
-function totalsOf(stats: RecordStats, text: RecordText, uri: string): RecordTotals {
+function totalsOf(stats: RecordStats, text: CountedText, uri: string): RecordTotals {
   const first = stats.firstInvalid;
   return {
     records: stats.records,
@@ -47,7 +64,7 @@ function totalsOf(stats: RecordStats, text: RecordText, uri: string): RecordTota
 /** How a JSON Lines reader of this job reads: its field, its strictness. */
 function jsonlOptions(
   options: RecordOptions,
-  text: RecordText,
+  text: CountedText,
   stats: RecordStats,
   uri: string,
 ): JsonlOptions {
@@ -133,10 +150,14 @@ export async function countWhole(
       }
     };
     if (format === 'text') {
-      await countText(counted(), mode, feeder);
+      if ((options.ngram ?? 1) > 1) {
+        const lines = textCounter(mode, feeder, options, true);
+        for await (const piece of counted()) await lines.append(piece);
+        await lines.finish();
+      } else await countText(counted(), mode, feeder);
       return { bytes };
     }
-    const sink = new RecordText(mode, feeder);
+    const sink = textCounter(mode, feeder, options);
     const stats = emptyRecordStats();
     const reader =
       format === 'warc'
@@ -183,7 +204,7 @@ export async function countJsonlRange(
   options: RecordOptions = {},
 ): Promise<SliceRead> {
   const uri = store.uri(slice.key);
-  const sink = new RecordText(mode, feeder);
+  const sink = textCounter(mode, feeder, options);
   const stats = emptyRecordStats();
   const from = Math.max(0, slice.start - 1);
   const reader = new JsonlReader(jsonlOptions(options, sink, stats, uri), {
@@ -216,10 +237,50 @@ export async function countRowGroups(
   options: RecordOptions = {},
 ): Promise<SliceRead> {
   const uri = store.uri(slice.key);
-  const sink = new RecordText(mode, feeder);
+  const sink = textCounter(mode, feeder, options);
   const stats = emptyRecordStats();
   const o = { key: slice.key, etag: slice.etag, size: slice.size ?? slice.end, uri };
   await countParquet(store, o, options.field ?? DEFAULT_FIELD, slice.rowGroups, sink, stats);
   await sink.finish();
   return { bytes: sink.textBytes, records: totalsOf(stats, sink, uri) };
+}
+
+/** A line of text as it is: what a text range's lines are read as for n-grams. */
+const WHOLE_LINE: JsonlOptions['field'] = {
+  read(bytes, start, end, out) {
+    const room = out.reserve(end - start);
+    room.bytes.set(bytes.subarray(start, end), room.at);
+    out.advance(end - start);
+    return { kind: 'text' };
+  },
+};
+
+/**
+ * Counts the n-grams of the lines of a text object that start in [start, end): a line
+ * is a sentence, so a range owns whole lines, as a JSON Lines range does.
+ */
+export async function countTextLines(
+  store: ObjectStore,
+  slice: Slice,
+  mode: Mode,
+  feeder: Feeder,
+  options: RecordOptions,
+): Promise<SliceRead> {
+  const uri = store.uri(slice.key);
+  const sink = textCounter(mode, feeder, options, slice.start === 0);
+  const from = Math.max(0, slice.start - 1);
+  const reader = new JsonlReader(
+    { field: WHOLE_LINE, text: sink, stats: emptyRecordStats(), strict: false, uri },
+    { from, start: slice.start, end: slice.end },
+  );
+  await readRange(
+    store,
+    slice,
+    from,
+    (piece) => reader.push(piece),
+    () => reader.done,
+  );
+  await reader.end();
+  await sink.finish();
+  return { bytes: slice.end - slice.start };
 }
