@@ -44,6 +44,11 @@ export interface CountOptions {
    * instead of single tokens (1, the default).
    */
   ngram?: number;
+  /**
+   * Count each word's documents too (a record of JSON Lines, Parquet or WARC, else a
+   * file): the counts file's third column, the summary's `documents`.
+   */
+  docFreq?: boolean;
 }
 
 /** Counts the words of `paths` (one path or several) as one job. */
@@ -66,6 +71,7 @@ export async function countFile(
       ...(options.segmenter !== undefined &&
         options.segmenter !== 'auto' && { segmenter: options.segmenter }),
       ...(options.ngram !== undefined && options.ngram > 1 && { ngram: options.ngram }),
+      ...(options.docFreq && { docFreq: true }),
     },
   });
 }

@@ -104,6 +104,7 @@ export function jobIdFor(parts: {
     strict?: boolean;
     segmenter?: string;
     ngram?: number;
+    docFreq?: boolean;
   };
   /** Top words the published summary keeps, when an upload asks for other than the default. */
   top?: number;
@@ -126,6 +127,7 @@ export function jobIdFor(parts: {
   // n-grams are other counts; absent (1, single tokens) leaves ids as they were.
   const { ngram } = parts.records ?? {};
   if (ngram !== undefined && ngram > 1) hash.update(JSON.stringify(['ngram', ngram]));
+  if (parts.records?.docFreq) hash.update(JSON.stringify(['docFreq', true]));
   if (parts.top !== undefined) hash.update(JSON.stringify(['top', parts.top]));
   // Absent (or 1, every word kept) leaves the ids of jobs from before it as they were.
   if (parts.minCount !== undefined && parts.minCount > 1) {

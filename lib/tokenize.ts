@@ -9,7 +9,7 @@ export type Mode = (typeof MODES)[number];
 
 /**
  * `--ngram`'s orders: 1 (single tokens, the kernel's own count) to 5. An n-gram is N
- * consecutive tokens of a line joined by one space (lib/kernel/ngram-text.ts).
+ * consecutive tokens of a line joined by one space (lib/kernel/host-text.ts).
  */
 export const MAX_NGRAM = 5;
 

@@ -353,6 +353,8 @@ def _zstd_frames(raw):
 def texts(args):
     stats = collections.Counter()
     counts = collections.Counter()
+    # Document frequency: each record is a document.
+    documents = collections.Counter()
     first_invalid = None
     with open(args.out, "w", encoding="utf-8") as out:
 
@@ -360,6 +362,7 @@ def texts(args):
             text = SURROGATE.sub("\ufffd", text)
             stats["records"] += 1
             counts.update(text.split())
+            documents.update(set(text.split()))
             out.write(text + "\n")
 
         for name in args.files:
@@ -405,6 +408,7 @@ def texts(args):
             "invalid": stats["invalid"],
             "firstInvalid": first_invalid,
             "whitespace": dict(counts),
+            "docFreq": dict(documents),
         },
         sys.stdout,
         ensure_ascii=False,

@@ -24,6 +24,7 @@ interface CountOptions {
   segmenter?: SegmenterName;
   /** Absent: 1, single tokens. */
   ngram?: number;
+  docFreq?: boolean;
   workers?: number;
   chunkSize?: number;
   top: number;
@@ -116,7 +117,7 @@ async function countFiles(sources: string[], options: CountOptions): Promise<Sum
   const { countLocal } = await import('../embedded/count-local.js');
   const bar = await progressBar();
   try {
-    const { format, field, strict, segmenter, ngram } = options;
+    const { format, field, strict, segmenter, ngram, docFreq } = options;
     return await countLocal(sources, {
       ...options,
       records: {
@@ -125,6 +126,7 @@ async function countFiles(sources: string[], options: CountOptions): Promise<Sum
         ...(strict && { strict }),
         ...(segmenter !== undefined && segmenter !== 'auto' && { segmenter }),
         ...(ngram !== undefined && ngram > 1 && { ngram }),
+        ...(docFreq && { docFreq }),
       },
       onProgress: bar?.update,
       cleanUpOnSignals: true,
@@ -230,6 +232,10 @@ export async function main(argv: string[]): Promise<number> {
       '--ngram <n>',
       `count runs of <n> consecutive tokens of a line, joined by a space (1 to ${MAX_NGRAM}; default: 1, single tokens)`,
       positiveInteger('--ngram', MAX_NGRAM),
+    )
+    .option(
+      '--doc-freq',
+      'add a third column to the counts: the documents a word occurs in (a record, else a file)',
     )
     .option(
       '--workers <n>',

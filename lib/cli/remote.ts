@@ -30,6 +30,7 @@ export interface RemoteOptions {
   strict?: boolean;
   segmenter?: SegmenterName;
   ngram?: number;
+  docFreq?: boolean;
   chunkSize?: number;
   top: number;
   minCount?: number;
@@ -141,6 +142,7 @@ export async function startRemote(
     ...(options.strict && { strict: true }),
     ...(options.segmenter !== undefined && { segmenter: options.segmenter }),
     ...(options.ngram !== undefined && options.ngram > 1 && { ngram: options.ngram }),
+    ...(options.docFreq && { docFreq: true }),
     ...(options.force && { force: true }),
   });
   const answer = await aws.runner().invoke(functionName, request);

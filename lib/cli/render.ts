@@ -13,7 +13,7 @@ export function summaryTable(summary: Summary): string {
   const { stats } = summary;
   const lines = [
     `source  ${summary.source.uri} (${objects}${number.format(summary.source.bytes)} bytes)`,
-    `mode    ${summary.mode}${summary.segmenter ? ` (segmenter ${summary.segmenter})` : ''}${summary.ngram ? `, ${summary.ngram}-grams` : ''}, ${summary.chunks} map task(s) of up to ${formatSize(stats.chunkSize)}, up to ${stats.concurrency} at once`,
+    `mode    ${summary.mode}${summary.segmenter ? ` (segmenter ${summary.segmenter})` : ''}${summary.ngram ? `, ${summary.ngram}-grams` : ''}${summary.docFreq ? `, document frequency over ${number.format(summary.documents ?? 0)} document(s)` : ''}, ${summary.chunks} map task(s) of up to ${formatSize(stats.chunkSize)}, up to ${stats.concurrency} at once`,
   ];
   if (stats.reduceTasks > 0) {
     lines.push(`reduce  ${stats.reduceTasks} task(s) over ${stats.partitions} hash partitions`);

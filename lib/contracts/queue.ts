@@ -83,6 +83,7 @@ export const MappedSchema = z.object({
   longTokens: nonNegativeInt,
   bytesScanned: nonNegativeInt,
   uncompressedBytes: nonNegativeInt,
+  documents: nonNegativeInt.optional(),
   records: RecordTotalsSchema.optional(),
 });
 export type Mapped = z.infer<typeof MappedSchema>;

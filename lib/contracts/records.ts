@@ -31,6 +31,8 @@ export const RecordOptionsSchema = z.object({
   segmenter: z.enum(SEGMENTERS).optional(),
   /** Counts runs of this many consecutive tokens (absent: 1, single tokens). */
   ngram: z.number().int().min(2).max(MAX_NGRAM).optional(),
+  /** Counts each word's documents too (a record, or a text object: never split). */
+  docFreq: z.boolean().optional(),
 });
 export type RecordOptions = z.infer<typeof RecordOptionsSchema>;
 

@@ -26,6 +26,8 @@ const RECORD_OPTIONS = {
   segmenter: z.enum(SEGMENTERS).optional(),
   /** Counts runs of N consecutive tokens of a line (1, the default: single tokens). */
   ngram: NgramSchema.optional(),
+  /** Counts each word's documents too (a record, or a text object): a third column. */
+  docFreq: z.boolean().optional(),
 };
 
 /**

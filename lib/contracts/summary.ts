@@ -55,6 +55,12 @@ export const SummarySchema = z.object({
    * line, joined by one space; totalWords and distinctWords count those n-grams.
    */
   ngram: positiveInt.optional(),
+  /**
+   * With `--doc-freq`: the counts file's third column is each word's number of
+   * documents (a record, or a text object), and `documents` how many were counted.
+   */
+  docFreq: z.boolean().optional(),
+  documents: nonNegativeInt.optional(),
   stats: z.object({
     chunkSize: positiveInt,
     concurrency: positiveInt,

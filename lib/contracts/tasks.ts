@@ -84,6 +84,8 @@ export const MapResultSchema = z
     invalidSequences: nonNegativeInt,
     longTokens: nonNegativeInt,
     bytesScanned: nonNegativeInt,
+    /** Documents counted under --doc-freq (records, or text objects). */
+    documents: nonNegativeInt.optional(),
     /** Bytes the kernel counted after decompression (gzip objects), or as stored. */
     uncompressedBytes: nonNegativeInt,
     elapsedMs: z.number().nonnegative(),
@@ -139,6 +141,8 @@ export const ReduceRequestSchema = z
     /** Where to write the sorted shard; absent when only totals and top words are wanted. */
     shardKey: z.string().min(1).optional(),
     top: nonNegativeInt,
+    /** Words come with their document counts (--doc-freq): joined into a third column. */
+    docFreq: z.boolean().optional(),
     /** Only words counted at least this often go into the shard and the top (absent: all). */
     minCount: positiveInt.optional(),
   })
@@ -150,7 +154,12 @@ export const ReduceRequestSchema = z
   );
 export type ReduceRequest = z.infer<typeof ReduceRequestSchema>;
 
-export const WordCountSchema = z.object({ word: z.string(), count: positiveInt });
+export const WordCountSchema = z.object({
+  word: z.string(),
+  count: positiveInt,
+  /** With --doc-freq: the documents the word occurs in. */
+  docs: positiveInt.optional(),
+});
 
 /** A line of a sorted shard and where it starts: what the parallel finalize splits at. */
 export const ShardSampleSchema = z.object({

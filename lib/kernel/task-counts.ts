@@ -6,6 +6,7 @@
  * of these.
  */
 import { isUtf8 } from 'node:buffer';
+import { markLines } from '../reduce/doc-keys.js';
 import {
   interleavePartitions,
   type PartitionedLines,
@@ -46,12 +47,19 @@ export class TaskCounts {
   longTokens = 0;
   /** Bytes fed to the counters, look-behind and overrun included. */
   bytesScanned = 0;
+  /** Documents counted (with docFreq: records, or text objects). */
+  documents = 0;
 
   constructor(
     expectedBytes = 0,
     expectedDistinct = 0,
     /** How the runs of no-space scripts counted into this table are segmented. */
     readonly segmenter: SegmenterName = DEFAULT_SEGMENTER,
+    /**
+     * `--doc-freq`: `raw` holds each key's documents (host-text.ts), written as marked
+     * lines (reduce/doc-keys.ts), and `table` every key, already folded.
+     */
+    readonly docFreq = false,
   ) {
     this.kernel = new Kernel(tableCapacityFor(expectedBytes, expectedDistinct));
     this.table = new TokenTable(this.kernel, this.kernel.main);
@@ -74,7 +82,7 @@ export class TaskCounts {
 
   /** Tokens counted: the sum of every count. */
   tokens(): number {
-    let total = this.table.total() + this.raw.total();
+    let total = this.table.total() + (this.docFreq ? 0 : this.raw.total());
     for (const count of this.words.values()) total += count;
     return total;
   }
@@ -87,6 +95,7 @@ export class TaskCounts {
    */
   lines(): Uint8Array {
     let bytes: Uint8Array = this.table.lines();
+    if (this.docFreq) return concat(bytes, markLines(this.raw.lines()));
     if (!isUtf8(bytes)) bytes = encoder.encode(decoder.decode(bytes));
     const words = this.foldedWords();
     if (words.size === 0) return bytes;
@@ -99,6 +108,8 @@ export class TaskCounts {
 
   /** The lines of `lines()`, grouped by the partition of their word among `partitions`. */
   partitioned(partitions: number): PartitionedLines {
+    // The host's keys are UTF-8 already; a document count goes to its word's partition.
+    if (this.docFreq) return partitionLines(this.lines(), partitions);
     let table = this.table.partitionedLines(partitions);
     // Decoding changes keys, and so their partitions: partition the decoded lines again.
     if (!isUtf8(table.bytes))
@@ -127,6 +138,13 @@ export class TaskCounts {
     }
     return words;
   }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const all = new Uint8Array(a.length + b.length);
+  all.set(a);
+  all.set(b, a.length);
+  return all;
 }
 
 function linesOf(words: Map<string, number>): Uint8Array {

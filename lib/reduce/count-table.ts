@@ -9,7 +9,7 @@
  * a and b; longer keys are in the arena at offset a with length b.
  */
 import { MalformedPartialError } from '../errors.js';
-import { FNV_OFFSET, FNV_PRIME, LONG_KEY, longTag, shortTag } from '../key-hash.js';
+import { FNV_OFFSET, FNV_PRIME, keyTag, LONG_KEY, longTag, shortTag } from '../key-hash.js';
 
 const SLOT = 4;
 const BIG = -1;
@@ -186,6 +186,29 @@ export class CountTable {
     }
     this.add(buf, view, pos, tab, count);
     return j + 1;
+  }
+
+  /** The count of the key `buf[s..e)`; 0 when the table does not hold it. */
+  countOf(buf: Uint8Array, s: number, e: number): number {
+    const len = e - s;
+    const h = keyTag(buf, s, e);
+    const slots = this.slots;
+    const mask = this.mask;
+    let o = ((h >>> 4) & mask) << 2;
+    const w0 = len <= 8 ? pack(buf, s, Math.min(e, s + 4)) : 0;
+    const w1 = len > 4 && len <= 8 ? pack(buf, s + 4, e) : 0;
+    for (;;) {
+      const tag = slots[o] as number;
+      if (tag === 0) return 0;
+      if (
+        tag === h &&
+        (len > 8
+          ? slots[o + 2] === len && this.sameKey(slots[o + 1] as number, buf, s, len)
+          : slots[o + 1] === w0 && slots[o + 2] === w1)
+      )
+        return this.countAt(o >> 2);
+      o = (o + SLOT) & ((mask << 2) | 3);
+    }
   }
 
   /** The tag of slot `i`; 0 when the slot is empty. */

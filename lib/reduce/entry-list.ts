@@ -4,8 +4,10 @@
  * "fast" keys, kept as their big-endian 64-bit value (two u32: low word first, as a
  * BigUint64Array sees them); the rest are "general" keys, kept as bytes.
  */
+import { MalformedPartialError } from '../errors.js';
 import { LONG_KEY } from '../key-hash.js';
 import type { CountTable } from './count-table.js';
+import { DOC_MARK } from './doc-keys.js';
 
 const MASKS = [0, 0xff, 0xffff, 0xffffff] as const;
 
@@ -29,6 +31,13 @@ export class EntryList {
   generalLengths = new Int32Array(1024);
   generalCounts = new Float64Array(1024);
   nGeneral = 0;
+  /**
+   * With document frequency (appendTable's `docFreq`): each general entry's documents.
+   * Every key is then general, so the sort keeps entry numbers the docs follow.
+   */
+  generalDocs: Float64Array | undefined;
+  /** Sum of the document counts joined to their words. */
+  docsTotal = 0;
 
   /** Room for `expected` fast keys before the arrays grow. */
   constructor(expected = 1024) {
@@ -40,8 +49,16 @@ export class EntryList {
     return this.nFast + this.nGeneral;
   }
 
-  /** Appends every key of `table` (which is left as it was). */
-  appendTable(table: CountTable): void {
+  /**
+   * Appends every key of `table` (which is left as it was). With `docFreq`, a word's
+   * document count (a key marked by doc-keys.ts, in the same table) is joined to it,
+   * and not listed itself.
+   */
+  appendTable(table: CountTable, docFreq = false): void {
+    if (docFreq) {
+      this.appendWithDocs(table);
+      return;
+    }
     const slots = table.slots;
     const capacity = table.capacity;
     this.reserveFast(this.nFast + table.size);
@@ -75,6 +92,31 @@ export class EntryList {
     }
   }
 
+  private appendWithDocs(table: CountTable): void {
+    this.generalDocs ??= new Float64Array(this.generalCounts.length);
+    let marked = new Uint8Array(256);
+    for (let i = 0; i < table.capacity; i++) {
+      if (table.tagAt(i) === 0 || table.keyByte(i, 0) === DOC_MARK) continue;
+      const keyLength = table.keyLength(i);
+      if (keyLength + 1 > marked.length) marked = new Uint8Array(2 * keyLength + 1);
+      marked[0] = DOC_MARK;
+      table.writeKey(i, marked, 1);
+      const docs = table.countOf(marked, 0, keyLength + 1);
+      if (docs === 0) {
+        const word = new TextDecoder().decode(marked.subarray(1, keyLength + 1));
+        throw new MalformedPartialError(`no document count for '${word}' in the partials`);
+      }
+      this.reserveGeneral(keyLength);
+      const n = this.nGeneral++;
+      this.generalOffsets[n] = this.arenaUsed;
+      this.generalLengths[n] = keyLength;
+      this.generalCounts[n] = table.countAt(i);
+      this.generalDocs[n] = docs;
+      this.docsTotal += docs;
+      this.arenaUsed = table.writeKey(i, this.arena, this.arenaUsed);
+    }
+  }
+
   private reserveFast(n: number): void {
     if (n <= this.fastCounts.length) return;
     let capacity = this.fastCounts.length;
@@ -103,5 +145,6 @@ export class EntryList {
     this.generalOffsets = grow(this.generalOffsets, (n) => new Int32Array(n));
     this.generalLengths = grow(this.generalLengths, (n) => new Int32Array(n));
     this.generalCounts = grow(this.generalCounts, (n) => new Float64Array(n));
+    if (this.generalDocs) this.generalDocs = grow(this.generalDocs, (n) => new Float64Array(n));
   }
 }

@@ -33,6 +33,8 @@ export function mergePartials(
   runs: readonly PartialRun[],
   from: number,
   to: number,
+  /** Words come with their document counts (doc-keys.ts): joined here. */
+  docFreq = false,
 ): MergedPartials {
   // Sized for the biggest single run of a partition: a word repeated in every map output
   // is one key however many runs hold it. Tables and lists grow when there are more.
@@ -60,15 +62,16 @@ export function mergePartials(
         pos = table.addLine(run.bytes, views[i] as DataView, pos, what, end, run.base);
     });
     tokens += table.total;
-    list.appendTable(table);
+    list.appendTable(table, docFreq);
   }
-  return { list, tokens };
+  // Document counts are not words.
+  return { list, tokens: tokens - list.docsTotal };
 }
 
-/** A table's keys in output order. */
-export function sortTable(table: CountTable): SortedEntries {
+/** A table's keys in output order (with `docFreq`, words joined to their document counts). */
+export function sortTable(table: CountTable, docFreq = false): SortedEntries {
   const list = new EntryList();
-  list.appendTable(table);
+  list.appendTable(table, docFreq);
   return sortEntries(list);
 }
 

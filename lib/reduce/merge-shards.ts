@@ -18,8 +18,9 @@ class Cursor {
   tab = 0;
   end = 0;
   count = 0;
-  /** The key's first 4 bytes, big-endian, zero-padded: most comparisons end here. */
+  /** The key's first 8 bytes, big-endian, zero-padded: nearly every comparison ends here. */
   prefix = 0;
+  prefix2 = 0;
   done = false;
 
   constructor(
@@ -41,8 +42,15 @@ class Cursor {
       if (d < 0 || d > 9) break;
       count = count * 10 + d;
     }
+    // --doc-freq: the word's documents follow as a third column, copied as they are.
+    let docs = -1;
+    if (j < n && buf[j] === TAB && j > tab + 1) {
+      docs = j + 1;
+      while (j + 1 < n && (buf[j + 1] as number) >= 48 && (buf[j + 1] as number) <= 57) j++;
+      j++;
+    }
     if (j >= n) return false;
-    if (tab === start || buf[j] !== NEWLINE || j === tab + 1) {
+    if (tab === start || buf[j] !== NEWLINE || j === tab + 1 || j === docs) {
       throw new MalformedPartialError(`${this.name}: malformed line in a sorted shard`);
     }
     this.start = start;
@@ -50,14 +58,13 @@ class Cursor {
     this.end = j + 1;
     this.count = count;
     const len = tab - start;
-    this.prefix =
-      len >= 4
-        ? (((buf[start] as number) << 24) |
-            ((buf[start + 1] as number) << 16) |
-            ((buf[start + 2] as number) << 8) |
-            (buf[start + 3] as number)) >>>
-          0
-        : prefixOf(buf, start, len);
+    if (len >= 8) {
+      this.prefix = wordAt(buf, start);
+      this.prefix2 = wordAt(buf, start + 4);
+    } else {
+      this.prefix = len >= 4 ? wordAt(buf, start) : prefixOf(buf, start, len);
+      this.prefix2 = len > 4 ? prefixOf(buf, start + 4, len - 4) : 0;
+    }
     return true;
   }
 
@@ -92,6 +99,18 @@ class Cursor {
   }
 }
 
+/** Bytes [at, at + 4) of `buf`, big-endian. */
+function wordAt(buf: Uint8Array, at: number): number {
+  return (
+    (((buf[at] as number) << 24) |
+      ((buf[at + 1] as number) << 16) |
+      ((buf[at + 2] as number) << 8) |
+      (buf[at + 3] as number)) >>>
+    0
+  );
+}
+
+/** The first `len` (below 4) bytes from `start`, big-endian, zero-padded. */
 function prefixOf(buf: Uint8Array, start: number, len: number): number {
   let p = 0;
   for (let k = 0; k < 4; k++) p = (p << 8) | (k < len ? (buf[start + k] as number) : 0);
@@ -102,6 +121,7 @@ function prefixOf(buf: Uint8Array, start: number, len: number): number {
 function compare(a: Cursor, b: Cursor): number {
   if (a.count !== b.count) return b.count - a.count;
   if (a.prefix !== b.prefix) return a.prefix < b.prefix ? -1 : 1;
+  if (a.prefix2 !== b.prefix2) return a.prefix2 < b.prefix2 ? -1 : 1;
   const ab = a.buf;
   const bb = b.buf;
   const la = a.tab - a.start;

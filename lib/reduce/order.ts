@@ -4,6 +4,8 @@ import { MalformedPartialError } from '../errors.js';
 export interface WordCount {
   word: string;
   count: number;
+  /** With --doc-freq: the documents the word occurs in. */
+  docs?: number;
 }
 
 function codeUnitRank(u: number): number {
@@ -38,35 +40,43 @@ export function mergeTop(lists: readonly (readonly WordCount[])[], k: number): W
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
- * Calls `fn` for each `word\tcount\n` line of UTF-8 `lines` (the last newline may be
- * absent); `what` names them in the error a line without a tab raises.
+ * Calls `fn` for each `word\tcount\n` (or `word\tcount\tdocs\n`) line of UTF-8
+ * `lines` (the last newline may be absent); `what` names them in the error a line
+ * without a tab raises. A word holds no tab: the first tab ends it.
  */
 export function forEachLine(
   lines: Uint8Array,
-  fn: (word: string, count: number) => void,
+  fn: (word: string, count: number, docs?: number) => void,
   what = 'counts',
 ): void {
   let pos = 0;
   while (pos < lines.length) {
     let nl = lines.indexOf(10, pos);
     if (nl < 0) nl = lines.length;
-    const tab = lines.lastIndexOf(9, nl);
-    if (tab < pos) {
+    const tab = lines.indexOf(9, pos);
+    if (tab < 0 || tab >= nl) {
       throw new MalformedPartialError(
         `${what}: malformed line: ${decoder.decode(lines.subarray(pos, nl))}`,
       );
     }
+    let second = lines.indexOf(9, tab + 1);
+    if (second < 0 || second >= nl) second = nl;
+    const docs = second < nl ? Number(decoder.decode(lines.subarray(second + 1, nl))) : undefined;
     fn(
       decoder.decode(lines.subarray(pos, tab)),
-      Number(decoder.decode(lines.subarray(tab + 1, nl))),
+      Number(decoder.decode(lines.subarray(tab + 1, second))),
+      docs,
     );
     pos = nl + 1;
   }
 }
 
-/** The words and counts of sorted lines, in order. */
+/** The words and counts (and documents) of sorted lines, in order. */
 export function topOf(pieces: Iterable<Uint8Array>): WordCount[] {
   const top: WordCount[] = [];
-  for (const piece of pieces) forEachLine(piece, (word, count) => top.push({ word, count }));
+  for (const piece of pieces)
+    forEachLine(piece, (word, count, docs) =>
+      top.push(docs === undefined ? { word, count } : { word, count, docs }),
+    );
   return top;
 }

@@ -5,6 +5,7 @@
  */
 import { keyTag, partitionOfTag } from '../key-hash.js';
 import { KiB, MiB } from '../sizes.js';
+import { isDocKey } from './doc-keys.js';
 
 /** Fewest and most hash partitions per job. */
 export const MIN_PARTITIONS = 16;
@@ -27,9 +28,13 @@ export function choosePartitions(bytes: number): number {
   return p;
 }
 
-/** The partition of the key `buf[s..e)` among `partitions`. */
+/**
+ * The partition of the key `buf[s..e)` among `partitions`; a word's document count
+ * (doc-keys.ts) is hashed without its mark, so it goes to its word's partition.
+ */
 export function partitionOf(buf: Uint8Array, s: number, e: number, partitions: number): number {
-  return partitionOfTag(keyTag(buf, s, e), partitions);
+  const from = e - s > 1 && isDocKey(buf, s) ? s + 1 : s;
+  return partitionOfTag(keyTag(buf, from, e), partitions);
 }
 
 export interface PartitionedLines {

@@ -1,6 +1,6 @@
 /**
- * Reads a counts file (`word<TAB>count\n`, count descending, then the word's UTF-8 bytes
- * ascending) as a stream of lines, checking each: a malformed line or one out of order
+ * Reads a counts file (`word<TAB>count\n`, or `word<TAB>count<TAB>docs\n` with
+ * --doc-freq; count descending, then the word's UTF-8 bytes ascending) as a stream of lines, checking each: a malformed line or one out of order
  * is an error naming the file and the line. Words stay bytes: a caller decodes only
  * those it keeps, so tens of millions of lines pass without a string each.
  */
@@ -76,9 +76,16 @@ export async function forEachCountLine(
   // Indices, not a subarray a line: views cost more than the rest of the work on a line.
   const take = (bytes: Uint8Array, start: number, end: number) => {
     lineNumber += 1;
-    let tab = end - 1;
-    while (tab >= start && bytes[tab] !== TAB) tab--;
-    const count = tab > start ? parseCount(bytes, tab, end) : Number.NaN;
+    // A word holds no tab; a third column (--doc-freq: documents, at most the count) may follow.
+    let tab = start;
+    while (tab < end && bytes[tab] !== TAB) tab++;
+    let countEnd = tab + 1;
+    while (countEnd < end && bytes[countEnd] !== TAB) countEnd++;
+    let count = tab > start && tab < end ? parseCount(bytes, tab, countEnd) : Number.NaN;
+    if (countEnd < end) {
+      const docs = parseCount(bytes, countEnd, end);
+      if (!(docs <= count)) count = Number.NaN;
+    }
     if (Number.isNaN(count)) {
       fail(
         `not a line of word<TAB>count with a positive whole count: ${preview(bytes, start, end)}`,

@@ -10,7 +10,7 @@ import type { StartRequest } from '../../lib/contracts/requests.js';
 import type { JobStatus } from '../../lib/contracts/status.js';
 import type { Summary } from '../../lib/contracts/summary.js';
 import { outputKeys } from '../../lib/keys.js';
-import { referenceNgrams } from '../support/ngram-oracle.js';
+import { referenceDocFreqTsv, referenceNgrams } from '../support/ngram-oracle.js';
 import { countsTsvOf, singlePassCounts } from '../support/oracle.js';
 
 /** How a job ended, as its world saw it. */
@@ -179,6 +179,30 @@ export function jobSuite(name: string, world: () => JobWorld, text: () => string
       await world().put(asked.key, body, { 'wordcount-ngram': '3' });
       expectBigrams(await world().count({ input: asked, chunkSize: '64KiB' }), 3);
       expectBigrams(await world().count({ input: asked, ngram: 2 }), 2);
+    });
+
+    it("counts each word's documents (records), asked by request or upload", async () => {
+      // Genesis's verses as JSON Lines records, one document each, in ranges of 64 KiB.
+      const verses = text().slice(0, 150_000).split('\n').filter(Boolean);
+      const body = encoder.encode(verses.map((v) => `${JSON.stringify({ text: v })}\n`).join(''));
+      const expected = referenceDocFreqTsv(
+        'words',
+        verses.map((v) => encoder.encode(v)),
+        1,
+        false,
+      );
+      const expectDocs = (ended: Ended) => {
+        expect(ended.error).toBeUndefined();
+        expect(ended.status?.state).toBe('succeeded');
+        expect(ended.tsv).toBe(expected);
+        expect(ended.summary).toMatchObject({ docFreq: true, documents: verses.length });
+      };
+      const input = { kind: 'key', key: key('input/verses.jsonl') } as const;
+      await world().put(input.key, body);
+      expectDocs(await world().count({ input, docFreq: true, chunkSize: '64KiB' }));
+      const asked = { kind: 'key', key: key('input/verses-asked.jsonl') } as const;
+      await world().put(asked.key, body, { 'wordcount-doc-freq': 'true' });
+      expectDocs(await world().count({ input: asked, chunkSize: '64KiB' }));
     });
 
     it('prunes after reduce tasks, exactly', async () => {

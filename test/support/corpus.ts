@@ -17,6 +17,8 @@ export interface Oracle {
   firstInvalid: { file: string; line: number } | null;
   /** Counter(text.split()) over every record's text. */
   whitespace: Record<string, number>;
+  /** The records whose text.split() holds each word. */
+  docFreq: Record<string, number>;
   /** Every record's text, each followed by a line feed. */
   text: Uint8Array;
 }

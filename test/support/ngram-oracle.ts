@@ -1,5 +1,5 @@
 /**
- * Oracles of `--ngram N`: Python's own `str.split()` over each line (an n-gram never
+ * Oracles of `--ngram N` and `--doc-freq`: Python's own `str.split()` over each line (an n-gram never
  * crosses a line's end), and the single-pass reference tokenizer of the kernel's rules
  * (reference-counter.ts) over each line, for `words` mode.
  */
@@ -55,8 +55,16 @@ export interface ReferenceNgrams {
   longTokens: number;
 }
 
-/** The n-grams of `bytes` by the reference tokenizer, line by line (a file: BOM dropped). */
-export function referenceNgrams(mode: Mode, bytes: Uint8Array, n: number): ReferenceNgrams {
+/**
+ * The n-grams of `bytes` by the reference tokenizer, line by line; `bom`: a leading
+ * byte-order mark is dropped (a file's text, not a record's).
+ */
+export function referenceNgrams(
+  mode: Mode,
+  bytes: Uint8Array,
+  n: number,
+  bom = true,
+): ReferenceNgrams {
   const result: ReferenceNgrams = {
     counts: new Map(),
     total: 0,
@@ -67,7 +75,7 @@ export function referenceNgrams(mode: Mode, bytes: Uint8Array, n: number): Refer
   while (start <= bytes.length) {
     let end = bytes.indexOf(0x0a, start);
     if (end < 0) end = bytes.length;
-    const line = referenceTokens(mode, bytes.subarray(start, end), start === 0);
+    const line = referenceTokens(mode, bytes.subarray(start, end), bom && start === 0);
     result.invalidSequences += line.invalidSequences;
     result.longTokens += line.longTokens;
     for (let i = 0; i + n <= line.tokens.length; i++) {
@@ -78,4 +86,76 @@ export function referenceNgrams(mode: Mode, bytes: Uint8Array, n: number): Refer
     start = end + 1;
   }
   return result;
+}
+
+const DOC_FREQ_SCRIPT = `
+import json, sys
+from collections import Counter
+n = int(sys.argv[1])
+counts, docs, documents = Counter(), Counter(), 0
+for path in sys.argv[2:]:
+    data = open(path, 'rb').read()
+    if not data:
+        continue  # an empty file is no task's: no document
+    documents += 1
+    if data.startswith(b'\\xef\\xbb\\xbf'):
+        data = data[3:]
+    grams = []
+    for line in data.decode('utf-8', errors='replace').split('\\n'):
+        tokens = line.split()
+        grams += [' '.join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+    counts.update(grams)
+    docs.update(set(grams))
+rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].encode('utf-8')))
+json.dump({
+    'documents': documents,
+    'distinctWords': len(counts),
+    'tsv': ''.join(f'{w}\\t{c}\\t{docs[w]}\\n' for w, c in rows),
+}, sys.stdout)
+`;
+
+export interface PythonDocFreq {
+  /** Non-empty files. */
+  documents: number;
+  distinctWords: number;
+  /** The counts file of `--doc-freq`: word, count, documents. */
+  tsv: string;
+}
+
+/**
+ * Python's document frequency of whitespace tokens (n = 1) or n-grams over text files,
+ * each file a document: `str.split()` line by line, `set()` per file.
+ */
+export function pythonDocFreq(paths: readonly string[], n = 1): PythonDocFreq {
+  const run = spawnSync('python3', ['-c', DOC_FREQ_SCRIPT, String(n), ...paths], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
+  if (run.error) throw new Error(`python3 failed: ${run.error.message}`);
+  if (run.status !== 0) throw new Error(`python3 exited with ${run.status}: ${run.stderr}`);
+  return JSON.parse(run.stdout) as PythonDocFreq;
+}
+
+/**
+ * The counts file of `--doc-freq` by the reference, one document each: files (`bom`: a
+ * leading BOM dropped) or records' texts.
+ */
+export function referenceDocFreqTsv(
+  mode: Mode,
+  documents: readonly Uint8Array[],
+  n: number,
+  bom = true,
+): string {
+  const counts = new Map<string, number>();
+  const docs = new Map<string, number>();
+  for (const bytes of documents) {
+    const grams = referenceNgrams(mode, bytes, n, bom).counts;
+    for (const [gram, count] of grams) {
+      counts.set(gram, (counts.get(gram) ?? 0) + count);
+      docs.set(gram, (docs.get(gram) ?? 0) + 1);
+    }
+  }
+  const rows = [...counts].map(([word, count]) => ({ word, count, bytes: Buffer.from(word) }));
+  rows.sort((a, b) => b.count - a.count || Buffer.compare(a.bytes, b.bytes));
+  return rows.map((r) => `${r.word}\t${r.count}\t${docs.get(r.word)}\n`).join('');
 }

@@ -21,7 +21,7 @@ import {
   partitionLines,
   partitionOf,
 } from '../../lib/reduce/partition.js';
-import { sortEntries, sortedLines } from '../../lib/reduce/sort-entries.js';
+import { radixSort64, sortEntries, sortedLines } from '../../lib/reduce/sort-entries.js';
 import { countsTsvOf, mergeEntries } from '../support/oracle.js';
 import { concat, linesOf, partial, sumOf, text, word } from '../support/partials.js';
 
@@ -140,6 +140,54 @@ describe('CountTable and the output order', () => {
 
   it('sorts an empty list to nothing', () => {
     expect([...sortedLines(sortEntries(new EntryList()))]).toEqual([]);
+  });
+
+  it('radix-sorts 64-bit keys exactly as the native sort, digits every key shares included', () => {
+    const u32 = fc.oneof(
+      fc.integer({ min: 0, max: 0xffffffff }),
+      fc.constantFrom(0, 1, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xffffffff),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(u32, u32), { maxLength: 300 }),
+        fc.integer({ min: 0, max: 15 }),
+        (pairs, shared) => {
+          // Bit d of `shared`: 16-bit digit d (0-1 of the low word, 2-3 of the high) is one value.
+          const digits = (w: number, first: number) => {
+            let v = w;
+            if (shared & (1 << first)) v = (v & 0xffff0000) | 0x1234;
+            if (shared & (1 << (first + 1))) v = (v & 0xffff) | 0xabcd0000;
+            return v >>> 0;
+          };
+          const keys = new Uint32Array(pairs.flatMap(([lo, hi]) => [digits(lo, 0), digits(hi, 2)]));
+          const expected = keys.slice();
+          new BigUint64Array(expected.buffer).sort();
+          radixSort64(keys, new Uint32Array(keys.length + 6));
+          expect(keys).toEqual(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('writes big groups of words (radix-sorted) in output order, longer keys among them', () => {
+    const table = new CountTable();
+    const expected = new Map<string, number>();
+    const add = (key: string, count: number) => {
+      const bytes = new TextEncoder().encode(key);
+      table.add(bytes, new DataView(bytes.buffer), 0, bytes.length, count);
+      expected.set(key, (expected.get(key) ?? 0) + count);
+    };
+    for (let i = 0; i < 150_000; i++) {
+      const key = `w${(Math.imul(i, 0x9e3779b1) >>> 0).toString(36)}`;
+      add(i % 1000 === 0 ? `${key}-longer` : key, i % 2 === 0 ? 1 : 2);
+    }
+    for (const w of ['the', 'and', 'of']) add(w, 70_000);
+    const lines = text(concat(sortedLines(sortTable(table), { pieceBytes: 4096 }))).split('\n');
+    const want = countsTsvOf(expected).split('\n');
+    // The first wrong line, not a diff of 150,000 lines.
+    const firstWrong = want.findIndex((line, i) => lines[i] !== line);
+    expect({ lines: lines.length, firstWrong }).toEqual({ lines: want.length, firstWrong: -1 });
   });
 });
 

@@ -9,7 +9,7 @@ import type { ReduceRequest } from '../../contracts/tasks.js';
 import { JobFailedError, messageOf } from '../../errors.js';
 import { keptOfTable, sortTable, topOfTable } from '../../reduce/merge-partials.js';
 import { topOf, type WordCount } from '../../reduce/order.js';
-import { sortedLines } from '../../reduce/sort-entries.js';
+import { keptOf, sortedLines } from '../../reduce/sort-entries.js';
 import type { CountsTarget } from '../tasks/finalize-task.js';
 import type { MapResults } from './map-results.js';
 import { type PhaseOptions, reduceRequestsFor } from './reduce-plan.js';
@@ -28,9 +28,11 @@ export async function afterMap(
   options: PhaseOptions & { target?: CountsTarget; partition?: boolean },
 ): Promise<AfterMap> {
   if (map.inline && !options.partition) {
-    const { target, minCount } = options;
-    // Without a counts file only the top words need an order.
-    const sorted = target ? sortTable(map.table) : topOfTable(map.table, options.top);
+    const { target, minCount, docFreq } = options;
+    // Without a counts file only the top words need an order (with document counts,
+    // the words are told from them by the full sort).
+    const sorted =
+      target || docFreq ? sortTable(map.table, docFreq) : topOfTable(map.table, options.top);
     if (target) {
       await target.store
         .put(target.key, sortedLines(sorted, { minCount }), {
@@ -45,8 +47,8 @@ export async function afterMap(
     }
     return {
       next: 'counted',
-      distinct: map.table.size,
-      kept: keptOfTable(map.table, minCount),
+      distinct: docFreq ? sorted.list.size : map.table.size,
+      kept: docFreq ? keptOf(sorted, minCount) : keptOfTable(map.table, minCount),
       top: topOf(sortedLines(sorted, { limit: options.top, minCount })),
     };
   }

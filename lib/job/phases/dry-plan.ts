@@ -36,6 +36,8 @@ export interface DryPlanOptions {
   mode: Mode;
   /** The format asked for; by name when absent. */
   format?: Format;
+  /** --doc-freq: a text object is one document, read whole. */
+  docFreq?: boolean;
   /** As admission chose it. */
   chunkSize: number;
   chunkSizeAsked: boolean;
@@ -57,6 +59,7 @@ const WARC = /\.(warc|wet)$/i;
 export function splitByName(
   key: string,
   format?: Format,
+  docFreq = false,
 ): { split: NamedSplit; kind: ContentKind } {
   const stem = key.replace(COMPRESSED, '');
   const warc = format === 'warc' || WARC.test(stem);
@@ -67,6 +70,7 @@ export function splitByName(
     return { split: { kind: 'rowGroups' }, kind: 'parquet' };
   }
   const jsonl = format === 'jsonl' || (format === undefined && formatByName(key) === 'jsonl');
+  if (docFreq && !jsonl) return { split: { kind: 'whole' }, kind: 'text' };
   return { split: { kind: 'ranges', format: jsonl ? 'jsonl' : 'text' }, kind: 'text' };
 }
 
@@ -74,7 +78,10 @@ type Share = keyof PlanSummary['splits'];
 
 export function dryPlan(input: DryPlanInput, options: DryPlanOptions): PlanSummary {
   const { chunkSize } = options;
-  const named = input.objects.map((o) => ({ ...o, ...splitByName(o.key, options.format) }));
+  const named = input.objects.map((o) => ({
+    ...o,
+    ...splitByName(o.key, options.format, options.docFreq),
+  }));
   const kindOf = new Map(named.map((o) => [o.key, o.kind]));
   const shareOf = new Map<string, Share>(
     named.map((o) => [o.key, o.size > chunkSize ? o.split.kind : 'packed']),
@@ -193,6 +200,7 @@ export function dryPlanOfJob(job: Job, deployment: Deployment): PlanSummary {
       mode: job.mode,
       ...(job.records.format !== undefined &&
         job.records.format !== 'auto' && { format: job.records.format }),
+      ...(job.records.docFreq && { docFreq: true }),
       chunkSize: job.chunkSize,
       chunkSizeAsked:
         job.request.chunkSize !== undefined || job.input.options.chunkSize !== undefined,

@@ -87,6 +87,7 @@ export type MapTotals = Pick<
   | 'invalidSequences'
   | 'longTokens'
   | 'bytesScanned'
+  | 'documents'
   | 'uncompressedBytes'
   | 'distinct'
   | 'maxRssBytes'
@@ -105,6 +106,8 @@ export class MapResults {
   invalidSequences = 0;
   longTokens = 0;
   bytesScanned = 0;
+  /** Documents counted under --doc-freq. */
+  documents = 0;
   uncompressedBytes = 0;
   maxRssBytes = 0;
   /** Map outputs in the work store (the driver's own spills included), kept there as they come. */
@@ -147,6 +150,7 @@ export class MapResults {
       'uncompressedBytes',
     ] as const)
       this[k] += result[k];
+    this.documents += result.documents ?? 0;
     this.maxRssBytes = Math.max(this.maxRssBytes, result.maxRssBytes);
     this.addRecords(result);
     // Per byte of text (a gzip task's stored bytes would overstate it many times).

@@ -50,7 +50,8 @@ async function headOf(store: ObjectStore, object: SourceObject): Promise<Uint8Ar
 
 /**
  * How a big object splits: a compressed one (gzip, zstd) or a WARC file is read whole;
- * a Parquet file by the row groups of its footer; text and JSON Lines by byte ranges.
+ * a Parquet file by the row groups of its footer; text and JSON Lines by byte ranges
+ * (text whole under --doc-freq: the object is the document).
  */
 export async function splitOf(
   store: ObjectStore,
@@ -67,6 +68,8 @@ export async function splitOf(
     return { kind: 'rowGroups', groups };
   }
   if (format === 'warc') return { kind: 'whole' };
+  // Under --doc-freq a text object is one document: read whole by one task.
+  if (format === 'text' && records.docFreq) return { kind: 'whole' };
   return { kind: 'ranges', format };
 }
 

@@ -18,6 +18,8 @@ export interface PhaseOptions {
   top: number;
   /** Words counted fewer times are left out of the counts file and the top (absent: none). */
   minCount?: number;
+  /** Words come with their document counts (--doc-freq): a third column. */
+  docFreq?: boolean;
   /** Whether a counts file is wanted (else reduce tasks write no shard). */
   counts: boolean;
   /** Names the work store's objects in errors. */
@@ -46,6 +48,7 @@ export function reduceRequestsFor(options: PhaseOptions, parts: PartsIndex): Red
     shardKey: options.counts ? shardKey(options.workPrefix, index) : undefined,
     top: options.top,
     ...(options.minCount !== undefined && options.minCount > 1 && { minCount: options.minCount }),
+    ...(options.docFreq && { docFreq: true }),
   }));
 }
 

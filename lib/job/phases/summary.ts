@@ -30,6 +30,8 @@ export interface Counted {
     longTokens: number;
     bytesScanned: number;
     uncompressedBytes: number;
+    /** Documents counted under --doc-freq. */
+    documents?: number;
     records?: RecordTotals;
   };
   /** How the objects were read (the request's options). */
@@ -80,6 +82,7 @@ export function summaryOf(counted: Counted): Summary {
       segmenters: segmenterVersions(options.segmenter ?? DEFAULT_SEGMENTER),
     }),
     ...(options.ngram !== undefined && options.ngram > 1 && { ngram: options.ngram }),
+    ...(options.docFreq && { docFreq: true, documents: counted.map.documents ?? 0 }),
     stats: {
       chunkSize: counted.chunkSize,
       concurrency: counted.concurrency,
@@ -119,8 +122,9 @@ export async function withTop(
     const complete = joined.lastIndexOf(10) + 1;
     forEachLine(
       joined.subarray(0, complete),
-      (word, count) => {
-        if (rows.length < top) rows.push({ word, count });
+      (word, count, docs) => {
+        if (rows.length < top)
+          rows.push(docs === undefined ? { word, count } : { word, count, docs });
       },
       store.uri(countsKey),
     );

@@ -67,6 +67,7 @@ function phaseOptions(deps: QueueDeps, ledger: JobLedger, job: QueuedJob): Phase
     bucket: job.bucket,
     top: job.top,
     minCount: job.minCount,
+    docFreq: job.records?.docFreq === true,
     counts: true,
     uri: (key) => deps.store.uri(key),
     finalizeMinBytes: deps.finalizeMinBytes,
@@ -81,6 +82,7 @@ function mappedOf(m: MapResults): Mapped {
     longTokens: m.longTokens,
     bytesScanned: m.bytesScanned,
     uncompressedBytes: m.uncompressedBytes,
+    documents: m.documents,
     ...(records && { records }),
   };
 }

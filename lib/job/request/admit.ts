@@ -70,6 +70,7 @@ export async function admit(
       asked.segmenter !== 'auto' && { segmenter: asked.segmenter }),
     // 1 is single tokens, the kernel's own count: left out, as the default.
     ...(asked.ngram !== undefined && asked.ngram > 1 && { ngram: asked.ngram }),
+    ...(asked.docFreq && { docFreq: true }),
   };
   if (asked.segmenter !== undefined && asked.segmenter !== 'auto' && mode !== 'words') {
     throw new UsageError('segmenter: only words mode segments text (the mode is whitespace)');

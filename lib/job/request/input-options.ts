@@ -19,6 +19,7 @@ export const METADATA_OPTIONS = {
   'wordcount-strict': 'strict',
   'wordcount-segmenter': 'segmenter',
   'wordcount-ngram': 'ngram',
+  'wordcount-doc-freq': 'docFreq',
 } as const satisfies Record<string, keyof JobOptions>;
 
 const integer = (text: string) => (/^\d+$/.test(text) ? Number(text) : text);
@@ -33,7 +34,7 @@ export function metadataOptions(uri: string, metadata: Record<string, string> = 
     raw[option] =
       option === 'top' || option === 'minCount' || option === 'chunkSize' || option === 'ngram'
         ? integer(value)
-        : option === 'strict'
+        : option === 'strict' || option === 'docFreq'
           ? boolean(value)
           : value;
   }

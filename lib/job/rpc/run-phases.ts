@@ -41,6 +41,7 @@ function phaseOptions(ctx: JobContext): PhaseOptions {
     bucket: spec.bucket,
     top: spec.top,
     minCount: spec.minCount,
+    docFreq: spec.records?.docFreq === true,
     counts: spec.counts !== undefined,
     uri: (key) => ctx.deps.work.uri(key),
   };

@@ -21,6 +21,7 @@ import { peakRssBytes } from '../../rss.js';
 import {
   countJsonlRange,
   countRowGroups,
+  countsOnHost,
   countTextLines,
   countWhole,
   type SliceRead,
@@ -56,6 +57,8 @@ export interface SliceCounts {
   invalidSequences: number;
   longTokens: number;
   bytesScanned: number;
+  /** Documents counted under --doc-freq (0 otherwise). */
+  documents: number;
   uncompressedBytes: number;
   /** Distinct keys of the last table (all of them if nothing spilled). */
   distinct: number;
@@ -67,8 +70,8 @@ export interface SliceCounts {
   rangeLines?: RangeLines;
 }
 
-type Stat = 'invalidSequences' | 'longTokens' | 'bytesScanned';
-const STATS: readonly Stat[] = ['invalidSequences', 'longTokens', 'bytesScanned'];
+type Stat = 'invalidSequences' | 'longTokens' | 'bytesScanned' | 'documents';
+const STATS: readonly Stat[] = ['invalidSequences', 'longTokens', 'bytesScanned', 'documents'];
 
 /**
  * Counts the task's slices into `into` (a table the caller keeps across tasks) or a fresh
@@ -83,12 +86,13 @@ export async function countSlices(
   const maxDistinct = options.maxDistinct ?? MAX_TASK_DISTINCT;
   const owned = request.slices.reduce((sum, s) => sum + (s.end - s.start), 0);
   const segmenter = request.records?.segmenter;
-  const fresh = () => new TaskCounts(owned, request.expectedDistinct, segmenter);
+  const docFreq = request.records?.docFreq === true;
+  const fresh = () => new TaskCounts(owned, request.expectedDistinct, segmenter, docFreq);
   let counts = options.into ?? fresh();
   // A kept table already has other tasks' counts: this task reports what it added.
   const distinctBefore = counts.distinct();
   let tokens = -counts.tokens();
-  const stats = { invalidSequences: 0, longTokens: 0, bytesScanned: 0 };
+  const stats = { invalidSequences: 0, longTokens: 0, bytesScanned: 0, documents: 0 };
   for (const k of STATS) stats[k] = -counts[k];
   const spilled: SpilledPart[] = [];
   // Part keys are this attempt's own: a retried task (its first attempt still running)
@@ -157,7 +161,7 @@ async function readSlice(
   if (slice.rowGroups) return countRowGroups(source, slice, mode, feeder, records);
   if (slice.format === 'jsonl') return countJsonlRange(source, slice, mode, feeder, records);
   // n-grams live in lines: a text range owns whole lines, as a JSON Lines range does.
-  if ((records?.ngram ?? 1) > 1) return countTextLines(source, slice, mode, feeder, records ?? {});
+  if (countsOnHost(records)) return countTextLines(source, slice, mode, feeder, records ?? {});
   return { bytes: await countRange(source, slice, mode, feeder) };
 }
 

@@ -6,7 +6,7 @@
  */
 import type { RecordOptions, RecordTotals } from '../../contracts/records.js';
 import { CorruptInputError } from '../../errors.js';
-import { NgramText } from '../../kernel/ngram-text.js';
+import { HostText } from '../../kernel/host-text.js';
 import { RangeCounter } from '../../kernel/range-counter.js';
 import type { Feeder } from '../../kernel/task-counts.js';
 import type { Slice } from '../../plan.js';
@@ -32,19 +32,26 @@ export interface SliceRead {
   rangeLines?: { uri: string; start: number; lines: number };
 }
 
+/** Whether a job's text is counted on the host (n-grams, document frequency): HostText. */
+export function countsOnHost(options: RecordOptions = {}): boolean {
+  return (options.ngram ?? 1) > 1 || options.docFreq === true;
+}
+
 /**
- * The counter of a slice's text: its tokens, or with `ngram` > 1 its n-grams (a line at
- * a time). `objectStart`: the text is an object's from its first byte (a BOM is skipped).
+ * The counter of a slice's text: its tokens by the kernel, or on the host its n-grams
+ * (a line at a time) and documents. `objectStart`: the text is an object's from its
+ * first byte (a BOM is skipped); `wholeDocument`: the text is one document (a text
+ * object), not a stream of records.
  */
 function textCounter(
   mode: Mode,
   feeder: Feeder,
   options: RecordOptions,
-  objectStart = false,
+  text: { objectStart?: boolean; wholeDocument?: boolean } = {},
 ): CountedText {
-  const n = options.ngram ?? 1;
-  if (n === 1) return new RecordText(mode, feeder);
-  return new NgramText(mode, n, feeder, options.segmenter ?? DEFAULT_SEGMENTER, { objectStart });
+  if (!countsOnHost(options)) return new RecordText(mode, feeder);
+  const counting = { n: options.ngram ?? 1, docFreq: options.docFreq === true };
+  return new HostText(mode, counting, feeder, options.segmenter ?? DEFAULT_SEGMENTER, text);
 }
 
 /** What a reader's records came to, the first invalid one named by its object. */
@@ -150,8 +157,11 @@ export async function countWhole(
       }
     };
     if (format === 'text') {
-      if ((options.ngram ?? 1) > 1) {
-        const lines = textCounter(mode, feeder, options, true);
+      if (countsOnHost(options)) {
+        const lines = textCounter(mode, feeder, options, {
+          objectStart: true,
+          wholeDocument: true,
+        });
         for await (const piece of counted()) await lines.append(piece);
         await lines.finish();
       } else await countText(counted(), mode, feeder);
@@ -257,7 +267,8 @@ const WHOLE_LINE: JsonlOptions['field'] = {
 
 /**
  * Counts the n-grams of the lines of a text object that start in [start, end): a line
- * is a sentence, so a range owns whole lines, as a JSON Lines range does.
+ * is a sentence, so a range owns whole lines, as a JSON Lines range does. (Under
+ * --doc-freq a text object is one document, never split.)
  */
 export async function countTextLines(
   store: ObjectStore,
@@ -267,7 +278,11 @@ export async function countTextLines(
   options: RecordOptions,
 ): Promise<SliceRead> {
   const uri = store.uri(slice.key);
-  const sink = textCounter(mode, feeder, options, slice.start === 0);
+  if (options.docFreq) {
+    // A document is read whole by one task: the planner does not split text under --doc-freq.
+    throw new Error(`${uri}: a text range under --doc-freq (a document split across tasks)`);
+  }
+  const sink = textCounter(mode, feeder, options, { objectStart: slice.start === 0 });
   const from = Math.max(0, slice.start - 1);
   const reader = new JsonlReader(
     { field: WHOLE_LINE, text: sink, stats: emptyRecordStats(), strict: false, uri },

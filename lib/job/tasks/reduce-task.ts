@@ -41,7 +41,7 @@ export async function runReduceTask(
       base: start,
     };
   });
-  const { list, tokens } = mergePartials(runs, from, to);
+  const { list, tokens } = mergePartials(runs, from, to, request.docFreq);
   const sorted = sortEntries(list);
   const { minCount } = request;
   let shard: ReduceResult['shard'];

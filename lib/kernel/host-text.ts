@@ -1,10 +1,15 @@
 /**
- * `--ngram N` (N > 1): counts runs of N consecutive tokens of the mode, joined by one
- * space, into the task's table. A line is a sentence: an n-gram never crosses a line's
- * end, nor a record's (each record's text ends with a line feed, as RecordText's does).
- * The bytes arrive as RecordText's do (records' texts, or the lines a text range owns);
- * complete lines are counted, a cut line is carried until its end comes, so a line is
- * held whole (the unit n-grams live in), nothing more.
+ * What the wasm kernel does not count: `--ngram N` (N > 1) and `--doc-freq`. The text
+ * arrives as RecordText's does (records' texts, each ended by a line feed; or the lines
+ * a text range owns; or a whole text object); complete lines are cut into tokens on the
+ * host (line-tokens.ts, the kernel's rules) and a cut line is carried until its end
+ * comes, so a line is held whole, nothing more.
+ *
+ * - n-grams: runs of N consecutive tokens joined by one space. A line is a sentence: an
+ *   n-gram never crosses a line's end, nor a record's.
+ * - Document frequency: each distinct key of a document counted once more in the task's
+ *   second table (doc-keys.ts carries it through the shuffle). A document is a record,
+ *   or with `wholeDocument` the stream itself (a text object, read by one task).
  */
 import type { CountedText } from '../records/record-text.js';
 import type { SegmenterName } from '../segmenter.js';
@@ -17,7 +22,14 @@ const BATCH_BYTES = 256 * 1024;
 const LINE_FEED = 0x0a;
 const encoder = new TextEncoder();
 
-export class NgramText implements CountedText {
+export interface HostCounting {
+  /** Tokens per key: 1 (tokens) to MAX_NGRAM. */
+  n: number;
+  /** Count each key's documents too. */
+  docFreq: boolean;
+}
+
+export class HostText implements CountedText {
   private buffer = new Uint8Array(BATCH_BYTES + 4096);
   private length = 0;
   /** Bytes of record text given (separators not included). */
@@ -25,14 +37,22 @@ export class NgramText implements CountedText {
   private bomChecked: boolean;
   private readonly tokens: string[] = [];
   private key = new Uint8Array(1024);
+  /** Offsets in the buffer of the line feeds that end a record (a document). */
+  private documentEnds: number[] = [];
+  /** The current document's distinct keys (with docFreq). */
+  private readonly seen = new Set<string>();
 
   constructor(
     private readonly mode: Mode,
-    private readonly n: number,
+    private readonly counting: HostCounting,
     private readonly feeder: Feeder,
     private readonly segmenter: SegmenterName,
-    /** The stream is an object's text from its first byte: a leading BOM is not text. */
-    options: { objectStart?: boolean } = {},
+    private readonly options: {
+      /** The stream is an object's text from its first byte: a leading BOM is not text. */
+      objectStart?: boolean;
+      /** The whole stream is one document (a text object), not each record. */
+      wholeDocument?: boolean;
+    } = {},
   ) {
     this.bomChecked = !options.objectStart;
   }
@@ -59,10 +79,11 @@ export class NgramText implements CountedText {
     return this.length >= BATCH_BYTES ? this.flush() : undefined;
   }
 
-  /** Ends the current record (a line's end too). */
+  /** Ends the current record: a line's end, and a document's unless the stream is one. */
   endRecord(): Promise<void> | undefined {
     const room = this.reserve(1);
     room.bytes[room.at] = LINE_FEED;
+    if (this.counting.docFreq && !this.options.wholeDocument) this.documentEnds.push(this.length);
     this.length++;
     return this.length >= BATCH_BYTES ? this.flush() : undefined;
   }
@@ -75,10 +96,11 @@ export class NgramText implements CountedText {
     return this.feeder.afterPiece();
   }
 
-  /** Counts the rest (a last line without a line feed is a line too). */
+  /** Counts the rest (a last line without a line feed is a line too) and ends the stream. */
   async finish(): Promise<void> {
     await this.flush();
     if (this.length > 0) this.countLines(this.length);
+    if (this.counting.docFreq && this.options.wholeDocument) this.endDocument();
   }
 
   /** Counts the lines of buffer[0, end) and keeps what follows. */
@@ -91,12 +113,19 @@ export class NgramText implements CountedText {
     }
     const counts = this.feeder.counts();
     const stats: LineStats = { invalidSequences: 0, longTokens: 0 };
+    const ends = this.documentEnds;
+    let nextEnd = 0;
     while (s < end) {
       let nl = buf.indexOf(LINE_FEED, s);
       if (nl < 0 || nl > end) nl = end;
       this.countLine(buf, s, nl, stats);
+      if (ends[nextEnd] === nl) {
+        this.endDocument();
+        nextEnd++;
+      }
       s = nl + 1;
     }
+    this.documentEnds = ends.slice(nextEnd).map((at) => at - end);
     counts.invalidSequences += stats.invalidSequences;
     counts.longTokens += stats.longTokens;
     counts.bytesScanned += end;
@@ -109,14 +138,27 @@ export class NgramText implements CountedText {
     tokens.length = 0;
     lineTokens(buf, s, e, this.mode, this.segmenter, tokens, stats);
     const table = this.feeder.counts().table;
-    const n = this.n;
+    const { n, docFreq } = this.counting;
     for (let k = 0; k + n <= tokens.length; k++) {
       let gram = tokens[k] as string;
       for (let m = 1; m < n; m++) gram += ` ${tokens[k + m]}`;
-      // At most 3 UTF-8 bytes per UTF-16 unit.
-      if (gram.length * 3 > this.key.length) this.key = new Uint8Array(gram.length * 3);
-      const { written } = encoder.encodeInto(gram, this.key);
-      table.addKey(this.key.subarray(0, written));
+      table.addKey(this.encode(gram));
+      if (docFreq) this.seen.add(gram);
     }
+  }
+
+  /** Counts the document's distinct keys once each in the task's document table. */
+  private endDocument(): void {
+    const counts = this.feeder.counts();
+    for (const key of this.seen) counts.raw.addKey(this.encode(key));
+    this.seen.clear();
+    counts.documents++;
+  }
+
+  private encode(key: string): Uint8Array {
+    // At most 3 UTF-8 bytes per UTF-16 unit.
+    if (key.length * 3 > this.key.length) this.key = new Uint8Array(key.length * 3);
+    const { written } = encoder.encodeInto(key, this.key);
+    return this.key.subarray(0, written);
   }
 }
