@@ -34,6 +34,7 @@ import { corpusSection } from './bench/corpus.mjs';
 import { costSection } from './bench/cost.mjs';
 import { crawlSection } from './bench/crawl.mjs';
 import { emulatorSection } from './bench/emulator.mjs';
+import { gramsSection } from './bench/grams.mjs';
 import { die, machine, staleBuildWarning } from './bench/measure.mjs';
 import { proseSection } from './bench/prose.mjs';
 import { DEFAULT_SIZES, scaleSection } from './bench/scale.mjs';
@@ -42,7 +43,7 @@ import { vocabularySection } from './bench/vocabulary.mjs';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist/lib/cli/main.js');
 const DATA_DIR = join(ROOT, 'bench-data');
-const SECTIONS = ['prose', 'vocabulary', 'corpus', 'emulator', 'cost', 'scale', 'crawl'];
+const SECTIONS = ['prose', 'grams', 'vocabulary', 'corpus', 'emulator', 'cost', 'scale', 'crawl'];
 
 function usage() {
   return `Usage: node scripts/bench.mjs [--size MB] [--runs N] [--only SECTIONS] [--sizes N,...] [--json]
@@ -126,6 +127,7 @@ async function main() {
   const targets = [];
   const sections = {
     prose: () => proseSection(context),
+    grams: () => gramsSection(context),
     vocabulary: () => vocabularySection(context),
     corpus: () => corpusSection(context),
     emulator: () => emulatorSection(context),

@@ -19,8 +19,9 @@ import type { Feeder } from './task-counts.js';
 
 /** Bytes gathered before complete lines are counted. */
 const BATCH_BYTES = 256 * 1024;
+/** Tokens of one line counted at once. */
+const TOKEN_BATCH = 1 << 14;
 const LINE_FEED = 0x0a;
-const encoder = new TextEncoder();
 
 export interface HostCounting {
   /** Tokens per key: 1 (tokens) to MAX_NGRAM. */
@@ -35,8 +36,15 @@ export class HostText implements CountedText {
   /** Bytes of record text given (separators not included). */
   textBytes = 0;
   private bomChecked: boolean;
-  private readonly tokens: string[] = [];
-  private key = new Uint8Array(1024);
+  /** Tokens of the current line not yet counted: at most a batch, then the last n - 1. */
+  private tokens: string[] = [];
+  /** Where lineTokens puts a line's tokens: counted a batch at a time, so a long line's are never all held. */
+  private readonly sink = {
+    push: (token: string) => {
+      this.tokens.push(token);
+      if (this.tokens.length >= TOKEN_BATCH) this.countTokens(false);
+    },
+  };
   /** Offsets in the buffer of the line feeds that end a record (a document). */
   private documentEnds: number[] = [];
   /** The current document's distinct keys (with docFreq). */
@@ -90,6 +98,8 @@ export class HostText implements CountedText {
 
   /** Counts the complete lines gathered; a cut line stays for the next batch. */
   flush(): Promise<void> | undefined {
+    // (lastIndexOf from -1 would search the whole buffer, stale bytes included.)
+    if (this.length === 0) return undefined;
     const last = this.buffer.lastIndexOf(LINE_FEED, this.length - 1);
     if (last < 0) return undefined;
     this.countLines(last + 1);
@@ -134,31 +144,40 @@ export class HostText implements CountedText {
   }
 
   private countLine(buf: Uint8Array, s: number, e: number, stats: LineStats): void {
+    this.tokens = [];
+    lineTokens(buf, s, e, this.mode, this.segmenter, this.sink, stats);
+    this.countTokens(true);
+  }
+
+  /**
+   * Counts the keys that start in the tokens held; unless the line ended, keeps the last
+   * n - 1 tokens, the start of the keys still to come.
+   */
+  private countTokens(lineEnd: boolean): void {
     const tokens = this.tokens;
-    tokens.length = 0;
-    lineTokens(buf, s, e, this.mode, this.segmenter, tokens, stats);
-    const table = this.feeder.counts().table;
     const { n, docFreq } = this.counting;
+    if (n === 1) {
+      if (docFreq) for (const token of tokens) this.seen.add(token);
+      this.feeder.counts().table.addTexts(tokens.join('\n'));
+      this.tokens = [];
+      return;
+    }
+    const grams: string[] = [];
     for (let k = 0; k + n <= tokens.length; k++) {
       let gram = tokens[k] as string;
       for (let m = 1; m < n; m++) gram += ` ${tokens[k + m]}`;
-      table.addKey(this.encode(gram));
+      grams.push(gram);
       if (docFreq) this.seen.add(gram);
     }
+    this.feeder.counts().table.addTexts(grams.join('\n'));
+    this.tokens = lineEnd ? [] : tokens.slice(Math.max(0, tokens.length - (n - 1)));
   }
 
   /** Counts the document's distinct keys once each in the task's document table. */
   private endDocument(): void {
     const counts = this.feeder.counts();
-    for (const key of this.seen) counts.raw.addKey(this.encode(key));
+    counts.raw.addTexts([...this.seen].join('\n'));
     this.seen.clear();
     counts.documents++;
-  }
-
-  private encode(key: string): Uint8Array {
-    // At most 3 UTF-8 bytes per UTF-16 unit.
-    if (key.length * 3 > this.key.length) this.key = new Uint8Array(key.length * 3);
-    const { written } = encoder.encodeInto(key, this.key);
-    return this.key.subarray(0, written);
   }
 }

@@ -5,6 +5,7 @@
  * of lib/kernel/segment-runs.ts) walked over the line's bytes on the host. A line is
  * whole here: nothing is carried between calls.
  */
+import { isAscii } from 'node:buffer';
 import type { SegmenterName } from '../segmenter.js';
 import {
   ASCII_WHITESPACE,
@@ -24,29 +25,43 @@ import { type RunSink, segmentRunAt } from './segment-runs.js';
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const INVALID = -1;
 
+/** Where a line's tokens go, in order. */
+export interface TokenOut {
+  push(token: string): void;
+}
+
 /** What the tokens of a line came to besides themselves. */
 export interface LineStats {
   invalidSequences: number;
   longTokens: number;
 }
 
-/** Appends the tokens of `buf[s, e)` (one line, no line feed) to `out`. */
+/** Gives the tokens of `buf[s, e)` (one line, no line feed) to `out`, in order. */
 export function lineTokens(
   buf: Uint8Array,
   s: number,
   e: number,
   mode: Mode,
   segmenter: SegmenterName,
-  out: string[],
+  out: TokenOut,
   stats: LineStats,
 ): void {
+  // Most lines are ASCII: decoded once, their tokens are slices of the line.
+  const view = Buffer.from(buf.buffer, buf.byteOffset + s, e - s);
+  asciiLine = isAscii(view) ? view.toString('latin1') : undefined;
+  asciiStart = s;
   if (mode === 'whitespace') whitespaceTokens(buf, s, e, out, stats);
   else wordTokens(buf, s, e, segmenter, out, stats);
 }
 
+/** The line being cut, when it is ASCII, and where it starts in the buffer. */
+let asciiLine: string | undefined;
+let asciiStart = 0;
+
 /** The text of buf[i, j): ASCII without a decoder. */
 function textOf(buf: Uint8Array, i: number, j: number, ascii: boolean): string {
-  if (ascii && j - i <= 64) return String.fromCharCode(...buf.subarray(i, j));
+  if (asciiLine !== undefined) return asciiLine.slice(i - asciiStart, j - asciiStart);
+  if (ascii && j - i <= 16) return String.fromCharCode(...buf.subarray(i, j));
   return decoder.decode(buf.subarray(i, j));
 }
 
@@ -71,7 +86,7 @@ function whitespaceTokens(
   buf: Uint8Array,
   s: number,
   e: number,
-  out: string[],
+  out: TokenOut,
   stats: LineStats,
 ): void {
   let i = s;
@@ -127,7 +142,7 @@ function wordTokens(
   s: number,
   e: number,
   segmenter: SegmenterName,
-  out: string[],
+  out: TokenOut,
   stats: LineStats,
 ): void {
   const sink: RunSink = {

@@ -12,6 +12,11 @@ export class TokenTable {
     private readonly ptr: number,
   ) {}
 
+  /** Counts one occurrence of each key of `keys` (joined by line feeds; a key holds none). */
+  addTexts(keys: string): void {
+    if (keys.length > 0) this.kernel.addTexts(this.ptr, keys);
+  }
+
   /** Counts one occurrence of `key`, bytes as they are. */
   addKey(key: Uint8Array): void {
     this.kernel.addKey(this.ptr, key);

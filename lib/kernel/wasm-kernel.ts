@@ -90,6 +90,8 @@ export interface KernelExports {
 }
 
 /** Scanner events (lib/kernel/assembly/state.ts). */
+const encoder = new TextEncoder();
+
 export const DONE = 0;
 export const END = 1;
 export const KEEP = 2;
@@ -120,6 +122,10 @@ export class Kernel {
   readonly main: number;
   readonly raw: number;
   private view = new Uint8Array(0);
+  /** Where addText encodes its keys (allocated on first use), and a view of it. */
+  private textAt = 0;
+  private textCapacity = 0;
+  private textView: Uint8Array = new Uint8Array(0);
 
   constructor(capacity: number) {
     this.x = new wasm.Instance(kernelModule(), imports).exports as unknown as KernelExports;
@@ -150,6 +156,38 @@ export class Kernel {
   }
 
   /** Counts `key` (bytes, as they are) in `table`. */
+  /**
+   * Counts one occurrence of each key of `keys`, keys joined by line feeds (a key holds
+   * none), encoded at once straight into wasm memory.
+   */
+  addTexts(table: number, keys: string): void {
+    // At most 3 UTF-8 bytes per UTF-16 unit.
+    if (keys.length * 3 > this.textCapacity) {
+      if (this.textAt !== 0) this.x.free(this.textAt);
+      this.textCapacity = Math.max(1 << 16, keys.length * 3);
+      this.textAt = this.x.alloc(this.textCapacity);
+      this.textView = new Uint8Array(0);
+    }
+    // A view detached by a memory growth has no bytes left.
+    if (this.textView.byteLength === 0) {
+      this.textView = this.bytes().subarray(this.textAt, this.textAt + this.textCapacity);
+    }
+    let view = this.textView;
+    const { written } = encoder.encodeInto(keys, view);
+    const at = this.textAt;
+    for (let s = 0; s < written; ) {
+      let e = view.indexOf(10, s);
+      if (e < 0 || e > written) e = written;
+      this.x.tableAdd(table, at + s, 0, e - s, 0);
+      // The table may have grown the memory: the bytes are still there, under a new view.
+      if (view.byteLength === 0) {
+        view = this.bytes().subarray(at, at + this.textCapacity);
+        this.textView = view;
+      }
+      s = e + 1;
+    }
+  }
+
   addKey(table: number, key: Uint8Array): void {
     const at = this.x.alloc(key.length);
     this.bytes().set(key, at);

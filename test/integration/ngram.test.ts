@@ -97,6 +97,18 @@ describe("--ngram against Python's str.split(), line by line", () => {
     expect(tsv).toBe(pythonNgrams(path, 2).tsv);
   });
 
+  it('counts a line of 60,000 words, its tokens taken in batches, as Python does', async () => {
+    const path = join(dir, 'long-line.txt');
+    const words = Array.from({ length: 60_000 }, (_, i) => `w${(i * 7919) % 997}`);
+    await writeFile(path, `${words.join(' ')}\nshort line here\n`);
+    for (const n of [2, 5]) {
+      const python = pythonNgrams(path, n);
+      const { summary, tsv } = await count([path, '--mode', 'whitespace', '--ngram', String(n)]);
+      expect(tsv).toBe(python.tsv);
+      expect(summary.totalWords).toBe(60_000 - n + 1 + Math.max(0, 3 - n + 1));
+    }
+  });
+
   it('combines with --min-count and names the order in the table', async () => {
     const python = pythonNgrams(GENESIS, 2);
     const kept = python.tsv.split('\n').filter((l) => l && Number(l.split('\t')[1]) >= 20);
