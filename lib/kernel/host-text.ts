@@ -11,17 +11,14 @@
  *   second table (doc-keys.ts carries it through the shuffle). A document is a record,
  *   or with `wholeDocument` the stream itself (a text object, read by one task).
  */
-import type { CountedText } from '../records/record-text.js';
+import { LINE_FEED, TextBatch } from '../records/text-batch.js';
 import type { SegmenterName } from '../segmenter.js';
 import type { Mode } from '../tokenize.js';
 import { type LineStats, lineTokens } from './line-tokens.js';
 import type { Feeder } from './task-counts.js';
 
-/** Bytes gathered before complete lines are counted. */
-const BATCH_BYTES = 256 * 1024;
 /** Tokens of one line counted at once. */
 const TOKEN_BATCH = 1 << 14;
-const LINE_FEED = 0x0a;
 
 export interface HostCounting {
   /** Tokens per key: 1 (tokens) to MAX_NGRAM. */
@@ -30,11 +27,7 @@ export interface HostCounting {
   docFreq: boolean;
 }
 
-export class HostText implements CountedText {
-  private buffer = new Uint8Array(BATCH_BYTES + 4096);
-  private length = 0;
-  /** Bytes of record text given (separators not included). */
-  textBytes = 0;
+export class HostText extends TextBatch {
   private bomChecked: boolean;
   /** Tokens of the current line not yet counted: at most a batch, then the last n - 1. */
   private tokens: string[] = [];
@@ -62,38 +55,13 @@ export class HostText implements CountedText {
       wholeDocument?: boolean;
     } = {},
   ) {
+    super();
     this.bomChecked = !options.objectStart;
   }
 
-  reserve(n: number): { bytes: Uint8Array; at: number } {
-    if (this.length + n > this.buffer.length) {
-      const grown = new Uint8Array(Math.max(this.buffer.length * 2, this.length + n + 1));
-      grown.set(this.buffer.subarray(0, this.length));
-      this.buffer = grown;
-    }
-    return { bytes: this.buffer, at: this.length };
-  }
-
-  advance(n: number): void {
-    this.length += n;
-    this.textBytes += n;
-  }
-
-  /** Adds `bytes` to the text; counts the complete lines when the batch is full. */
-  append(bytes: Uint8Array): Promise<void> | undefined {
-    const room = this.reserve(bytes.length);
-    room.bytes.set(bytes, room.at);
-    this.advance(bytes.length);
-    return this.length >= BATCH_BYTES ? this.flush() : undefined;
-  }
-
-  /** Ends the current record: a line's end, and a document's unless the stream is one. */
-  endRecord(): Promise<void> | undefined {
-    const room = this.reserve(1);
-    room.bytes[room.at] = LINE_FEED;
-    if (this.counting.docFreq && !this.options.wholeDocument) this.documentEnds.push(this.length);
-    this.length++;
-    return this.length >= BATCH_BYTES ? this.flush() : undefined;
+  /** A record's end is a line's, and a document's unless the stream is one. */
+  protected override recordEnded(at: number): void {
+    if (this.counting.docFreq && !this.options.wholeDocument) this.documentEnds.push(at);
   }
 
   /** Counts the complete lines gathered; a cut line stays for the next batch. */

@@ -46,12 +46,34 @@ export function lineTokens(
   out: TokenOut,
   stats: LineStats,
 ): void {
-  // Most lines are ASCII: decoded once, their tokens are slices of the line.
+  // Most lines are ASCII: decoded once, cut by a regular expression of the same rules.
   const view = Buffer.from(buf.buffer, buf.byteOffset + s, e - s);
   asciiLine = isAscii(view) ? view.toString('latin1') : undefined;
   asciiStart = s;
-  if (mode === 'whitespace') whitespaceTokens(buf, s, e, out, stats);
+  if (asciiLine !== undefined) asciiTokens(asciiLine, mode, out, stats);
+  else if (mode === 'whitespace') whitespaceTokens(buf, s, e, out, stats);
   else wordTokens(buf, s, e, segmenter, out, stats);
+}
+
+/** Python's whitespace among ASCII characters: str.split()'s separators. */
+const ASCII_SPLIT = new RegExp(
+  `[^${String.fromCharCode(9, 10, 11, 12, 13, 28, 29, 30, 31, 32)}]+`,
+  'g',
+);
+/** ASCII words: letters and digits, an apostrophe or hyphen only between two of them. */
+const ASCII_WORD = /[A-Za-z0-9]+(?:['-][A-Za-z0-9]+)*/g;
+
+/** The tokens of an ASCII line: lib/tokenize.ts's rules, where every character is one byte. */
+function asciiTokens(line: string, mode: Mode, out: TokenOut, stats: LineStats): void {
+  const words = mode === 'words';
+  for (const [token] of line.matchAll(words ? ASCII_WORD : ASCII_SPLIT)) {
+    if (token.length <= TOKEN_CAP_BYTES) out.push(words ? token.toLowerCase() : token);
+    else {
+      stats.longTokens++;
+      const prefix = token.slice(0, TOKEN_CAP_BYTES);
+      out.push((words ? prefix.toLowerCase() : prefix) + LONG_TOKEN_SUFFIX);
+    }
+  }
 }
 
 /** The line being cut, when it is ASCII, and where it starts in the buffer. */

@@ -11,8 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Summary, SummarySchema } from '../../lib/contracts/summary.js';
-import { runCli } from '../support/cli.js';
+import { countingCli, runCli } from '../support/cli.js';
 import { type Corpus, type Oracle, writeCorpus } from '../support/corpus.js';
 import { Embedded } from '../support/embedded.js';
 import { pythonDocFreq, referenceDocFreqTsv } from '../support/ngram-oracle.js';
@@ -59,19 +58,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-let runs = 0;
-
 /** Runs `wordcount count … --json --counts FILE`; its summary and counts file. */
-async function count(args: string[]): Promise<{ summary: Summary; tsv: string }> {
-  const counts = join(dir, `counts-${runs++}.tsv`);
-  const run = await runCli(['count', ...args, '--json', '--counts', counts]);
-  expect(run.stderr.replace(/^wordcount: \d+ invalid record.*\n/m, '')).toBe('');
-  expect(run.code).toBe(0);
-  return {
-    summary: SummarySchema.parse(JSON.parse(run.stdout)),
-    tsv: await readFile(counts, 'utf8'),
-  };
-}
+const count = countingCli(() => dir);
 
 describe("--doc-freq against Python's set(text.split()) per file", () => {
   for (const [chunk, workers, reduce] of [

@@ -74,7 +74,7 @@ function jsonlOptions(
   text: CountedText,
   stats: RecordStats,
   uri: string,
-): JsonlOptions {
+): JsonlOptions & { text: CountedText } {
   return {
     field: new JsonField(options.field ?? DEFAULT_FIELD),
     text,
@@ -216,21 +216,7 @@ export async function countJsonlRange(
   const uri = store.uri(slice.key);
   const sink = textCounter(mode, feeder, options);
   const stats = emptyRecordStats();
-  const from = Math.max(0, slice.start - 1);
-  const reader = new JsonlReader(jsonlOptions(options, sink, stats, uri), {
-    from,
-    start: slice.start,
-    end: slice.end,
-  });
-  await readRange(
-    store,
-    slice,
-    from,
-    (piece) => reader.push(piece),
-    () => reader.done,
-  );
-  await reader.end();
-  await sink.finish();
+  await readOwnedLines(store, slice, jsonlOptions(options, sink, stats, uri));
   return {
     bytes: slice.end - slice.start,
     records: totalsOf(stats, sink, uri),
@@ -283,11 +269,23 @@ export async function countTextLines(
     throw new Error(`${uri}: a text range under --doc-freq (a document split across tasks)`);
   }
   const sink = textCounter(mode, feeder, options, { objectStart: slice.start === 0 });
+  const stats = emptyRecordStats();
+  await readOwnedLines(store, slice, { field: WHOLE_LINE, text: sink, stats, strict: false, uri });
+  return { bytes: slice.end - slice.start };
+}
+
+/**
+ * Reads the lines of `slice` whose first byte it holds into `options.text` (which it
+ * finishes): from the byte before the range, and past its end (in bounded pieces) until
+ * the last owned line ends.
+ */
+async function readOwnedLines(
+  store: ObjectStore,
+  slice: Slice,
+  options: JsonlOptions & { text: CountedText },
+): Promise<void> {
   const from = Math.max(0, slice.start - 1);
-  const reader = new JsonlReader(
-    { field: WHOLE_LINE, text: sink, stats: emptyRecordStats(), strict: false, uri },
-    { from, start: slice.start, end: slice.end },
-  );
+  const reader = new JsonlReader(options, { from, start: slice.start, end: slice.end });
   await readRange(
     store,
     slice,
@@ -296,6 +294,5 @@ export async function countTextLines(
     () => reader.done,
   );
   await reader.end();
-  await sink.finish();
-  return { bytes: slice.end - slice.start };
+  await options.text.finish();
 }
