@@ -130,6 +130,11 @@ export class HostText extends TextBatch {
       this.tokens = [];
       return;
     }
+    if (!docFreq) {
+      this.feeder.counts().table.addGrams(tokens, n);
+      this.tokens = lineEnd ? [] : tokens.slice(Math.max(0, tokens.length - (n - 1)));
+      return;
+    }
     const grams: string[] = [];
     for (let k = 0; k + n <= tokens.length; k++) {
       let gram = tokens[k] as string;

@@ -12,6 +12,11 @@ export class TokenTable {
     private readonly ptr: number,
   ) {}
 
+  /** Counts each run of `n` consecutive `tokens`, joined by one space. */
+  addGrams(tokens: readonly string[], n: number): void {
+    this.kernel.addGrams(this.ptr, tokens, n);
+  }
+
   /** Counts one occurrence of each key of `keys` (joined by line feeds; a key holds none). */
   addTexts(keys: string): void {
     if (keys.length > 0) this.kernel.addTexts(this.ptr, keys);

@@ -126,6 +126,8 @@ export class Kernel {
   private textAt = 0;
   private textCapacity = 0;
   private textView: Uint8Array = new Uint8Array(0);
+  /** addGrams' token starts in the text region. */
+  private starts = new Int32Array(1024);
 
   constructor(capacity: number) {
     this.x = new wasm.Instance(kernelModule(), imports).exports as unknown as KernelExports;
@@ -156,15 +158,12 @@ export class Kernel {
   }
 
   /** Counts `key` (bytes, as they are) in `table`. */
-  /**
-   * Counts one occurrence of each key of `keys`, keys joined by line feeds (a key holds
-   * none), encoded at once straight into wasm memory.
-   */
-  addTexts(table: number, keys: string): void {
+  /** Encodes `text` into the kernel's text region; returns its bytes' length. */
+  private encodeText(text: string): number {
     // At most 3 UTF-8 bytes per UTF-16 unit.
-    if (keys.length * 3 > this.textCapacity) {
+    if (text.length * 3 > this.textCapacity) {
       if (this.textAt !== 0) this.x.free(this.textAt);
-      this.textCapacity = Math.max(1 << 16, keys.length * 3);
+      this.textCapacity = Math.max(1 << 16, text.length * 3);
       this.textAt = this.x.alloc(this.textCapacity);
       this.textView = new Uint8Array(0);
     }
@@ -172,8 +171,39 @@ export class Kernel {
     if (this.textView.byteLength === 0) {
       this.textView = this.bytes().subarray(this.textAt, this.textAt + this.textCapacity);
     }
+    return encoder.encodeInto(text, this.textView).written;
+  }
+
+  /**
+   * Counts every run of `n` consecutive `tokens` (none holds a space) joined by one
+   * space: the tokens are encoded once, joined, and each n-gram is a slice of that.
+   */
+  addGrams(table: number, tokens: readonly string[], n: number): void {
+    if (tokens.length < n) return;
+    const written = this.encodeText(tokens.join(' '));
+    const view = this.textView;
+    if (this.starts.length < tokens.length + 1) this.starts = new Int32Array(2 * tokens.length + 1);
+    const starts = this.starts;
+    let k = 0;
+    for (let at = 0; at < written; ) {
+      starts[k++] = at;
+      const space = view.indexOf(32, at);
+      at = space < 0 || space >= written ? written + 1 : space + 1;
+    }
+    starts[k] = written + 1;
+    // Offsets only from here on: an insert may grow the memory and detach the view.
+    for (let g = 0; g + n <= k; g++) {
+      this.x.tableAdd(table, this.textAt, starts[g] as number, (starts[g + n] as number) - 1, 0);
+    }
+  }
+
+  /**
+   * Counts one occurrence of each key of `keys`, keys joined by line feeds (a key holds
+   * none), encoded at once straight into wasm memory.
+   */
+  addTexts(table: number, keys: string): void {
+    const written = this.encodeText(keys);
     let view = this.textView;
-    const { written } = encoder.encodeInto(keys, view);
     const at = this.textAt;
     for (let s = 0; s < written; ) {
       let e = view.indexOf(10, s);
