@@ -179,7 +179,7 @@ export async function gramsSection({ cli, root, dataDir, runs }) {
       ['run', 's', 'map tasks', 'reduce tasks', 'partitions', 'distinct trigrams', 'peak RSS MiB'],
       [
         ['2 workers, 16 MiB tasks, reduced in tasks', fan, fanSummary],
-        ['1 worker, one task of the whole file (single pass)', one, oneSummary],
+        ['1 worker, tasks of 1 GiB (the biggest chunk)', one, oneSummary],
       ].map(([name, run, s]) => [
         name,
         run.seconds.toFixed(1),
