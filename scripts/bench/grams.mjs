@@ -2,8 +2,8 @@
  * The grams section: what users compute after word counts. On 256 MB of prose (the King
  * James Bible repeated), `--ngram 2` against plain words mode and awk's bigram count;
  * on the same text as 64 files (a file is a document), `--doc-freq` against plain words
- * mode; and trigrams of 1 GB checked exactly: 2 workers in 16 MiB tasks against one
- * task that reads the whole file (a single pass), and a 20 MB sample against Python's
+ * mode; and trigrams of 1 GB checked exactly: 2 workers in 16 MiB tasks against 1
+ * worker in tasks of 1 GiB (the biggest chunk), and a 20 MB sample against Python's
  * own `str.split()` line by line.
  */
 
