@@ -28,6 +28,7 @@ export function addPlanCommand(program: Command): void {
         .choices(FORMAT_OPTIONS)
         .default('auto'),
     )
+    .option('--doc-freq', 'a job counting documents: a text file is one, read whole by one task')
     .option(
       '--chunk-size <size>',
       'bytes per map task (default: 16MiB, grown with the input)',

@@ -26,6 +26,8 @@ import type { Mode } from '../tokenize.js';
 export interface PlanOptions {
   mode: Mode;
   format: FormatOption;
+  /** --doc-freq: a text object is one document, read whole (not cut into ranges). */
+  docFreq?: boolean;
   chunkSize?: number;
   width?: number;
   json?: boolean;
@@ -65,13 +67,14 @@ export async function planSources(
   return planFiles(sources, options);
 }
 
-/** What the job asks, as a start request: mode, chunk size and format. */
+/** What the job asks, as a start request: mode, chunk size, format and document frequency. */
 function startRequest(input: StartRequest['input'], options: PlanOptions): StartRequest {
   return {
     input,
     mode: options.mode,
     ...(options.chunkSize !== undefined && { chunkSize: options.chunkSize }),
     ...(options.format !== 'auto' && { format: options.format }),
+    ...(options.docFreq && { docFreq: true }),
   };
 }
 
@@ -133,6 +136,7 @@ async function planFiles(args: readonly string[], options: PlanOptions): Promise
         ...deployment,
         mode: options.mode,
         ...(options.format !== 'auto' && { format: options.format }),
+        ...(options.docFreq && { docFreq: true }),
         chunkSize,
         chunkSizeAsked: options.chunkSize !== undefined,
       },

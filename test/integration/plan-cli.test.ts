@@ -59,6 +59,21 @@ describe('wordcount plan', () => {
     expect(run.stdout).toContain('Configuring scaling behavior for SQS event source mappings');
   });
 
+  it('plans a text file as one whole task under --doc-freq (a document is read whole)', async () => {
+    const books = join(dir, 'doc-freq');
+    await mkdir(books);
+    const big = await sparse(join(books, 'big.txt'), 100 * MiB);
+    await sparse(join(books, 'records.jsonl'), 100 * MiB);
+    const ranges = await planJson([books]);
+    expect(ranges.splits.ranges?.tasks).toBe(2 * Math.ceil((100 * MiB) / ranges.chunkSize));
+    const whole = await planJson([books, '--doc-freq']);
+    // The text file is one task; the JSON Lines file is still cut (a record is a document).
+    expect(whole.splits.whole).toEqual({ objects: 1, bytes: 100 * MiB, tasks: 1 });
+    expect(whole.splits.ranges?.tasks).toBe(Math.ceil((100 * MiB) / whole.chunkSize));
+    expect(whole.tasks.map).toBe(1 + Math.ceil((100 * MiB) / whole.chunkSize));
+    expect((await planJson([big, '--doc-freq'])).tasks.map).toBe(1);
+  });
+
   it('grows the chunk size as the orchestrator would, or takes the one asked', async () => {
     const file = await sparse(join(dir, 'tera.jsonl'), 1e12);
     const grown = await planJson([file]);
