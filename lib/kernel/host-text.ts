@@ -124,25 +124,13 @@ export class HostText extends TextBatch {
   private countTokens(lineEnd: boolean): void {
     const tokens = this.tokens;
     const { n, docFreq } = this.counting;
-    if (n === 1) {
-      if (docFreq) for (const token of tokens) this.seen.add(token);
-      this.feeder.counts().table.addTexts(tokens.join('\n'));
-      this.tokens = [];
-      return;
+    this.feeder.counts().table.addGrams(tokens, n);
+    // The document's keys as strings: only a set of them tells a key seen before.
+    if (docFreq) {
+      for (let k = 0; k + n <= tokens.length; k++) {
+        this.seen.add(n === 1 ? (tokens[k] as string) : tokens.slice(k, k + n).join(' '));
+      }
     }
-    if (!docFreq) {
-      this.feeder.counts().table.addGrams(tokens, n);
-      this.tokens = lineEnd ? [] : tokens.slice(Math.max(0, tokens.length - (n - 1)));
-      return;
-    }
-    const grams: string[] = [];
-    for (let k = 0; k + n <= tokens.length; k++) {
-      let gram = tokens[k] as string;
-      for (let m = 1; m < n; m++) gram += ` ${tokens[k + m]}`;
-      grams.push(gram);
-      if (docFreq) this.seen.add(gram);
-    }
-    this.feeder.counts().table.addTexts(grams.join('\n'));
     this.tokens = lineEnd ? [] : tokens.slice(Math.max(0, tokens.length - (n - 1)));
   }
 

@@ -48,9 +48,7 @@ export function lineTokens(
 ): void {
   // Most lines are ASCII: decoded once, cut by a regular expression of the same rules.
   const view = Buffer.from(buf.buffer, buf.byteOffset + s, e - s);
-  asciiLine = isAscii(view) ? view.toString('latin1') : undefined;
-  asciiStart = s;
-  if (asciiLine !== undefined) asciiTokens(asciiLine, mode, out, stats);
+  if (isAscii(view)) asciiTokens(view.toString('latin1'), mode, out, stats);
   else if (mode === 'whitespace') whitespaceTokens(buf, s, e, out, stats);
   else wordTokens(buf, s, e, segmenter, out, stats);
 }
@@ -76,13 +74,8 @@ function asciiTokens(line: string, mode: Mode, out: TokenOut, stats: LineStats):
   }
 }
 
-/** The line being cut, when it is ASCII, and where it starts in the buffer. */
-let asciiLine: string | undefined;
-let asciiStart = 0;
-
-/** The text of buf[i, j): ASCII without a decoder. */
+/** The text of buf[i, j): a short ASCII token without a decoder. */
 function textOf(buf: Uint8Array, i: number, j: number, ascii: boolean): string {
-  if (asciiLine !== undefined) return asciiLine.slice(i - asciiStart, j - asciiStart);
   if (ascii && j - i <= 16) return String.fromCharCode(...buf.subarray(i, j));
   return decoder.decode(buf.subarray(i, j));
 }

@@ -99,11 +99,7 @@ export class TaskCounts {
     if (!isUtf8(bytes)) bytes = encoder.encode(decoder.decode(bytes));
     const words = this.foldedWords();
     if (words.size === 0) return bytes;
-    const wordLines = linesOf(words);
-    const all = new Uint8Array(bytes.length + wordLines.length);
-    all.set(bytes);
-    all.set(wordLines, bytes.length);
-    return all;
+    return concat(bytes, linesOf(words));
   }
 
   /** The lines of `lines()`, grouped by the partition of their word among `partitions`. */

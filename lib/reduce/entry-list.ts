@@ -82,14 +82,20 @@ export class EntryList {
           continue;
         }
       }
-      const keyLength = table.keyLength(i);
-      this.reserveGeneral(keyLength);
-      const n = this.nGeneral++;
-      this.generalOffsets[n] = this.arenaUsed;
-      this.generalLengths[n] = keyLength;
-      this.generalCounts[n] = count;
-      this.arenaUsed = table.writeKey(i, this.arena, this.arenaUsed);
+      this.appendGeneral(table, i, count);
     }
+  }
+
+  /** Appends the key in slot `i` of `table` as a general entry; returns its number. */
+  private appendGeneral(table: CountTable, i: number, count: number): number {
+    const keyLength = table.keyLength(i);
+    this.reserveGeneral(keyLength);
+    const n = this.nGeneral++;
+    this.generalOffsets[n] = this.arenaUsed;
+    this.generalLengths[n] = keyLength;
+    this.generalCounts[n] = count;
+    this.arenaUsed = table.writeKey(i, this.arena, this.arenaUsed);
+    return n;
   }
 
   private appendWithDocs(table: CountTable): void {
@@ -106,14 +112,10 @@ export class EntryList {
         const word = new TextDecoder().decode(marked.subarray(1, keyLength + 1));
         throw new MalformedPartialError(`no document count for '${word}' in the partials`);
       }
-      this.reserveGeneral(keyLength);
-      const n = this.nGeneral++;
-      this.generalOffsets[n] = this.arenaUsed;
-      this.generalLengths[n] = keyLength;
-      this.generalCounts[n] = table.countAt(i);
-      this.generalDocs[n] = docs;
+      // Grown with the general arrays (reserveGeneral), so read after the append.
+      const n = this.appendGeneral(table, i, table.countAt(i));
+      (this.generalDocs as Float64Array)[n] = docs;
       this.docsTotal += docs;
-      this.arenaUsed = table.writeKey(i, this.arena, this.arenaUsed);
     }
   }
 

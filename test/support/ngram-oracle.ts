@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import type { Mode } from '../../lib/tokenize.js';
+import { countsTsvOf } from './oracle.js';
 import { referenceTokens } from './reference-counter.js';
 
 const SCRIPT = `
@@ -155,7 +156,5 @@ export function referenceDocFreqTsv(
       docs.set(gram, (docs.get(gram) ?? 0) + 1);
     }
   }
-  const rows = [...counts].map(([word, count]) => ({ word, count, bytes: Buffer.from(word) }));
-  rows.sort((a, b) => b.count - a.count || Buffer.compare(a.bytes, b.bytes));
-  return rows.map((r) => `${r.word}\t${r.count}\t${docs.get(r.word)}\n`).join('');
+  return countsTsvOf(counts, docs);
 }

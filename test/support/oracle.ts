@@ -168,10 +168,15 @@ export function mergeEntries(into: Map<string, number>, entries: string): void {
 }
 
 /** The counts file of `counts`, sorted by count, then by UTF-8 bytes (compared as buffers). */
-export function countsTsvOf(counts: Map<string, number>): string {
+export function countsTsvOf(
+  counts: ReadonlyMap<string, number>,
+  /** With --doc-freq: each word's documents, the third column. */
+  docs?: ReadonlyMap<string, number>,
+): string {
   const rows = [...counts].map(([word, count]) => ({ word, count, bytes: Buffer.from(word) }));
   rows.sort((a, b) => b.count - a.count || Buffer.compare(a.bytes, b.bytes));
-  return rows.map((r) => `${r.word}\t${r.count}\n`).join('');
+  const third = (word: string) => (docs ? `\t${docs.get(word)}` : '');
+  return rows.map((r) => `${r.word}\t${r.count}${third(r.word)}\n`).join('');
 }
 
 /** The single-pass counts of `bytes`. */
