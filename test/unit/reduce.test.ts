@@ -21,7 +21,8 @@ import {
   partitionLines,
   partitionOf,
 } from '../../lib/reduce/partition.js';
-import { radixSort64, sortEntries, sortedLines } from '../../lib/reduce/sort-entries.js';
+import { radixSort64 } from '../../lib/reduce/radix-sort.js';
+import { sortEntries, sortedLines } from '../../lib/reduce/sort-entries.js';
 import { countsTsvOf, mergeEntries } from '../support/oracle.js';
 import { concat, linesOf, partial, sumOf, text, word } from '../support/partials.js';
 
